@@ -1,0 +1,2 @@
+#include <cstdio>
+int main() { std::puts("qwen3vl: under construction"); return 0; }

@@ -1,0 +1,16 @@
+// JSON is nlohmann::json throughout; this header adds the parse helper that
+// turns syntax errors into an Error naming the file.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace qwen3vl {
+
+using Json = nlohmann::json;
+
+// Parses `text`; `what` names the source (usually a path) in the error.
+Json parse_json(const std::string& text, const std::string& what);
+// Reads and parses a JSON file.
+Json load_json_file(const std::string& path);
+
+}  // namespace qwen3vl

@@ -1,0 +1,54 @@
+// A fixed pool of worker threads for data-parallel loops. The calling thread
+// takes part, so a pool of N threads starts N-1 workers. Workers spin briefly
+// before sleeping: decode issues hundreds of small parallel loops per token
+// and a futex wake per loop would cost more than the loop itself.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace qwen3vl {
+
+class ThreadPool {
+ public:
+  // n_threads <= 0 means one per online core.
+  explicit ThreadPool(int n_threads = 0);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return n_threads_; }
+
+  // Calls fn(thread_index, n_threads) once on every thread of the pool and
+  // returns when all have finished. Exceptions are rethrown on the caller.
+  void run_on_all(const std::function<void(int, int)>& fn);
+
+  // Splits [0, n) into contiguous chunks whose sizes are multiples of `grain`
+  // (except the last) and calls fn(begin, end) for each, spread over threads.
+  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+  // The process-wide pool, sized on first use (set_default_threads first to
+  // choose the size).
+  static ThreadPool& global();
+  static void set_default_threads(int n_threads);
+
+ private:
+  void worker_loop(int index);
+
+  int n_threads_ = 1;
+  std::vector<std::thread> workers_;
+  const std::function<void(int, int)>* job_ = nullptr;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::exception_ptr error_;
+  std::mutex error_mutex_;
+};
+
+}  // namespace qwen3vl

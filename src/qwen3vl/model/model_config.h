@@ -1,0 +1,97 @@
+// The parts of config.json / generation_config.json / preprocessor_config.json
+// that the engine uses, parsed and validated once.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "qwen3vl/base/json.h"
+
+namespace qwen3vl {
+
+struct TextConfig {
+  int hidden_size = 0;
+  int intermediate_size = 0;
+  int num_layers = 0;
+  int num_heads = 0;
+  int num_kv_heads = 0;
+  int head_dim = 0;
+  int vocab_size = 0;
+  float rms_norm_eps = 1e-6f;
+  double rope_theta = 5e6;
+  std::array<int, 3> mrope_section{0, 0, 0};  // (t, h, w) frequency pairs; sums to head_dim/2
+  bool mrope_interleaved = true;
+  int64_t max_position_embeddings = 0;
+  bool attention_bias = false;
+};
+
+struct VisionConfig {
+  int depth = 0;
+  int hidden_size = 0;
+  int intermediate_size = 0;
+  int num_heads = 0;
+  int in_channels = 3;
+  int patch_size = 16;
+  int temporal_patch_size = 2;
+  int spatial_merge_size = 2;
+  int out_hidden_size = 0;
+  int num_position_embeddings = 0;
+  std::vector<int> deepstack_visual_indexes;
+  std::string hidden_act = "gelu_pytorch_tanh";
+  int head_dim() const { return hidden_size / num_heads; }
+  int patch_dim() const { return in_channels * temporal_patch_size * patch_size * patch_size; }
+};
+
+struct ModelConfig {
+  std::string model_type;
+  TextConfig text;
+  VisionConfig vision;
+  bool tie_word_embeddings = true;
+  int image_token_id = 151655;
+  int video_token_id = 151656;
+  int vision_start_token_id = 151652;
+  int vision_end_token_id = 151653;
+};
+
+// Parses config.json contents; `source` names the file in errors. Throws Error
+// for an unsupported model_type or missing/invalid fields.
+ModelConfig parse_model_config(const Json& j, const std::string& source);
+ModelConfig load_model_config(const std::string& path);
+Json model_config_to_json(const ModelConfig& c);
+
+struct GenerationConfig {
+  std::vector<int> eos_token_ids;
+  int bos_token_id = -1;
+  int pad_token_id = -1;
+  bool do_sample = false;
+  float temperature = 1.0f;
+  int top_k = 0;      // 0: off
+  float top_p = 1.0f;  // 1: off
+  float min_p = 0.0f;
+  float repetition_penalty = 1.0f;
+  float presence_penalty = 0.0f;
+};
+
+GenerationConfig parse_generation_config(const Json& j, const std::string& source);
+// Missing file -> defaults (EOS from the model config's text eos id when given).
+GenerationConfig load_generation_config(const std::string& path);
+
+struct PreprocessorConfig {
+  int64_t min_pixels = 56 * 56;
+  int64_t max_pixels = 28 * 28 * 1280;
+  int patch_size = 16;
+  int temporal_patch_size = 2;
+  int merge_size = 2;
+  std::array<float, 3> image_mean{0.5f, 0.5f, 0.5f};
+  std::array<float, 3> image_std{0.5f, 0.5f, 0.5f};
+  double rescale_factor = 1.0 / 255.0;
+  bool do_resize = true;
+  bool do_rescale = true;
+  bool do_normalize = true;
+};
+
+PreprocessorConfig parse_preprocessor_config(const Json& j, const std::string& source);
+PreprocessorConfig load_preprocessor_config(const std::string& path);
+
+}  // namespace qwen3vl
