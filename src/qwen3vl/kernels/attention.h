@@ -1,0 +1,35 @@
+// Scaled dot-product attention with an online (flash-style) softmax: memory
+// stays linear in sequence length, so long prompts and large images need no
+// [n_q, n_kv] score matrix.
+#pragma once
+#include <cstdint>
+
+#include "qwen3vl/base/thread_pool.h"
+
+namespace qwen3vl {
+
+struct AttentionShape {
+  int64_t n_q = 0;        // query rows
+  int64_t n_kv = 0;       // key/value rows
+  int n_heads = 0;        // query heads
+  int n_kv_heads = 0;     // key/value heads (GQA: n_heads % n_kv_heads == 0)
+  int head_dim = 0;
+  int64_t q_stride = 0;   // floats between consecutive query rows
+  int64_t kv_stride = 0;  // floats between consecutive key (and value) rows
+  int64_t out_stride = 0; // floats between consecutive output rows
+  float scale = 0.0f;     // usually 1/sqrt(head_dim)
+  // Causal: query row i may see keys 0 .. q_offset + i. Otherwise all keys.
+  bool causal = false;
+  int64_t q_offset = 0;
+};
+
+// q: [n_q, q_stride] with head h at columns h*head_dim; k, v likewise with
+// kv heads; out: [n_q, out_stride] with head h at columns h*head_dim.
+void attention(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
+               ThreadPool& pool = ThreadPool::global());
+
+// Straightforward two-pass reference (materialises one score row at a time).
+void attention_reference(const float* q, const float* k, const float* v, const AttentionShape& s,
+                         float* out);
+
+}  // namespace qwen3vl
