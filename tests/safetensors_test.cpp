@@ -36,3 +36,13 @@ TEST(Safetensors, WriterRoundTrip) {
   EXPECT_EQ(static_cast<const int64_t*>(f.get("b").data)[1], -8);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(f.get("a").data) % 64, 0u);
 }
+
+#include "qwen3vl/model/tensor_specs.h"
+
+TEST(TensorSpecs, MatchFixtureExactly) {
+  Checkpoint ckpt(kFixture);
+  const ModelConfig cfg = load_model_config(kFixture + "/config.json");
+  const auto specs = qwen3vl_tensor_specs(cfg);
+  EXPECT_EQ(specs.size(), ckpt.names().size());
+  for (const auto& s : specs) EXPECT_NO_THROW(ckpt.get(s.name, s.shape)) << s.name;
+}

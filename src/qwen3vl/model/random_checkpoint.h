@@ -1,0 +1,24 @@
+// Writes a Hugging Face layout Qwen3-VL checkpoint with deterministic random
+// bf16 weights: same bytes, same cost as the real model, for benchmarks.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "qwen3vl/base/json.h"
+
+namespace qwen3vl {
+
+struct RandomCheckpointOptions {
+  uint64_t seed = 1234;
+  uint64_t max_shard_bytes = 4ull << 30;  // HF-style sharding above this
+  // Called with (bytes written, total bytes) as the weights are written.
+  std::function<void(uint64_t, uint64_t)> progress;
+};
+
+// Writes config.json (from `config`), model.safetensors or shards plus
+// model.safetensors.index.json, and the embedded model's tokenizer, chat
+// template, generation and preprocessor configs into `dir` (created).
+void write_random_checkpoint(const Json& config, const std::string& dir, const RandomCheckpointOptions& opts);
+
+}  // namespace qwen3vl
