@@ -1,2 +1,62 @@
-#include <cstdio>
-int main() { std::puts("qwen3vl: under construction"); return 0; }
+// qwen3vl: the command-line front end over the library in include/qwen3vl.
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include "commands.h"
+#include "qwen3vl/base/error.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: qwen3vl <command> [options]\n"
+    "\n"
+    "Runs Qwen3-VL vision-language models (Hugging Face checkpoints) on the CPU.\n"
+    "\n"
+    "commands:\n"
+    "  run                 answer a prompt (text and images), streaming to stdout\n"
+    "  tokenize            print the token ids of a text\n"
+    "  dump                write the pipeline's intermediate tensors to a safetensors file\n"
+    "  make-random-model   write a random-weight checkpoint with the real 2B/4B/8B shapes\n"
+    "\n"
+    "`qwen3vl <command> --help` describes each command.\n";
+
+struct Command {
+  const char* name;
+  int (*fn)(int, char**);
+};
+
+const Command kCommands[] = {
+    {"run", qwen3vl::cli::run_command},
+    {"tokenize", qwen3vl::cli::tokenize_command},
+    {"dump", qwen3vl::cli::dump_command},
+    {"make-random-model", qwen3vl::cli::make_random_model_command},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  for (const auto& c : kCommands) {
+    if (argv[1] == std::string(c.name)) {
+      try {
+        return c.fn(argc, argv);
+      } catch (const qwen3vl::Error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+      } catch (const std::bad_alloc&) {
+        std::cerr << "error: out of memory\n";
+        return 1;
+      } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+      }
+    }
+  }
+  std::cerr << "qwen3vl: unknown command '" << argv[1] << "'\n\n" << kUsage;
+  return 2;
+}

@@ -1,0 +1,139 @@
+// qwen3vl: run Qwen3-VL vision-language models on the CPU.
+//
+// The one public C++ API. The CLI, and later the server and chat front ends,
+// are thin layers over it:
+//
+//   auto model = qwen3vl::Model::load("/models/Qwen3-VL-4B-Instruct");
+//   qwen3vl::Session session(model);
+//   auto result = session.generate(messages_json, options,
+//                                  [](std::string_view piece) { std::cout << piece; return true; });
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qwen3vl/base/error.h"
+#include "qwen3vl/base/json.h"
+#include "qwen3vl/model/model_config.h"
+
+namespace qwen3vl {
+
+class Tokenizer;
+class ChatTemplate;
+
+struct LoadOptions {
+  int threads = 0;  // 0: one per core
+  // Weight format for linear layers: "auto" keeps what the checkpoint stores
+  // (bf16 for Hugging Face checkpoints) and computes in float32; "f32", "bf16",
+  // "q8", "q4" convert at load.
+  std::string weights = "auto";
+  int64_t context_length = 4096;  // KV cache capacity in tokens
+  bool load_vision = true;
+  // Called during long loads with a stage name and a fraction in [0, 1].
+  std::function<void(const std::string&, double)> progress;
+};
+
+struct ImageOptions {
+  int min_tokens = 0;          // 0: from preprocessor_config.json
+  int max_tokens = 0;          // 0: from preprocessor_config.json
+  int64_t max_input_pixels = 0;  // 0: the default decompression-bomb cap
+};
+
+struct SamplingOptions {
+  // Unset fields come from generation_config.json, then greedy.
+  std::optional<float> temperature;  // 0 = greedy
+  std::optional<int> top_k;
+  std::optional<float> top_p;
+  std::optional<float> min_p;
+  std::optional<float> repetition_penalty;
+  std::optional<float> presence_penalty;
+  uint64_t seed = 0;
+};
+
+struct GenerateOptions {
+  int max_tokens = 256;
+  SamplingOptions sampling;
+  std::vector<std::string> stop;  // stop strings (not included in the text)
+  ImageOptions image;
+  Json template_extra = Json::object();  // e.g. {"enable_thinking": false}
+};
+
+struct StageTimings {
+  double image_decode_ms = 0, preprocess_ms = 0, vision_ms = 0, prefill_ms = 0, decode_ms = 0;
+  double ttft_ms = 0;  // from generate() start to the first token
+};
+
+struct GenerationResult {
+  std::vector<int32_t> prompt_ids;  // after <|image_pad|> expansion
+  std::vector<int32_t> output_ids;
+  std::string text;
+  std::string finish_reason;  // "stop" (EOS or stop string) or "length"
+  int image_tokens = 0;
+  StageTimings timings;
+};
+
+// Receives named intermediate tensors (float32 or int64 data, row-major) as
+// the pipeline produces them: input_ids, position_ids, rope_deltas,
+// pixel_values, image_grid_thw, image_embeds, deepstack_{j}, logits_last, ...
+struct TensorCapture {
+  std::function<void(const std::string& name, const std::vector<int64_t>& shape, const float* data)> f32;
+  std::function<void(const std::string& name, const std::vector<int64_t>& shape, const int64_t* data)> i64;
+};
+
+class Model {
+ public:
+  // Loads a Hugging Face checkpoint directory (config.json, safetensors,
+  // tokenizer.json, chat template). Throws Error naming what is wrong.
+  static std::shared_ptr<Model> load(const std::string& path, const LoadOptions& options = {});
+  // The tiny random-weight model linked into the binary.
+  static std::shared_ptr<Model> load_default(const LoadOptions& options = {});
+  ~Model();
+
+  const ModelConfig& config() const;
+  const GenerationConfig& generation_config() const;
+  const PreprocessorConfig& preprocessor_config() const;
+  const Tokenizer& tokenizer() const;
+  const ChatTemplate& chat_template() const;
+  const std::string& path() const;
+  bool is_default_model() const;
+  const LoadOptions& load_options() const;
+  double load_ms() const;
+  // Bytes of weights the text decoder reads per generated token.
+  size_t decoder_weight_bytes() const;
+
+  struct Impl;
+  Impl& impl() const { return *impl_; }
+
+ private:
+  Model();
+  std::unique_ptr<Impl> impl_;
+};
+
+// A conversation's state: the KV cache of the last prompt and answer. Not
+// thread-safe; use one Session per concurrent conversation.
+class Session {
+ public:
+  explicit Session(std::shared_ptr<const Model> model);
+  ~Session();
+
+  // Renders `messages` with the model's chat template, encodes images, runs
+  // the vision encoder, prefill and decode. `on_text` receives the answer as
+  // complete UTF-8 pieces; returning false stops generation.
+  GenerationResult generate(const Json& messages, const GenerateOptions& options,
+                            const std::function<bool(std::string_view)>& on_text = {},
+                            const TensorCapture* capture = nullptr);
+
+  // Images in the messages are resolved relative to this directory when their
+  // paths are relative and not found from the working directory.
+  void set_base_dir(const std::string& dir);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qwen3vl

@@ -1,0 +1,45 @@
+// A small command-line parser: declared options, --help text generated from
+// them, clear errors for unknown options and missing or malformed values.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+namespace qwen3vl::cli {
+
+class Args {
+ public:
+  Args(std::string command, std::string summary);
+
+  // An option taking a value (`-m DIR`, `--model DIR`, `--model=DIR`).
+  // `repeat` lets it appear several times.
+  Args& value(const std::string& names, const std::string& metavar, const std::string& help, bool repeat = false);
+  // A boolean flag.
+  Args& flag(const std::string& names, const std::string& help);
+
+  // Parses argv[first..]; returns false when --help was asked (help printed).
+  // Throws qwen3vl::Error on bad usage.
+  bool parse(int argc, char** argv, int first);
+
+  bool has(const std::string& name) const;
+  std::string get(const std::string& name, const std::string& fallback = "") const;
+  std::vector<std::string> all(const std::string& name) const;
+  int get_int(const std::string& name, int fallback) const;
+  long long get_int64(const std::string& name, long long fallback) const;
+  double get_double(const std::string& name, double fallback) const;
+  std::string help() const;
+
+ private:
+  struct Option {
+    std::vector<std::string> names;  // "-m", "--model"
+    std::string key;                 // "model"
+    std::string metavar, help;
+    bool takes_value = false, repeat = false;
+  };
+  const Option* find(const std::string& name) const;
+  std::string command_, summary_;
+  std::vector<Option> options_;
+  std::map<std::string, std::vector<std::string>> values_;
+};
+
+}  // namespace qwen3vl::cli

@@ -1,0 +1,11 @@
+// The qwen3vl subcommands; each returns the process exit code.
+#pragma once
+
+namespace qwen3vl::cli {
+
+int run_command(int argc, char** argv);
+int tokenize_command(int argc, char** argv);
+int dump_command(int argc, char** argv);
+int make_random_model_command(int argc, char** argv);
+
+}  // namespace qwen3vl::cli

@@ -1,0 +1,74 @@
+#include "model_args.h"
+
+#include <iostream>
+
+#include "progress.h"
+
+namespace qwen3vl::cli {
+
+void add_model_options(Args& args) {
+  args.value("-m,--model", "DIR", "Hugging Face checkpoint directory (default: the embedded tiny random model)")
+      .value("-t,--threads", "N", "threads (default: one per core)")
+      .value("--quant", "auto|f32|bf16|q8|q4", "weight format of linear layers (default auto: as stored, f32 math)")
+      .value("-c,--ctx", "N", "context length: KV cache capacity in tokens (default 4096)");
+}
+
+void add_generation_options(Args& args) {
+  args.value("-n,--max-tokens", "N", "maximum tokens to generate (default 256)")
+      .value("--temp,--temperature", "T", "sampling temperature; 0 = greedy (default from generation_config.json)")
+      .value("--top-k", "K", "sample from the K most likely tokens")
+      .value("--top-p", "P", "nucleus sampling threshold")
+      .value("--min-p", "P", "drop tokens below P times the top probability")
+      .value("--repeat-penalty,--repetition-penalty", "R", "penalise tokens already seen (1 = off)")
+      .value("--presence-penalty", "X", "subtract X from tokens already generated")
+      .value("--seed", "S", "random seed for sampling (default 0)")
+      .value("--stop", "TEXT", "stop when TEXT is generated", true)
+      .value("--image-min-tokens", "N", "lower bound of tokens per image (default from preprocessor_config.json)")
+      .value("--image-max-tokens", "N", "upper bound of tokens per image (default from preprocessor_config.json)")
+      .value("--max-image-pixels", "N", "refuse images whose header declares more pixels than N");
+}
+
+std::shared_ptr<Model> load_model_from_args(const Args& args, bool quiet) {
+  LoadOptions opts;
+  opts.threads = args.get_int("threads", 0);
+  if (opts.threads < 0) throw Error("--threads must be positive");
+  opts.weights = args.get("quant", "auto");
+  opts.context_length = args.get_int64("ctx", 4096);
+  if (opts.context_length <= 0) throw Error("--ctx must be positive");
+  ProgressBar bar("loading", !quiet);
+  opts.progress = [&](const std::string&, double f) { bar.update(f); };
+  std::shared_ptr<Model> model;
+  if (args.has("model")) {
+    model = Model::load(args.get("model"), opts);
+  } else {
+    if (!quiet)
+      std::cerr << "qwen3vl: no -m given, using the embedded tiny default model. Its weights are random, so its\n"
+                   "words are noise. For real answers download a checkpoint (e.g. Qwen/Qwen3-VL-4B-Instruct from\n"
+                   "Hugging Face) and run: qwen3vl run -m /path/to/Qwen3-VL-4B-Instruct --image photo.jpg -p \"...\"\n";
+    model = Model::load_default(opts);
+  }
+  bar.finish();
+  return model;
+}
+
+GenerateOptions generation_options_from_args(const Args& args) {
+  GenerateOptions o;
+  o.max_tokens = args.get_int("max-tokens", 256);
+  if (o.max_tokens < 0) throw Error("--max-tokens must not be negative");
+  auto& s = o.sampling;
+  if (args.has("temp")) s.temperature = static_cast<float>(args.get_double("temp", 0));
+  if (args.has("top-k")) s.top_k = args.get_int("top-k", 0);
+  if (args.has("top-p")) s.top_p = static_cast<float>(args.get_double("top-p", 1));
+  if (args.has("min-p")) s.min_p = static_cast<float>(args.get_double("min-p", 0));
+  if (args.has("repeat-penalty")) s.repetition_penalty = static_cast<float>(args.get_double("repeat-penalty", 1));
+  if (args.has("presence-penalty")) s.presence_penalty = static_cast<float>(args.get_double("presence-penalty", 0));
+  s.seed = static_cast<uint64_t>(args.get_int64("seed", 0));
+  o.stop = args.all("stop");
+  o.image.min_tokens = args.get_int("image-min-tokens", 0);
+  o.image.max_tokens = args.get_int("image-max-tokens", 0);
+  o.image.max_input_pixels = args.get_int64("max-image-pixels", 0);
+  if (o.image.min_tokens < 0 || o.image.max_tokens < 0) throw Error("image token bounds must be positive");
+  return o;
+}
+
+}  // namespace qwen3vl::cli

@@ -1,0 +1,31 @@
+// What a loaded model holds (shared, read-only after load).
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "qwen3vl/io/checkpoint.h"
+#include "qwen3vl/model/text_decoder.h"
+#include "qwen3vl/model/vision_encoder.h"
+#include "qwen3vl/qwen3vl.h"
+#include "qwen3vl/tokenizer/chat_template.h"
+#include "qwen3vl/tokenizer/tokenizer.h"
+
+namespace qwen3vl {
+
+struct Model::Impl {
+  std::string path;
+  bool is_default = false;
+  LoadOptions options;
+  ModelConfig config;
+  GenerationConfig generation;
+  PreprocessorConfig preprocessor;
+  std::unique_ptr<Checkpoint> checkpoint;  // the weights' mapping; outlives the views below
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::unique_ptr<ChatTemplate> chat_template;
+  std::optional<TextDecoder> decoder;
+  std::unique_ptr<VisionEncoder> vision;
+  double load_ms = 0;
+};
+
+}  // namespace qwen3vl
