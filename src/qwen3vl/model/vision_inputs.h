@@ -54,9 +54,8 @@ struct VisionInputs {
 // Throws Error for an invalid grid (naming the image) or spec.
 VisionInputs compute_vision_inputs(const std::vector<VisionGrid>& grids, const VisionInputsSpec& spec);
 
-// torch.linspace(start, end, steps) in float32, reproducing its arithmetic
-// (the first half counts up from start, the second half down from end) so
-// that floors taken from it agree with the reference.
+// torch.linspace(start, end, steps) in float32 with its scalar arithmetic:
+// the first half counts up from start, the second half down from end.
 std::vector<float> linspace_f32(float start, float end, int64_t steps);
 
 }  // namespace qwen3vl
