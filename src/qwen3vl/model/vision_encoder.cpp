@@ -1,0 +1,283 @@
+#include "qwen3vl/model/vision_encoder.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "qwen3vl/base/error.h"
+#include "qwen3vl/kernels/attention.h"
+#include "qwen3vl/kernels/elementwise.h"
+#include "qwen3vl/kernels/matmul.h"
+#include "qwen3vl/tensor/dtype.h"
+
+namespace qwen3vl {
+
+namespace {
+
+// Loading helpers local to the vision tower for now (a shared weight-loading
+// module is planned; these then move there).
+
+// A zero-copy view of a stored [rows, cols...] tensor as a linear weight whose
+// inputs are all trailing dimensions flattened (a Conv3d with stride = kernel
+// becomes a plain [out, in*kt*kh*kw] matrix).
+WeightMatrix weight_view(const Checkpoint& ckpt, const std::string& name, const std::vector<int64_t>& shape) {
+  const TensorView& t = ckpt.get(name, shape);
+  WeightMatrix w;
+  switch (t.dtype) {
+    case DType::F32: w.format = WeightFormat::F32; break;
+    case DType::BF16: w.format = WeightFormat::BF16; break;
+    case DType::F16: w.format = WeightFormat::F16; break;
+    default:
+      throw Error("tensor " + name + " in " + t.file + " has dtype " + dtype_name(t.dtype) +
+                  "; a linear weight must be F32, BF16 or F16");
+  }
+  w.rows = shape[0];
+  w.cols = t.numel() / shape[0];
+  w.data = t.data;
+  return w;
+}
+
+std::vector<float> vector_f32(const Checkpoint& ckpt, const std::string& name, int64_t n) {
+  return ckpt.get(name, {n}).to_f32();
+}
+
+struct Linear {
+  WeightMatrix weight;
+  std::vector<float> bias;
+};
+
+Linear load_linear(const Checkpoint& ckpt, const std::string& prefix, int64_t out, int64_t in) {
+  return {weight_view(ckpt, prefix + ".weight", {out, in}), vector_f32(ckpt, prefix + ".bias", out)};
+}
+
+struct Norm {
+  std::vector<float> weight, bias;
+};
+
+Norm load_norm(const Checkpoint& ckpt, const std::string& prefix, int64_t dim) {
+  return {vector_f32(ckpt, prefix + ".weight", dim), vector_f32(ckpt, prefix + ".bias", dim)};
+}
+
+constexpr float kNormEps = 1e-6f;
+
+}  // namespace
+
+struct VisionEncoder::Weights {
+  struct Block {
+    Norm norm1, norm2;
+    Linear qkv, proj, fc1, fc2;
+  };
+  // Norm, then fc1 -> exact GELU -> fc2. The main merger normalises each
+  // patch (hidden) before grouping 4 patches; DeepStack mergers normalise the
+  // grouped row (4*hidden).
+  struct Merger {
+    Norm norm;
+    bool norm_after_merge = false;
+    Linear fc1, fc2;
+  };
+
+  WeightMatrix patch_embed;
+  std::vector<float> patch_embed_bias;
+  WeightMatrix position_table;  // [side², hidden], widened a row at a time
+  std::vector<Block> blocks;
+  Merger merger;
+  std::vector<Merger> deepstack;
+  bool mlp_gelu_tanh = true;
+};
+
+VisionEncoder::VisionEncoder(const ModelConfig& config, const Checkpoint& ckpt, VisionEncoderOptions options)
+    : config_(config.vision),
+      pool_(options.pool ? options.pool : &ThreadPool::global()),
+      w_(std::make_unique<Weights>()) {
+  const VisionConfig& c = config_;
+  check(c.depth > 0 && c.hidden_size > 0 && c.num_heads > 0 && c.hidden_size % c.num_heads == 0,
+        "vision config: depth, hidden_size and num_heads must be positive, hidden_size a multiple of num_heads");
+  if (c.hidden_act == "gelu_pytorch_tanh" || c.hidden_act == "gelu_new") {
+    w_->mlp_gelu_tanh = true;
+  } else if (c.hidden_act == "gelu") {
+    w_->mlp_gelu_tanh = false;
+  } else {
+    throw Error("vision config: hidden_act '" + c.hidden_act + "' is not supported");
+  }
+  for (int idx : c.deepstack_visual_indexes)
+    check(idx >= 0 && idx < c.depth, "vision config: deepstack_visual_indexes entry " + std::to_string(idx) +
+                                         " is outside the " + std::to_string(c.depth) + " blocks");
+
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  const int64_t merged = H * c.spatial_merge_size * c.spatial_merge_size;
+  const std::string v = "model.visual.";
+
+  w_->patch_embed = weight_view(ckpt, v + "patch_embed.proj.weight",
+                                {H, c.in_channels, c.temporal_patch_size, c.patch_size, c.patch_size});
+  w_->patch_embed_bias = vector_f32(ckpt, v + "patch_embed.proj.bias", H);
+  w_->position_table = weight_view(ckpt, v + "pos_embed.weight", {c.num_position_embeddings, H});
+
+  for (int i = 0; i < c.depth; ++i) {
+    const std::string b = v + "blocks." + std::to_string(i) + ".";
+    Weights::Block blk;
+    blk.norm1 = load_norm(ckpt, b + "norm1", H);
+    blk.norm2 = load_norm(ckpt, b + "norm2", H);
+    blk.qkv = load_linear(ckpt, b + "attn.qkv", 3 * H, H);
+    blk.proj = load_linear(ckpt, b + "attn.proj", H, H);
+    blk.fc1 = load_linear(ckpt, b + "mlp.linear_fc1", I, H);
+    blk.fc2 = load_linear(ckpt, b + "mlp.linear_fc2", H, I);
+    w_->blocks.push_back(std::move(blk));
+  }
+  auto load_merger = [&](const std::string& prefix, bool norm_after_merge) {
+    Weights::Merger mg;
+    mg.norm_after_merge = norm_after_merge;
+    mg.norm = load_norm(ckpt, prefix + "norm", norm_after_merge ? merged : H);
+    mg.fc1 = load_linear(ckpt, prefix + "linear_fc1", merged, merged);
+    mg.fc2 = load_linear(ckpt, prefix + "linear_fc2", c.out_hidden_size, merged);
+    return mg;
+  };
+  w_->merger = load_merger(v + "merger.", false);
+  for (size_t j = 0; j < c.deepstack_visual_indexes.size(); ++j)
+    w_->deepstack.push_back(load_merger(v + "deepstack_merger_list." + std::to_string(j) + ".", true));
+}
+
+VisionEncoder::~VisionEncoder() = default;
+VisionEncoder::VisionEncoder(VisionEncoder&&) noexcept = default;
+VisionEncoder& VisionEncoder::operator=(VisionEncoder&&) noexcept = default;
+
+VisionInputs VisionEncoder::prepare(const std::vector<VisionGrid>& grids) const {
+  return compute_vision_inputs(grids, VisionInputsSpec::from_config(config_));
+}
+
+VisionEncoderOutput VisionEncoder::encode(const float* pixel_values, const VisionInputs& inputs,
+                                          const VisionCaptureFn& capture) const {
+  const int64_t n = inputs.num_patches;
+  std::vector<float> patch_embeds(static_cast<size_t>(n * config_.hidden_size));
+  matmul(pixel_values, n, w_->patch_embed, w_->patch_embed_bias.data(), patch_embeds.data(), *pool_);
+  return encode_patch_embeddings(patch_embeds.data(), inputs, capture);
+}
+
+namespace {
+
+// x = x*cos + rotate_half(x)*sin for every head of one row, where
+// rotate_half(x) = (-x[d/2:], x[:d/2]).
+void apply_rotary_row(float* x, int n_heads, int head_dim, const float* cos, const float* sin) {
+  const int half = head_dim / 2;
+  for (int h = 0; h < n_heads; ++h) {
+    float* xh = x + h * head_dim;
+    for (int i = 0; i < half; ++i) {
+      const float a = xh[i], b = xh[i + half];
+      xh[i] = a * cos[i] - b * sin[i];
+      xh[i + half] = b * cos[i + half] + a * sin[i + half];
+    }
+  }
+}
+
+}  // namespace
+
+VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_embeds, const VisionInputs& inputs,
+                                                           const VisionCaptureFn& capture) const {
+  const VisionConfig& c = config_;
+  ThreadPool& pool = *pool_;
+  const int64_t n = inputs.num_patches;
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  const int heads = c.num_heads, hd = c.head_dim();
+  const int unit = c.spatial_merge_size * c.spatial_merge_size;
+  check(inputs.head_dim == hd, "vision encoder: inputs were prepared for head_dim " +
+                                   std::to_string(inputs.head_dim) + ", the model has " + std::to_string(hd));
+  check(n % unit == 0, "vision encoder: patch count is not a multiple of the merge unit");
+  check(static_cast<int64_t>(inputs.pos_index.size()) == n * VisionInputs::kCorners &&
+            static_cast<int64_t>(inputs.rope_cos.size()) == n * hd && !inputs.cu_seqlens.empty() &&
+            inputs.cu_seqlens.back() == n,
+        "vision encoder: inconsistent vision inputs (prepare them with VisionEncoder::prepare)");
+  const size_t nH = static_cast<size_t>(n * H);
+  if (capture) capture("vision_patch_embed", patch_embeds, n, H);
+
+  // Learned position embedding, bilinearly blended from 4 table rows.
+  std::vector<float> pos(nH);
+  pool.parallel_for(n, 64, [&](int64_t p0, int64_t p1) {
+    std::vector<float> row(static_cast<size_t>(H));
+    for (int64_t p = p0; p < p1; ++p) {
+      float* out = pos.data() + p * H;
+      for (int k = 0; k < VisionInputs::kCorners; ++k) {
+        weight_row_to_f32(w_->position_table, inputs.pos_index[p * VisionInputs::kCorners + k], row.data());
+        const float wt = inputs.pos_weight[p * VisionInputs::kCorners + k];
+        for (int64_t j = 0; j < H; ++j) out[j] = k == 0 ? row[j] * wt : out[j] + row[j] * wt;
+      }
+    }
+  });
+  if (capture) capture("vision_pos_embeds", pos.data(), n, H);
+
+  std::vector<float> x(patch_embeds, patch_embeds + nH);
+  add_inplace(x.data(), pos.data(), static_cast<int64_t>(nH));
+
+  std::vector<float> normed(nH), qkv(nH * 3), attn(nH), mlp(static_cast<size_t>(n * I));
+  std::vector<float> tmp(nH);
+  VisionEncoderOutput result;
+  result.num_tokens = n / unit;
+  result.out_hidden = c.out_hidden_size;
+  result.deepstack.resize(c.deepstack_visual_indexes.size());
+
+  auto run_merger = [&](const Weights::Merger& mg, const float* hidden) {
+    const int64_t tokens = n / unit, width = H * unit;
+    std::vector<float> grouped(nH);
+    if (mg.norm_after_merge) {
+      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, tokens, width, grouped.data());
+    } else {
+      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, n, H, grouped.data());
+    }
+    // Rows of `unit` consecutive patches (one merge block) are already one
+    // token's concatenated input.
+    std::vector<float> wide(static_cast<size_t>(tokens * width));
+    matmul(grouped.data(), tokens, mg.fc1.weight, mg.fc1.bias.data(), wide.data(), pool);
+    gelu_erf_inplace(wide.data(), tokens * width);
+    std::vector<float> out(static_cast<size_t>(tokens * c.out_hidden_size));
+    matmul(wide.data(), tokens, mg.fc2.weight, mg.fc2.bias.data(), out.data(), pool);
+    return out;
+  };
+
+  for (int b = 0; b < c.depth; ++b) {
+    const Weights::Block& blk = w_->blocks[b];
+    // Attention: q, k, v live side by side in each qkv row ([q | k | v], heads within each).
+    layer_norm(x.data(), blk.norm1.weight.data(), blk.norm1.bias.data(), kNormEps, n, H, normed.data());
+    matmul(normed.data(), n, blk.qkv.weight, blk.qkv.bias.data(), qkv.data(), pool);
+    pool.parallel_for(n, 64, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const float* cs = inputs.rope_cos.data() + p * hd;
+        const float* sn = inputs.rope_sin.data() + p * hd;
+        apply_rotary_row(qkv.data() + p * 3 * H, heads, hd, cs, sn);      // q
+        apply_rotary_row(qkv.data() + p * 3 * H + H, heads, hd, cs, sn);  // k
+      }
+    });
+    for (int64_t s = 0; s < inputs.num_segments(); ++s) {
+      const int64_t begin = inputs.cu_seqlens[s], len = inputs.cu_seqlens[s + 1] - begin;
+      AttentionShape shape;
+      shape.n_q = shape.n_kv = len;
+      shape.n_heads = shape.n_kv_heads = heads;
+      shape.head_dim = hd;
+      shape.q_stride = shape.kv_stride = 3 * H;
+      shape.out_stride = H;
+      shape.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+      shape.causal = false;
+      const float* base = qkv.data() + begin * 3 * H;
+      attention(base, base + H, base + 2 * H, shape, attn.data() + begin * H, pool);
+    }
+    matmul(attn.data(), n, blk.proj.weight, blk.proj.bias.data(), tmp.data(), pool);
+    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH));
+
+    // MLP.
+    layer_norm(x.data(), blk.norm2.weight.data(), blk.norm2.bias.data(), kNormEps, n, H, normed.data());
+    matmul(normed.data(), n, blk.fc1.weight, blk.fc1.bias.data(), mlp.data(), pool);
+    if (w_->mlp_gelu_tanh) {
+      gelu_tanh_inplace(mlp.data(), n * I);
+    } else {
+      gelu_erf_inplace(mlp.data(), n * I);
+    }
+    matmul(mlp.data(), n, blk.fc2.weight, blk.fc2.bias.data(), tmp.data(), pool);
+    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH));
+
+    if (capture) capture("vision_block" + std::to_string(b) + "_out", x.data(), n, H);
+    for (size_t j = 0; j < c.deepstack_visual_indexes.size(); ++j)
+      if (c.deepstack_visual_indexes[j] == b) {
+        result.deepstack[j] = run_merger(w_->deepstack[j], x.data());
+      }
+  }
+  result.image_embeds = run_merger(w_->merger, x.data());
+  return result;
+}
+
+}  // namespace qwen3vl
