@@ -16,10 +16,39 @@ struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
+
+// FNV-1a: vocab tokens are short, and this runs ~600k times while loading.
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const char c : s) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
+  return h;
+}
 }  // namespace
 
+// bytes -> id, open addressing over ids whose bytes live in token_bytes_:
+// no per-entry allocation, so building it for 150k tokens is cheap.
 struct BpeIdIndex {
-  std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> map;
+  std::vector<int32_t> slots;  // -1 = empty
+  size_t mask = 0;
+
+  void build(const std::vector<std::string>& token_bytes, const std::vector<int32_t>& ids) {
+    slots.assign(std::bit_ceil(std::max<size_t>(16, ids.size() * 2)), -1);
+    mask = slots.size() - 1;
+    for (const int32_t id : ids) {
+      size_t i = fnv1a(token_bytes[static_cast<size_t>(id)]) & mask;
+      while (slots[i] >= 0 && token_bytes[static_cast<size_t>(slots[i])] != token_bytes[static_cast<size_t>(id)])
+        i = (i + 1) & mask;
+      slots[i] = id;  // a repeated token keeps the later id
+    }
+  }
+  int32_t find(const std::vector<std::string>& token_bytes, std::string_view bytes) const {
+    size_t i = fnv1a(bytes) & mask;
+    while (slots[i] >= 0) {
+      if (token_bytes[static_cast<size_t>(slots[i])] == bytes) return slots[i];
+      i = (i + 1) & mask;
+    }
+    return -1;
+  }
 };
 
 // Sharded so that concurrent encoders rarely wait on the same lock. Each
@@ -64,11 +93,14 @@ BpeModel::BpeModel(const std::vector<std::pair<std::string, int32_t>>& vocab,
     limit = std::max(limit, id + 1);
   }
   token_bytes_.assign(static_cast<size_t>(limit), std::string());
-  id_index_->map.reserve(vocab.size());
+  std::vector<int32_t> ids;
+  ids.reserve(vocab.size());
   for (const auto& [bytes, id] : vocab) {
+    check(!bytes.empty(), source + ": empty token in model.vocab");
     token_bytes_[static_cast<size_t>(id)] = bytes;
-    id_index_->map.emplace(bytes, id);
+    ids.push_back(id);
   }
+  id_index_->build(token_bytes_, ids);
   for (int b = 0; b < 256; ++b) {
     const int32_t id = id_of_bytes(std::string_view(reinterpret_cast<const char*>(&b), 1));
     if (id < 0)
@@ -127,8 +159,7 @@ std::string_view BpeModel::token_bytes(int32_t id) const {
 }
 
 int32_t BpeModel::id_of_bytes(std::string_view bytes) const {
-  const auto it = id_index_->map.find(bytes);
-  return it == id_index_->map.end() ? -1 : it->second;
+  return id_index_->find(token_bytes_, bytes);
 }
 
 void BpeModel::encode_piece(std::string_view piece, std::vector<int32_t>& out) const {
