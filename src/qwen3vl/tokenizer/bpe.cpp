@@ -84,7 +84,7 @@ class BpeWordCache {
   std::array<Shard, kShards> shards_;
 };
 
-BpeModel::BpeModel(const std::vector<std::pair<std::string, int32_t>>& vocab,
+BpeModel::BpeModel(std::vector<std::pair<std::string, int32_t>>&& vocab,
                    const std::vector<std::pair<std::string, std::string>>& merges, const std::string& source)
     : id_index_(std::make_unique<BpeIdIndex>()), cache_(std::make_unique<BpeWordCache>()) {
   int32_t limit = 0;
@@ -95,9 +95,9 @@ BpeModel::BpeModel(const std::vector<std::pair<std::string, int32_t>>& vocab,
   token_bytes_.assign(static_cast<size_t>(limit), std::string());
   std::vector<int32_t> ids;
   ids.reserve(vocab.size());
-  for (const auto& [bytes, id] : vocab) {
+  for (auto& [bytes, id] : vocab) {
     check(!bytes.empty(), source + ": empty token in model.vocab");
-    token_bytes_[static_cast<size_t>(id)] = bytes;
+    token_bytes_[static_cast<size_t>(id)] = std::move(bytes);
     ids.push_back(id);
   }
   id_index_->build(token_bytes_, ids);
@@ -224,6 +224,9 @@ void BpeModel::encode_piece_uncached(std::string_view piece, std::vector<int32_t
     consider(c.pos);
   }
   for (int32_t i = 0; i >= 0; i = symbols[i].next) out.push_back(symbols[i].id);
+  // Don't let one huge piece pin its scratch memory to the thread forever.
+  if (symbols.capacity() > (1u << 16)) std::vector<Symbol>().swap(symbols);
+  if (heap.capacity() > (1u << 16)) std::vector<Candidate>().swap(heap);
 }
 
 }  // namespace qwen3vl

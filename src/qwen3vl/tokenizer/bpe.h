@@ -22,7 +22,7 @@ class BpeModel {
   // rank order (index = rank). `source` names the file in error messages.
   // Throws Error when a merge refers to a token that is not in the vocab or
   // when some single byte has no token (byte-level BPE needs all 256).
-  BpeModel(const std::vector<std::pair<std::string, int32_t>>& vocab,
+  BpeModel(std::vector<std::pair<std::string, int32_t>>&& vocab,
            const std::vector<std::pair<std::string, std::string>>& merges, const std::string& source);
   ~BpeModel();
   BpeModel(BpeModel&&) noexcept;

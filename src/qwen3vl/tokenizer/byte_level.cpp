@@ -57,4 +57,22 @@ std::optional<std::string> alphabet_to_bytes(std::string_view text) {
   return out;
 }
 
+bool alphabet_to_bytes_in_place(std::string& text) {
+  size_t read = 0, write = 0;
+  while (read < text.size()) {
+    const uint8_t lead = static_cast<uint8_t>(text[read]);
+    int b;
+    if (lead < 0x80) {  // ASCII letters and punctuation stand for themselves
+      b = alphabet_char_to_byte(lead);
+      ++read;
+    } else {
+      b = alphabet_char_to_byte(utf8_next_code_point(text, read));
+    }
+    if (b < 0) return false;
+    text[write++] = static_cast<char>(b);
+  }
+  text.resize(write);
+  return true;
+}
+
 }  // namespace qwen3vl

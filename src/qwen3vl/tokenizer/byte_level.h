@@ -21,5 +21,8 @@ int alphabet_char_to_byte(char32_t cp);
 std::string bytes_to_alphabet(std::string_view bytes);
 // Alphabet text (valid UTF-8) -> raw bytes; nullopt if some character is not in the alphabet.
 std::optional<std::string> alphabet_to_bytes(std::string_view text);
+// Same, rewriting `text` in place (bytes are never longer than their
+// alphabet text); returns false, leaving `text` unspecified, if some character is not in the alphabet.
+bool alphabet_to_bytes_in_place(std::string& text);
 
 }  // namespace qwen3vl

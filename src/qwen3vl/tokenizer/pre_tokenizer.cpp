@@ -3,6 +3,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <cstdint>
+
 #include "qwen3vl/base/error.h"
 
 namespace qwen3vl {
@@ -20,7 +22,14 @@ pcre2_match_context* thread_match_context() {
   struct Holder {
     pcre2_jit_stack* stack = pcre2_jit_stack_create(64 * 1024, 16 * 1024 * 1024, nullptr);
     pcre2_match_context* context = pcre2_match_context_create(nullptr);
-    Holder() { pcre2_jit_stack_assign(context, nullptr, stack); }
+    Holder() {
+      pcre2_jit_stack_assign(context, nullptr, stack);
+      // The default limit (10M backtracking steps) trips on legitimate input:
+      // on a run of 10M spaces "\s*[\r\n]+" scans and gives back the whole
+      // run once. The split patterns are linear per match, so no limit is needed.
+      pcre2_set_match_limit(context, UINT32_MAX);
+      pcre2_set_heap_limit(context, UINT32_MAX);
+    }
     ~Holder() {
       pcre2_match_context_free(context);
       pcre2_jit_stack_free(stack);

@@ -119,25 +119,22 @@ Tokenizer Tokenizer::load(const std::string& tokenizer_json_path) {
     std::vector<std::pair<int32_t, std::string>> outside_alphabet;  // (id, text)
     vocab.reserve(file.vocab.size());
     for (auto& [text, id] : file.vocab) {
-      if (auto bytes = alphabet_to_bytes(text)) {
-        vocab.emplace_back(std::move(*bytes), id);
+      std::string bytes = text;
+      if (alphabet_to_bytes_in_place(bytes)) {
+        vocab.emplace_back(std::move(bytes), id);
       } else {
         outside_alphabet.emplace_back(id, std::move(text));
       }
     }
-    std::vector<std::pair<std::string, std::string>> merges;
-    merges.reserve(file.merges.size());
-    for (const auto& [left, right] : file.merges) {
-      auto left_bytes = alphabet_to_bytes(left);
-      auto right_bytes = alphabet_to_bytes(right);
-      // A merge of a token outside the alphabet can never fire; dropping it
-      // keeps the relative order (all that ranks mean) of the others.
-      if (left_bytes && right_bytes) merges.emplace_back(std::move(*left_bytes), std::move(*right_bytes));
-    }
-    file.merges.clear();
-    file.merges.shrink_to_fit();
+    file.vocab = {};
+    // A merge of a token outside the alphabet can never fire; dropping it
+    // keeps the relative order (all that ranks mean) of the others.
+    std::erase_if(file.merges, [](auto& merge) {
+      return !alphabet_to_bytes_in_place(merge.first) || !alphabet_to_bytes_in_place(merge.second);
+    });
+    const auto& merges = file.merges;
 
-    Tokenizer tok(BpeModel(vocab, merges, path), RegexSplitter(spec.split_pattern, spec.split_literal, path));
+    Tokenizer tok(BpeModel(std::move(vocab), merges, path), RegexSplitter(spec.split_pattern, spec.split_literal, path));
     tok.nfc_ = spec.nfc;
     tok.ignore_merges_ = spec.ignore_merges;
 
