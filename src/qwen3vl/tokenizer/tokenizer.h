@@ -7,6 +7,9 @@
 // Input text that is not valid UTF-8 is first repaired (each invalid subpart
 // becomes U+FFFD) and then encoded; nothing throws for bad text.
 //
+// encode() adds no BOS/EOS (Qwen's post_processor adds none; chat prompts
+// carry their own <|im_start|> markers).
+//
 // A Tokenizer is immutable after load and safe to share between threads.
 #pragma once
 #include <cstdint>
@@ -79,7 +82,9 @@ class Tokenizer {
 
 // Turns ids into text one at a time for streaming output: only complete UTF-8
 // is emitted; the bytes of a character split across tokens are held back
-// until it is whole. Invalid bytes come out as U+FFFD like decode().
+// until it is whole. Invalid bytes come out as U+FFFD like decode(), so the
+// concatenated output equals decode() of all ids. The Tokenizer must outlive it;
+// one StreamDecoder per stream (it is not thread-safe itself).
 class StreamDecoder {
  public:
   explicit StreamDecoder(const Tokenizer& tokenizer, bool skip_special = false)
