@@ -5,6 +5,9 @@
 #include <vector>
 
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/kernels/cpu_features.h"
+#include "qwen3vl/kernels/matmul_kernels.h"
+#include "qwen3vl/kernels/quant.h"
 #include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
@@ -26,8 +29,8 @@ size_t WeightMatrix::bytes() const {
     case WeightFormat::F32: return n * 4;
     case WeightFormat::BF16:
     case WeightFormat::F16: return n * 2;
-    case WeightFormat::Q8: return n + n / group_size * 4;
-    case WeightFormat::Q4: return n / 2 + n / group_size * 4;
+    case WeightFormat::Q8:
+    case WeightFormat::Q4: return quantized_weight_bytes(format, rows, cols);
   }
   return 0;
 }
@@ -56,9 +59,10 @@ void weight_row_to_f32(const WeightMatrix& w, int64_t row, float* out) {
     case WeightFormat::F16:
       convert_to_f32(DType::F16, static_cast<const uint16_t*>(w.data) + row * k, out, k);
       return;
-    default:
-      throw Error(std::string("weight_row_to_f32: format ") + weight_format_name(w.format) +
-                  " not implemented");
+    case WeightFormat::Q8:
+    case WeightFormat::Q4:
+      dequantize_row(w, row, out);
+      return;
   }
 }
 
@@ -75,23 +79,67 @@ void matmul_reference(const float* x, int64_t m, const WeightMatrix& w, const fl
   }
 }
 
-void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias, float* y,
-            ThreadPool& pool) {
-  // Portable path: widen a block of weight rows, then dot with every input row.
-  // Replaced per format and ISA by the dispatching kernels in this folder.
+namespace {
+
+// Portable float path for rows [n0, n1) (no bias): widen a block of weight
+// rows once, then dot it with every input row.
+void float_matmul_scalar(const float* x, int64_t m, const WeightMatrix& w, int64_t n0, int64_t n1, float* y) {
   constexpr int64_t kRowBlock = 16;
-  pool.parallel_for(w.rows, kRowBlock, [&](int64_t r0, int64_t r1) {
-    std::vector<float> rows(static_cast<size_t>((r1 - r0) * w.cols));
-    for (int64_t n = r0; n < r1; ++n) weight_row_to_f32(w, n, rows.data() + (n - r0) * w.cols);
+  std::vector<float> rows(static_cast<size_t>(kRowBlock * w.cols));
+  for (int64_t b0 = n0; b0 < n1; b0 += kRowBlock) {
+    const int64_t b1 = std::min(n1, b0 + kRowBlock);
+    for (int64_t n = b0; n < b1; ++n) weight_row_to_f32(w, n, rows.data() + (n - b0) * w.cols);
     for (int64_t i = 0; i < m; ++i) {
       const float* xi = x + i * w.cols;
-      for (int64_t n = r0; n < r1; ++n) {
-        const float* wr = rows.data() + (n - r0) * w.cols;
+      for (int64_t n = b0; n < b1; ++n) {
+        const float* wr = rows.data() + (n - b0) * w.cols;
         float acc = 0.0f;
         for (int64_t k = 0; k < w.cols; ++k) acc += xi[k] * wr[k];
-        y[i * w.rows + n] = acc + (bias ? bias[n] : 0.0f);
+        y[i * w.rows + n] = acc;
       }
     }
+  }
+}
+
+void add_bias(const float* bias, int64_t m, int64_t rows, int64_t n0, int64_t n1, float* y) {
+  if (!bias) return;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t n = n0; n < n1; ++n) y[i * rows + n] += bias[n];
+}
+
+}  // namespace
+
+void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias, float* y,
+            ThreadPool& pool) {
+  check(w.data != nullptr, "matmul: weight has no data");
+  if (m <= 0 || w.rows <= 0) return;
+  const IsaLevel isa = active_isa_level();
+  if (w.format == WeightFormat::Q8 || w.format == WeightFormat::Q4) {
+    // Activations are quantized once per call; the buffer is reused across
+    // calls made from the same thread. (A named reference: inside the lambda
+    // a thread_local name would denote the worker's own, empty, instance.)
+    thread_local QuantizedActivations per_thread_activations;
+    QuantizedActivations& activations = per_thread_activations;
+    quantize_activations(x, m, w.cols, activations, &pool);
+    // Grain of two tiles: the kernels pair tiles so one activation broadcast
+    // feeds two weight vectors.
+    pool.parallel_for(quant_tiles(w.rows), 2, [&](int64_t t0, int64_t t1) {
+      switch (isa) {
+        case IsaLevel::Avx512: kernels::quant_matmul_avx512(activations, w, t0, t1, y); break;
+        case IsaLevel::Avx2: kernels::quant_matmul_avx2(activations, w, t0, t1, y); break;
+        case IsaLevel::Scalar: quantized_matmul_tiles_scalar(activations, w, t0, t1, y); break;
+      }
+      add_bias(bias, m, w.rows, t0 * kQuantTileRows, std::min(w.rows, t1 * kQuantTileRows), y);
+    });
+    return;
+  }
+  pool.parallel_for(w.rows, kernels::kFloatPanelRows, [&](int64_t n0, int64_t n1) {
+    switch (isa) {
+      case IsaLevel::Avx512: kernels::float_matmul_avx512(x, m, w, n0, n1, y); break;
+      case IsaLevel::Avx2: kernels::float_matmul_avx2(x, m, w, n0, n1, y); break;
+      case IsaLevel::Scalar: float_matmul_scalar(x, m, w, n0, n1, y); break;
+    }
+    add_bias(bias, m, w.rows, n0, n1, y);
   });
 }
 

@@ -2,6 +2,14 @@
 // for every weight format; it picks the fastest kernel this CPU supports and
 // splits the work over the thread pool. `m` is 1 for decode (a GEMV, memory
 // bound) and the number of tokens or patches for prefill/vision (compute bound).
+//
+// F32/BF16/F16 weights: exact float32 products and float32 accumulation (only
+// the summation order differs from matmul_reference). Q8/Q4 weights: the
+// activations are quantized to int8 per block of 32 once per call and the
+// products are integer (see kernels/quant.h; bit-identical on every ISA to
+// quantized_matmul_reference). The ISA is chosen at run time
+// (kernels/cpu_features.h; QWEN3VL_ISA=scalar|avx2|avx512 caps it); output
+// rows are split over the pool.
 #pragma once
 #include <cstdint>
 
@@ -13,11 +21,14 @@ namespace qwen3vl {
 void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias, float* y,
             ThreadPool& pool = ThreadPool::global());
 
-// The plain scalar reference every fast kernel is tested against (float32
-// accumulation in input order, single thread).
+// The plain scalar reference the float kernels are tested against (float32
+// accumulation in input order, single thread). For Q8/Q4 it uses the
+// dequantized weights with unquantized activations (the "ideal" result the
+// quantized kernels approximate).
 void matmul_reference(const float* x, int64_t m, const WeightMatrix& w, const float* bias, float* y);
 
-// Widens one row of any format to float32 (used for embedding lookups).
+// Widens one row of any format to float32 (used for embedding lookups);
+// Q8/Q4 rows are dequantized.
 void weight_row_to_f32(const WeightMatrix& w, int64_t row, float* out);
 
 }  // namespace qwen3vl

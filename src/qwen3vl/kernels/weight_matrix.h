@@ -12,8 +12,8 @@ enum class WeightFormat {
   F32,   // float
   BF16,  // bfloat16 (the checkpoints' own format): exact f32 math after widening
   F16,
-  Q8,    // int8, symmetric, one f32 scale per group of `group_size` inputs
-  Q4,    // int4, symmetric, one f32 scale per group of `group_size` inputs
+  Q8,    // int8, symmetric, one f16 scale per 32 inputs per row (8.5 bits/weight)
+  Q4,    // int4, symmetric, one f16 scale per 32 inputs per row (4.5 bits/weight)
 };
 
 const char* weight_format_name(WeightFormat f);
@@ -22,9 +22,10 @@ struct WeightMatrix {
   WeightFormat format = WeightFormat::F32;
   int64_t rows = 0;  // output features
   int64_t cols = 0;  // input features
-  const void* data = nullptr;      // format-specific layout (see kernels/quant.h for Q8/Q4)
-  const float* scales = nullptr;   // Q8/Q4 only
-  int group_size = 0;              // Q8/Q4 only
+  // Format-specific layout. Q8/Q4 are tiled, with their scales interleaved
+  // next to the values they scale (see kernels/quant.h).
+  const void* data = nullptr;
+  int group_size = 0;              // Q8/Q4 only (always 32)
   std::shared_ptr<void> owner;     // keeps converted/quantized storage alive (null for mmap views)
 
   // Bytes a full pass over the weight reads (what decode costs per token).

@@ -1,0 +1,151 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kernels_test_util.h"
+#include "qwen3vl/kernels/matmul.h"
+#include "qwen3vl/kernels/quant.h"
+
+namespace qwen3vl {
+namespace {
+
+using testing::available_isa_levels;
+using testing::cosine_similarity;
+using testing::make_weight;
+using testing::random_values;
+using testing::ScopedIsaCap;
+
+ThreadPool& two_threads() {
+  static ThreadPool pool(2);
+  return pool;
+}
+
+struct Shape {
+  int64_t m, rows, cols;
+};
+
+std::vector<Shape> odd_shapes() {
+  std::vector<Shape> shapes;
+  for (int64_t m : {1, 2, 3, 7, 33})
+    for (int64_t rows : {1, 17, 129})
+      for (int64_t cols : {1, 17, 32, 96, 160, 4096 + 32}) shapes.push_back({m, rows, cols});
+  shapes.push_back({5, 64, 4096 + 17});
+  return shapes;
+}
+
+std::string describe(WeightFormat f, IsaLevel isa, const Shape& s) {
+  return std::string(weight_format_name(f)) + " " + isa_level_name(isa) + " m=" + std::to_string(s.m) +
+         " rows=" + std::to_string(s.rows) + " cols=" + std::to_string(s.cols);
+}
+
+// Float formats: the fast kernels reorder the float32 sum (SIMD lanes, several
+// accumulators, FMA). Both sums carry a rounding error of at most
+// ~cols·ε·Σ|x·w| in the worst case and ~sqrt(cols)·ε·Σ|x·w| typically
+// (ε = 6e-8); for cols ≤ 4128 that is ≤ 4e-6·Σ|x·w|, so 1e-5·Σ|x·w| (+ the
+// bias, added once in both) is a bound with margin. A wrong index or a
+// missing term moves the result by ~1/cols of Σ|x·w|, far above it.
+TEST(KernelsMatmul, FloatFormatsMatchReferenceOnEveryIsa) {
+  for (WeightFormat f : {WeightFormat::F32, WeightFormat::BF16, WeightFormat::F16}) {
+    for (IsaLevel isa : available_isa_levels()) {
+      ScopedIsaCap cap(isa);
+      uint32_t seed = 1;
+      for (const Shape& s : odd_shapes()) {
+        const auto x = random_values(s.m * s.cols, seed++);
+        const WeightMatrix w = make_weight(f, s.rows, s.cols, random_values(s.rows * s.cols, seed++));
+        const auto bias = random_values(s.rows, seed++);
+        const float* b = (seed % 2) ? bias.data() : nullptr;
+        std::vector<float> y(s.m * s.rows, NAN), ref(s.m * s.rows);
+        matmul(x.data(), s.m, w, b, y.data(), two_threads());
+        matmul_reference(x.data(), s.m, w, b, ref.data());
+        std::vector<float> row(s.cols);
+        for (int64_t n = 0; n < s.rows; ++n) {
+          weight_row_to_f32(w, n, row.data());
+          for (int64_t i = 0; i < s.m; ++i) {
+            double magnitude = 0;
+            for (int64_t k = 0; k < s.cols; ++k) magnitude += std::fabs(x[i * s.cols + k] * row[k]);
+            const double tol = 1e-5 * magnitude + 1e-6 * (b ? std::fabs(b[n]) : 0.0) + 1e-30;
+            ASSERT_NEAR(y[i * s.rows + n], ref[i * s.rows + n], tol)
+                << describe(f, isa, s) << " at (" << i << ", " << n << ")";
+          }
+        }
+      }
+    }
+  }
+}
+
+// Quantized formats: every ISA performs exactly the operations of the scalar
+// quantized reference (exact integer dots, then the same float FMA per block
+// in the same order), so the results must be identical.
+TEST(KernelsMatmul, QuantizedKernelsMatchScalarQuantizedMathExactly) {
+  for (WeightFormat f : {WeightFormat::Q8, WeightFormat::Q4}) {
+    for (IsaLevel isa : available_isa_levels()) {
+      ScopedIsaCap cap(isa);
+      uint32_t seed = 100;
+      for (const Shape& s : odd_shapes()) {
+        const auto x = random_values(s.m * s.cols, seed++);
+        const WeightMatrix w =
+            quantize_weight(make_f32_weight(s.rows, s.cols, random_values(s.rows * s.cols, seed++)), f);
+        const auto bias = random_values(s.rows, seed++);
+        const float* b = (seed % 2) ? bias.data() : nullptr;
+        std::vector<float> y(s.m * s.rows, NAN), ref(s.m * s.rows);
+        matmul(x.data(), s.m, w, b, y.data(), two_threads());
+        quantized_matmul_reference(x.data(), s.m, w, b, ref.data());
+        for (size_t e = 0; e < y.size(); ++e)
+          ASSERT_EQ(y[e], ref[e]) << describe(f, isa, s) << " at element " << e;
+      }
+    }
+  }
+}
+
+// Against the unquantized float result on random data: q8 keeps ~8 bits per
+// weight and activation (relative error ~0.5%), q4 ~4 bits (relative error
+// ~7% per weight for uniform data, so cosine ≈ 1 - 0.07²/2 ≈ 0.997).
+TEST(KernelsMatmul, QuantizedResultsStayCloseToFloat) {
+  for (WeightFormat f : {WeightFormat::Q8, WeightFormat::Q4}) {
+    const double min_cosine = f == WeightFormat::Q8 ? 0.999 : 0.99;
+    uint32_t seed = 500;
+    for (const Shape& s : odd_shapes()) {
+      // The cosine is a statistic: it needs enough terms and outputs.
+      if (s.cols < 32 || s.m * s.rows < 17) continue;
+      const auto x = random_values(s.m * s.cols, seed++);
+      const WeightMatrix wf = make_f32_weight(s.rows, s.cols, random_values(s.rows * s.cols, seed++));
+      const WeightMatrix wq = quantize_weight(wf, f);
+      std::vector<float> y(s.m * s.rows), ref(s.m * s.rows);
+      matmul(x.data(), s.m, wq, nullptr, y.data(), two_threads());
+      matmul_reference(x.data(), s.m, wf, nullptr, ref.data());
+      EXPECT_GE(cosine_similarity(y, ref), min_cosine) << describe(f, active_isa_level(), s);
+    }
+  }
+}
+
+TEST(KernelsMatmul, SingleThreadAndPoolAgree) {
+  ThreadPool one(1);
+  const Shape s{9, 200, 300};
+  const auto x = random_values(s.m * s.cols, 7);
+  for (WeightFormat f : {WeightFormat::BF16, WeightFormat::Q4}) {
+    WeightMatrix w = make_weight(WeightFormat::F32, s.rows, s.cols, random_values(s.rows * s.cols, 8));
+    if (f == WeightFormat::BF16) w = make_weight(f, s.rows, s.cols, random_values(s.rows * s.cols, 8));
+    else w = quantize_weight(w, f);
+    std::vector<float> a(s.m * s.rows), b(s.m * s.rows);
+    matmul(x.data(), s.m, w, nullptr, a.data(), one);
+    matmul(x.data(), s.m, w, nullptr, b.data(), two_threads());
+    EXPECT_EQ(a, b) << weight_format_name(f);
+  }
+}
+
+TEST(KernelsMatmul, HandComputedSmallProduct) {
+  // W = [[1, 2, 3], [-1, 0.5, 4]], x = [[1, 1, 1], [2, 0, -1]], bias = [10, 20]
+  const WeightMatrix w = make_f32_weight(2, 3, {1, 2, 3, -1, 0.5f, 4});
+  const std::vector<float> x = {1, 1, 1, 2, 0, -1}, bias = {10, 20};
+  for (IsaLevel isa : available_isa_levels()) {
+    ScopedIsaCap cap(isa);
+    std::vector<float> y(4);
+    matmul(x.data(), 2, w, bias.data(), y.data(), two_threads());
+    EXPECT_EQ(y, (std::vector<float>{16, 23.5f, 9, 14})) << isa_level_name(isa);
+  }
+}
+
+}  // namespace
+}  // namespace qwen3vl
