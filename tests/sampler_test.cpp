@@ -178,6 +178,46 @@ TEST(Sampler, TopKRenormalisesOverTheKeptTokens) {
   EXPECT_NEAR(h.at(0), n * 4.0 / 7.0, 250);
 }
 
+// Plain reference for the filters: sort everything, then apply the
+// definitions one after another in double precision.
+std::vector<int32_t> reference_allowed(const std::vector<float>& logits, const SamplingParams& p) {
+  std::vector<int32_t> order(logits.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  });
+  if (p.top_k > 0 && static_cast<size_t>(p.top_k) < order.size()) order.resize(p.top_k);
+  std::vector<double> w;
+  for (int32_t id : order) w.push_back(std::exp((logits[id] - logits[order[0]]) / double(p.temperature)));
+  double total = 0.0;
+  for (double x : w) total += x;
+  std::vector<int32_t> kept;
+  double before = 0.0;
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (p.top_p < 1.0f && before >= p.top_p * total) break;
+    before += w[i];
+    if (w[i] >= p.min_p) kept.push_back(order[i]);  // w[0] = 1 is the best
+  }
+  std::sort(kept.begin(), kept.end());
+  return kept;
+}
+
+TEST(Sampler, FiltersMatchAPlainSortingReference) {
+  std::mt19937 gen(2024);
+  std::normal_distribution<float> nd(0.0f, 2.5f);
+  for (int trial = 0; trial < 40; ++trial) {
+    std::vector<float> logits(trial % 2 ? 60000 : 3001);
+    for (float& x : logits) x = nd(gen);
+    SamplingParams p;
+    p.temperature = 0.3f + 0.1f * (trial % 10);
+    p.top_k = trial % 3 == 0 ? 0 : (trial % 3 == 1 ? 40 : 2000);
+    p.top_p = trial % 4 == 0 ? 1.0f : 0.5f + 0.1f * (trial % 5);
+    p.min_p = trial % 5 == 0 ? 0.05f : 0.0f;
+    Sampler s(p);
+    EXPECT_EQ(s.allowed_tokens(logits), reference_allowed(logits, p)) << "trial " << trial;
+  }
+}
+
 TEST(Sampler, RejectsInvalidParameters) {
   SamplingParams p;
   p.top_p = 0.0f;

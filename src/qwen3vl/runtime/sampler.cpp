@@ -60,76 +60,186 @@ int32_t Sampler::sample(std::span<const float> logits) {
   return draw();
 }
 
-int32_t Sampler::draw() {
-  const int64_t vocab = static_cast<int64_t>(scratch_.size());
-  const double inv_t = 1.0 / params_.temperature;
+namespace {
 
-  // Candidates sorted by logit, highest first. Only the prefix that top-k /
-  // top-p can keep needs sorting, so grow it until it covers the mass asked for.
-  candidates_.resize(static_cast<size_t>(vocab));
-  for (int64_t i = 0; i < vocab; ++i) candidates_[i] = {scratch_[i], static_cast<int32_t>(i)};
-  auto higher = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
-    return a.first > b.first || (a.first == b.first && a.second < b.second);
-  };
-  int64_t keep = params_.top_k > 0 ? std::min<int64_t>(params_.top_k, vocab) : vocab;
-  if (keep < vocab) {
-    std::nth_element(candidates_.begin(), candidates_.begin() + keep, candidates_.end(), higher);
-    candidates_.resize(static_cast<size_t>(keep));
-  }
-  const float max_logit = std::max_element(candidates_.begin(), candidates_.end(), [&](auto& a, auto& b) {
-                            return higher(b, a);
-                          })->first;
-  check(std::isfinite(max_logit), "sampling: the logits contain no finite maximum");
+using Candidate = std::pair<float, int32_t>;  // (logit, later weight; token id)
 
-  // Softmax weights (unnormalised) of the kept candidates after temperature.
-  double total = 0.0;
-  for (const auto& c : candidates_) total += std::exp((static_cast<double>(c.first) - max_logit) * inv_t);
+// Strict order "more likely first"; ties go to the lower id so results do not
+// depend on the selection algorithm.
+bool more_likely(const Candidate& a, const Candidate& b) {
+  return a.first > b.first || (a.first == b.first && a.second < b.second);
+}
 
-  // top-p: the smallest highest-first prefix whose mass reaches top_p.
-  int64_t sorted = 0;
-  if (params_.top_p < 1.0f) {
-    const double target = params_.top_p * total;
-    int64_t prefix = std::min<int64_t>(64, keep);
-    double mass = 0.0;
-    int64_t cut = -1;
-    while (cut < 0) {
-      std::partial_sort(candidates_.begin() + sorted, candidates_.begin() + prefix, candidates_.end(), higher);
-      for (int64_t i = sorted; i < prefix; ++i) {
-        mass += std::exp((static_cast<double>(candidates_[i].first) - max_logit) * inv_t);
-        if (mass >= target) {
-          cut = i + 1;
-          break;
-        }
+// The k most likely of `logits`. Small k (the usual 20-100) uses one pass with a
+// k-element heap, much cheaper than partitioning the whole vocabulary.
+void top_k_candidates(const std::vector<float>& logits, int64_t k, std::vector<Candidate>& out) {
+  const int64_t vocab = static_cast<int64_t>(logits.size());
+  out.clear();
+  if (k <= 1024) {
+    // Min-heap under more_likely: front() is the least likely kept candidate.
+    for (int64_t i = 0; i < vocab; ++i) {
+      const Candidate c{logits[i], static_cast<int32_t>(i)};
+      if (static_cast<int64_t>(out.size()) < k) {
+        out.push_back(c);
+        std::push_heap(out.begin(), out.end(), more_likely);
+      } else if (more_likely(c, out.front())) {
+        std::pop_heap(out.begin(), out.end(), more_likely);
+        out.back() = c;
+        std::push_heap(out.begin(), out.end(), more_likely);
       }
-      sorted = prefix;
-      if (cut < 0 && prefix == keep) cut = keep;  // rounding: keep all
-      prefix = std::min<int64_t>(prefix * 4, keep);
     }
-    keep = cut;
-    candidates_.resize(static_cast<size_t>(keep));
+    return;
   }
-
-  // min-p: drop tokens less likely than min_p times the most likely one
-  // (a threshold on the temperature-scaled logit, so no renormalisation needed).
-  double weight_floor = 0.0;
-  if (params_.min_p > 0.0f) weight_floor = params_.min_p;  // relative to the max weight exp(0) = 1
-
-  double kept_total = 0.0;
-  for (auto& c : candidates_) {
-    const double w = std::exp((static_cast<double>(c.first) - max_logit) * inv_t);
-    c.first = w >= weight_floor ? static_cast<float>(w) : 0.0f;
-    kept_total += c.first;
+  out.resize(static_cast<size_t>(vocab));
+  for (int64_t i = 0; i < vocab; ++i) out[i] = {logits[i], static_cast<int32_t>(i)};
+  if (k < vocab) {
+    std::nth_element(out.begin(), out.begin() + k, out.end(), more_likely);
+    out.resize(static_cast<size_t>(k));
   }
-  double u = uniform() * kept_total;
+}
+
+// Keeps the smallest most-likely-first set whose weight reaches `target`
+// (Hugging Face top-p: a token stays if the mass strictly before it is below
+// top_p). A quickselect on mass: partition around a pivot, keep the side that
+// holds the crossing point, so the cost is linear and nothing large is sorted.
+void keep_top_p(std::vector<Candidate>& c, double target) {
+  // Invariant: c[0, lo) are more likely than everything in c[lo, hi), their
+  // mass `before` is below target, and the cut lies in (lo, hi].
+  int64_t lo = 0, hi = static_cast<int64_t>(c.size());
+  double before = 0.0;
+  while (hi - lo > 32) {
+    // Median of three as pivot, moved to c[hi-1].
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (more_likely(c[mid], c[lo])) std::swap(c[mid], c[lo]);
+    if (more_likely(c[hi - 1], c[lo])) std::swap(c[hi - 1], c[lo]);
+    if (more_likely(c[mid], c[hi - 1])) std::swap(c[mid], c[hi - 1]);
+    const Candidate pivot = c[hi - 1];
+    const auto split = std::partition(c.begin() + lo, c.begin() + hi - 1,
+                                      [&](const Candidate& x) { return more_likely(x, pivot); });
+    const int64_t m = split - c.begin();
+    std::swap(c[m], c[hi - 1]);  // pivot at m: [lo, m) above it, (m, hi) below
+    double upper = 0.0;
+    for (int64_t i = lo; i < m; ++i) upper += c[i].first;
+    if (before + upper >= target) {
+      hi = m;
+    } else if (before + upper + pivot.first >= target) {
+      c.resize(static_cast<size_t>(m + 1));
+      return;
+    } else {
+      before += upper + pivot.first;
+      lo = m + 1;
+    }
+  }
+  std::sort(c.begin() + lo, c.begin() + hi, more_likely);
+  for (int64_t i = lo; i < hi; ++i) {
+    before += c[i].first;
+    if (before >= target) {
+      c.resize(static_cast<size_t>(i + 1));
+      return;
+    }
+  }
+  c.resize(static_cast<size_t>(hi));  // rounding between the two sums: keep the range
+}
+
+}  // namespace
+
+void Sampler::filter() {
+  const int64_t vocab = static_cast<int64_t>(scratch_.size());
+  const int64_t k = params_.top_k > 0 ? std::min<int64_t>(params_.top_k, vocab) : vocab;
+  const float inv_t = 1.0f / params_.temperature;
+  if (k == vocab && params_.top_p < 1.0f) {
+    top_p_over_vocabulary(inv_t);
+  } else {
+    top_k_candidates(scratch_, k, candidates_);
+    float max_logit = -INFINITY;
+    for (const auto& c : candidates_) max_logit = std::max(max_logit, c.first);
+    check(std::isfinite(max_logit), "sampling: the logits contain no finite maximum");
+    // Temperature-scaled softmax weights relative to the best token (weight
+    // 1); exp is monotonic, so the order of candidates is unchanged.
+    double total = 0.0;
+    for (auto& c : candidates_) {
+      c.first = std::exp((c.first - max_logit) * inv_t);
+      total += c.first;
+    }
+    if (params_.top_p < 1.0f) keep_top_p(candidates_, params_.top_p * total);
+  }
+  // min-p: drop tokens whose probability is below min_p times the best one's,
+  // i.e. whose relative weight is below min_p.
+  if (params_.min_p > 0.0f)
+    std::erase_if(candidates_, [&](const Candidate& c) { return c.first < params_.min_p; });
+}
+
+void Sampler::top_p_over_vocabulary(float inv_t) {
+  // Bucket every token by its scaled logit (width 1/16, so a bucket spans a
+  // weight ratio of at most e^(1/16)), sum the mass per bucket, and find the
+  // bucket where the running mass crosses top_p. Tokens in earlier buckets
+  // are all kept, later ones all dropped; only the crossing bucket is sorted.
+  // Two branch-light passes instead of partitioning 152k candidates.
+  constexpr int kPerUnit = 16, kBuckets = 64 * kPerUnit;  // weights below e^-64 share the last bucket
+  const int64_t vocab = static_cast<int64_t>(scratch_.size());
+  const float max_logit = *std::max_element(scratch_.begin(), scratch_.end());
+  check(std::isfinite(max_logit), "sampling: the logits contain no finite maximum");
+  weights_.resize(static_cast<size_t>(vocab));
+  buckets_.resize(static_cast<size_t>(vocab));
+  std::vector<double> mass(kBuckets, 0.0);
+  for (int64_t i = 0; i < vocab; ++i) {
+    const float scaled = (scratch_[i] - max_logit) * inv_t;  // <= 0
+    const float w = std::exp(scaled);
+    const float t = -scaled * kPerUnit;
+    const int b = t < static_cast<float>(kBuckets - 1) ? static_cast<int>(t) : kBuckets - 1;  // NaN/-inf: last
+    weights_[i] = w;
+    buckets_[i] = static_cast<uint16_t>(b);
+    mass[b] += w;
+  }
+  double total = 0.0;
+  for (double m : mass) total += m;
+  const double target = params_.top_p * total;
+  int crossing = kBuckets - 1;
+  double before = 0.0;
+  for (int b = 0; b < kBuckets; ++b) {
+    if (before + mass[b] >= target) {
+      crossing = b;
+      break;
+    }
+    before += mass[b];
+  }
+  candidates_.clear();
+  std::vector<Candidate> edge;  // (logit, id) of the crossing bucket
+  for (int64_t i = 0; i < vocab; ++i) {
+    if (buckets_[i] < crossing) candidates_.push_back({weights_[i], static_cast<int32_t>(i)});
+    else if (buckets_[i] == crossing) edge.push_back({scratch_[i], static_cast<int32_t>(i)});
+  }
+  std::sort(edge.begin(), edge.end(), more_likely);
+  for (const Candidate& c : edge) {
+    if (before >= target) break;  // a token stays while the mass before it is below top_p
+    before += weights_[c.second];
+    candidates_.push_back({weights_[c.second], c.second});
+  }
+  if (candidates_.empty() && !edge.empty()) candidates_.push_back({1.0f, edge.front().second});
+}
+
+std::vector<int32_t> Sampler::allowed_tokens(std::span<const float> logits) {
+  check(!logits.empty(), "sampling: empty logits");
+  apply_penalties(logits);
+  if (params_.temperature <= 0.0f || params_.top_k == 1)
+    return {static_cast<int32_t>(std::max_element(scratch_.begin(), scratch_.end()) - scratch_.begin())};
+  filter();
+  std::vector<int32_t> ids;
+  for (const auto& c : candidates_) ids.push_back(c.second);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+int32_t Sampler::draw() {
+  filter();
+  double total = 0.0;
+  for (const auto& c : candidates_) total += c.first;
+  double u = uniform() * total;
   for (const auto& c : candidates_) {
-    if (c.first <= 0.0f) continue;
     u -= c.first;
     if (u < 0.0) return c.second;
   }
-  // Rounding left u >= 0: return the last candidate with weight.
-  for (auto it = candidates_.rbegin(); it != candidates_.rend(); ++it)
-    if (it->first > 0.0f) return it->second;
-  return candidates_.front().second;
+  return candidates_.back().second;  // rounding left u >= 0
 }
 
 }  // namespace qwen3vl

@@ -39,9 +39,18 @@ class Sampler {
   // Picks a token; does not call accept().
   int32_t sample(std::span<const float> logits);
 
+  // The tokens sample() could return for these logits (after penalties and
+  // filters), sorted by id. For tests and diagnostics.
+  std::vector<int32_t> allowed_tokens(std::span<const float> logits);
+
  private:
   // Logits after penalties (copy into scratch_).
   void apply_penalties(std::span<const float> logits);
+  // Leaves in candidates_ the tokens that survive top-k/top-p/min-p, each with
+  // its unnormalised probability.
+  void filter();
+  // top-p over the whole vocabulary (no top-k) without sorting it.
+  void top_p_over_vocabulary(float inv_t);
   int32_t draw();
   double uniform();  // [0, 1)
 
@@ -51,6 +60,8 @@ class Sampler {
   std::unordered_set<int32_t> generated_;  // output
   std::vector<float> scratch_;
   std::vector<std::pair<float, int32_t>> candidates_;
+  std::vector<float> weights_;     // top_p_over_vocabulary scratch
+  std::vector<uint16_t> buckets_;
 };
 
 }  // namespace qwen3vl
