@@ -27,7 +27,11 @@ struct DecoderOptions {
   ThreadPool* pool = nullptr;  // null: ThreadPool::global()
 };
 
-// One chunk of new tokens. Row indices are relative to the chunk.
+// One chunk of new tokens. Row indices are relative to the chunk; when a
+// prompt is split into chunks, each chunk passes the visual rows that fall in
+// it (image_embeds / deepstack pointing at those rows' features, in order).
+// Positions come from the caller: the prompt's 3-row rope index, then for each
+// decoded token cache.size() + rope_delta on all three axes.
 struct DecoderInput {
   std::span<const int32_t> ids;
   std::array<std::span<const int32_t>, 3> positions;  // t, h, w; each ids.size() entries
@@ -44,6 +48,8 @@ struct LogitsRequest {
   int64_t columns = 0;    // leading vocabulary columns to compute; 0 = all
 };
 
+// Not safe to call forward() concurrently on one instance (it owns scratch
+// buffers); the weights are read-only and may back several instances.
 class TextDecoder {
  public:
   // Observes intermediate tensors (row-major [rows, cols]) for tests and dumps.
