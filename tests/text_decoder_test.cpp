@@ -1,12 +1,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <cmath>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/base/json.h"
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/io/safetensors.h"
 #include "qwen3vl/model/model_config.h"
@@ -285,4 +288,50 @@ TEST(TextDecoder, F32WeightsGiveTheSameLogits) {
   const std::vector<float> ref(s.begin(), s.end());
   const auto t = widened.forward(c.chunk(0, c.ids.size()), b);
   EXPECT_LE(max_abs_diff(t.data(), ref.data(), ref.size()), 1e-5f);
+}
+
+TEST(TextDecoder, UntiedHeadIsLoadedFromLmHead) {
+  // Rebuild the fixture as an untied checkpoint whose lm_head is the embedding
+  // scaled by 2: logits must double. Without lm_head.weight loading must fail.
+  namespace fs = std::filesystem;
+  const std::string dir = ::testing::TempDir() + "/untied_qwen3vl";
+  fs::create_directories(dir);
+  Json j = load_json_file(kFixture + "/config.json");
+  j["tie_word_embeddings"] = false;
+  j["text_config"]["tie_word_embeddings"] = false;
+  std::ofstream(dir + "/config.json") << j.dump();
+  const ModelConfig untied = parse_model_config(j, "untied config");
+  SafetensorsFile src(kFixture + "/model.safetensors");
+  auto write = [&](bool with_head) {
+    SafetensorsWriter w;
+    for (const auto& [name, t] : src.tensors())
+      if (name.rfind("model.language_model.", 0) == 0) w.add(name, t.dtype, t.shape, t.data, t.nbytes);
+    if (with_head) {
+      std::vector<float> head = src.get("model.language_model.embed_tokens.weight").to_f32();
+      for (float& x : head) x *= 2.0f;
+      w.add_f32("lm_head.weight", src.get("model.language_model.embed_tokens.weight").shape, head);
+    }
+    w.write(dir + "/model.safetensors");
+  };
+
+  write(false);
+  try {
+    Checkpoint ckpt(dir);
+    TextDecoder dec(untied, ckpt);
+    FAIL() << "expected a missing lm_head.weight error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("lm_head.weight"), std::string::npos) << e.what();
+  }
+
+  write(true);
+  Case c("case1_text");
+  Checkpoint ckpt(dir);
+  TextDecoder dec(untied, ckpt);
+  KVCache cache = dec.make_cache(32);
+  const auto logits = dec.forward(c.chunk(0, c.ids.size()), cache);
+  const auto want = c.golden.get("logits_last").to_f32();
+  float worst = 0.0f;
+  for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::fabs(logits[i] - 2.0f * want[i]));
+  EXPECT_LE(worst, 2e-3f);
+  fs::remove_all(dir);
 }
