@@ -1,0 +1,41 @@
+// Interleaved multimodal rotary position embedding (M-RoPE) of Qwen3-VL's
+// text decoder. Every token has three positions (temporal, height, width).
+// Frequency slot i of the head_dim/2 rotary pairs normally rotates by the
+// temporal position; slots 1,4,7,... (below 3*section[1]) use the height
+// position and slots 2,5,8,... (below 3*section[2]) the width position, so
+// each axis gets frequencies spread over the whole spectrum rather than one
+// contiguous band. For text tokens all three positions are equal and this is
+// plain RoPE.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace qwen3vl {
+
+class MRope {
+ public:
+  // section: (t, h, w) pair counts, summing to head_dim / 2.
+  MRope(int head_dim, double theta, std::array<int, 3> section);
+
+  int head_dim() const { return head_dim_; }
+
+  // cos and sin, each [n, head_dim]: the per-slot angles repeated for both
+  // halves (the layout rotate_half expects). positions = rows t, h, w of n
+  // entries each.
+  void tables(const std::array<std::span<const int32_t>, 3>& positions, float* cos, float* sin) const;
+
+ private:
+  int head_dim_;
+  std::vector<float> inv_freq_;  // [head_dim / 2], float32 like the reference
+  std::vector<uint8_t> axis_;    // [head_dim / 2]: which position row (0 t, 1 h, 2 w) drives each slot
+};
+
+// Rotates `rows` rows of `n_heads` heads in place: x·cos + rotate_half(x)·sin
+// with rotate_half(x) = [-x2, x1] for halves x1, x2. Head h of row r starts at
+// x + r*row_stride + h*head_dim; cos/sin are [rows, head_dim].
+void apply_rope(float* x, int64_t rows, int64_t row_stride, int n_heads, int head_dim, const float* cos,
+                const float* sin);
+
+}  // namespace qwen3vl

@@ -1,0 +1,234 @@
+#include "qwen3vl/model/text_decoder.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "qwen3vl/base/error.h"
+#include "qwen3vl/kernels/elementwise.h"
+#include "qwen3vl/kernels/matmul.h"
+
+namespace qwen3vl {
+
+namespace {
+
+const std::string kPrefix = "model.language_model.";
+
+// Row-parallel loop for the cheap per-row ops, so they do not become the
+// serial bottleneck of a long prefill.
+void for_rows(ThreadPool& pool, int64_t rows, const std::function<void(int64_t, int64_t)>& fn) {
+  if (rows <= 1) {
+    fn(0, rows);
+    return;
+  }
+  pool.parallel_for(rows, 1, fn);
+}
+
+bool is_plain_format(WeightFormat f) {
+  return f == WeightFormat::F32 || f == WeightFormat::BF16 || f == WeightFormat::F16;
+}
+
+// The first `rows` output rows of a plain [rows, cols] weight, without copying.
+WeightMatrix leading_rows(const WeightMatrix& w, int64_t rows) {
+  WeightMatrix v = w;
+  v.rows = rows;
+  return v;
+}
+
+}  // namespace
+
+TextDecoder::TextDecoder(const ModelConfig& config, const Checkpoint& ckpt, const DecoderOptions& options)
+    : cfg_(config.text),
+      rope_(config.text.head_dim, config.text.rope_theta, config.text.mrope_section),
+      pool_(options.pool ? options.pool : &ThreadPool::global()) {
+  const int64_t H = cfg_.hidden_size, I = cfg_.intermediate_size, hd = cfg_.head_dim;
+  const int64_t q_dim = cfg_.num_heads * hd, kv_dim = cfg_.num_kv_heads * hd;
+  const WeightOptions& wo = options.weights;
+
+  embed_ = linear_weight(ckpt, kPrefix + "embed_tokens.weight", cfg_.vocab_size, H, WeightClass::EmbeddingHead, wo);
+  if (config.tie_word_embeddings) {
+    head_ = embed_;
+  } else {
+    head_ = linear_weight(ckpt, "lm_head.weight", cfg_.vocab_size, H, WeightClass::EmbeddingHead, wo);
+  }
+  final_norm_ = vector_f32(ckpt, kPrefix + "norm.weight", {H});
+
+  layers_.resize(cfg_.num_layers);
+  for (int i = 0; i < cfg_.num_layers; ++i) {
+    const std::string p = kPrefix + "layers." + std::to_string(i) + ".";
+    Layer& L = layers_[i];
+    L.input_norm = vector_f32(ckpt, p + "input_layernorm.weight", {H});
+    L.post_norm = vector_f32(ckpt, p + "post_attention_layernorm.weight", {H});
+    L.q_norm = vector_f32(ckpt, p + "self_attn.q_norm.weight", {hd});
+    L.k_norm = vector_f32(ckpt, p + "self_attn.k_norm.weight", {hd});
+    L.q = linear_weight(ckpt, p + "self_attn.q_proj.weight", q_dim, H, WeightClass::Attention, wo);
+    L.k = linear_weight(ckpt, p + "self_attn.k_proj.weight", kv_dim, H, WeightClass::Attention, wo);
+    L.v = linear_weight(ckpt, p + "self_attn.v_proj.weight", kv_dim, H, WeightClass::Attention, wo);
+    L.o = linear_weight(ckpt, p + "self_attn.o_proj.weight", H, q_dim, WeightClass::Attention, wo);
+    if (cfg_.attention_bias) {
+      L.q_bias = vector_f32(ckpt, p + "self_attn.q_proj.bias", {q_dim});
+      L.k_bias = vector_f32(ckpt, p + "self_attn.k_proj.bias", {kv_dim});
+      L.v_bias = vector_f32(ckpt, p + "self_attn.v_proj.bias", {kv_dim});
+      L.o_bias = vector_f32(ckpt, p + "self_attn.o_proj.bias", {H});
+    }
+    L.gate = linear_weight(ckpt, p + "mlp.gate_proj.weight", I, H, WeightClass::Mlp, wo);
+    L.up = linear_weight(ckpt, p + "mlp.up_proj.weight", I, H, WeightClass::Mlp, wo);
+    L.down = linear_weight(ckpt, p + "mlp.down_proj.weight", H, I, WeightClass::Mlp, wo);
+  }
+}
+
+KVCache TextDecoder::make_cache(int64_t context_length) const {
+  return KVCache(cfg_.num_layers, cfg_.num_kv_heads, cfg_.head_dim, context_length);
+}
+
+size_t TextDecoder::weight_bytes() const {
+  size_t total = head_.bytes();
+  for (const Layer& L : layers_)
+    for (const WeightMatrix* w : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) total += w->bytes();
+  return total;
+}
+
+void TextDecoder::ensure_workspace(int64_t n) {
+  if (n <= ws_.rows) return;
+  const size_t rows = static_cast<size_t>(n);
+  const size_t H = cfg_.hidden_size, hd = cfg_.head_dim;
+  ws_.hidden.resize(rows * H);
+  ws_.normed.resize(rows * H);
+  ws_.q.resize(rows * cfg_.num_heads * hd);
+  ws_.attn.resize(rows * cfg_.num_heads * hd);
+  ws_.k.resize(rows * cfg_.num_kv_heads * hd);
+  ws_.v.resize(rows * cfg_.num_kv_heads * hd);
+  ws_.gate.resize(rows * cfg_.intermediate_size);
+  ws_.up.resize(rows * cfg_.intermediate_size);
+  ws_.cos.resize(rows * hd);
+  ws_.sin.resize(rows * hd);
+  ws_.rows = n;
+}
+
+void TextDecoder::validate(const DecoderInput& in, const KVCache& cache) const {
+  const size_t n = in.ids.size();
+  check(n > 0, "decoder: empty chunk of tokens");
+  for (int a = 0; a < 3; ++a)
+    check(in.positions[a].size() == n, "decoder: position row " + std::to_string(a) + " has " +
+                                           std::to_string(in.positions[a].size()) + " entries for " +
+                                           std::to_string(n) + " tokens");
+  for (size_t r = 0; r < n; ++r)
+    check(in.ids[r] >= 0 && in.ids[r] < cfg_.vocab_size,
+          "decoder: token id " + std::to_string(in.ids[r]) + " at row " + std::to_string(r) +
+              " is outside the vocabulary of " + std::to_string(cfg_.vocab_size));
+  for (int32_t r : in.image_rows)
+    check(r >= 0 && static_cast<size_t>(r) < n,
+          "decoder: image row " + std::to_string(r) + " is outside the chunk of " + std::to_string(n));
+  check(in.image_rows.empty() || in.image_embeds != nullptr,
+        "decoder: image rows given without image embeddings");
+  check(in.deepstack.empty() || !in.image_rows.empty(), "decoder: DeepStack features given without image rows");
+  check(static_cast<int>(in.deepstack.size()) <= cfg_.num_layers,
+        "decoder: more DeepStack levels than decoder layers");
+  for (const float* d : in.deepstack) check(d != nullptr, "decoder: null DeepStack feature");
+  check(cache.n_layers() == cfg_.num_layers && cache.n_kv_heads() == cfg_.num_kv_heads &&
+            cache.head_dim() == cfg_.head_dim,
+        "decoder: the KV cache was made for a different model");
+  cache.ensure_room(static_cast<int64_t>(n));
+}
+
+void TextDecoder::run_layer(int index, int64_t n, KVCache& cache) {
+  const Layer& L = layers_[index];
+  ThreadPool& pool = *pool_;
+  const int64_t H = cfg_.hidden_size, I = cfg_.intermediate_size;
+  const int hd = cfg_.head_dim, nh = cfg_.num_heads, nkv = cfg_.num_kv_heads;
+  const float eps = cfg_.rms_norm_eps;
+  float* hidden = ws_.hidden.data();
+  float* normed = ws_.normed.data();
+  float *q = ws_.q.data(), *k = ws_.k.data(), *v = ws_.v.data();
+
+  // Attention block.
+  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
+    rms_norm(hidden + r0 * H, L.input_norm.data(), eps, r1 - r0, H, normed + r0 * H);
+  });
+  matmul(normed, n, L.q, bias_or_null(L.q_bias), q, pool);
+  matmul(normed, n, L.k, bias_or_null(L.k_bias), k, pool);
+  matmul(normed, n, L.v, bias_or_null(L.v_bias), v, pool);
+  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
+    // q_norm / k_norm normalise each head separately over head_dim, before RoPE.
+    rms_norm(q + r0 * nh * hd, L.q_norm.data(), eps, (r1 - r0) * nh, hd, q + r0 * nh * hd);
+    rms_norm(k + r0 * nkv * hd, L.k_norm.data(), eps, (r1 - r0) * nkv, hd, k + r0 * nkv * hd);
+    apply_rope(q + r0 * nh * hd, r1 - r0, nh * hd, nh, hd, ws_.cos.data() + r0 * hd, ws_.sin.data() + r0 * hd);
+    apply_rope(k + r0 * nkv * hd, r1 - r0, nkv * hd, nkv, hd, ws_.cos.data() + r0 * hd,
+               ws_.sin.data() + r0 * hd);
+  });
+  cache.write(index, n, k, v);
+  cache.attend(index, q, n, static_cast<int64_t>(nh) * hd, nh, ws_.attn.data(), static_cast<int64_t>(nh) * hd,
+               pool);
+  matmul(ws_.attn.data(), n, L.o, bias_or_null(L.o_bias), normed, pool);
+  add_inplace(hidden, normed, n * H);
+
+  // MLP block: down(silu(gate(x)) * up(x)).
+  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
+    rms_norm(hidden + r0 * H, L.post_norm.data(), eps, r1 - r0, H, normed + r0 * H);
+  });
+  matmul(normed, n, L.gate, nullptr, ws_.gate.data(), pool);
+  matmul(normed, n, L.up, nullptr, ws_.up.data(), pool);
+  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
+    silu_mul(ws_.gate.data() + r0 * I, ws_.up.data() + r0 * I, (r1 - r0) * I, ws_.gate.data() + r0 * I);
+  });
+  matmul(ws_.gate.data(), n, L.down, nullptr, normed, pool);
+  add_inplace(hidden, normed, n * H);
+}
+
+std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cache, const LogitsRequest& request) {
+  validate(in, cache);
+  const int64_t n = static_cast<int64_t>(in.ids.size());
+  const int64_t H = cfg_.hidden_size;
+  const int64_t columns = request.columns > 0 ? std::min<int64_t>(request.columns, cfg_.vocab_size)
+                                              : cfg_.vocab_size;
+  ensure_workspace(n);
+  ThreadPool& pool = *pool_;
+  float* hidden = ws_.hidden.data();
+
+  // Embeddings, then visual embeddings in place of the image-pad tokens.
+  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) weight_row_to_f32(embed_, in.ids[r], hidden + r * H);
+  });
+  for (size_t i = 0; i < in.image_rows.size(); ++i)
+    std::memcpy(hidden + in.image_rows[i] * H, in.image_embeds + i * H, H * sizeof(float));
+
+  rope_.tables(in.positions, ws_.cos.data(), ws_.sin.data());
+  if (capture_) {
+    capture_("text_rope_cos", ws_.cos.data(), n, cfg_.head_dim);
+    capture_("text_rope_sin", ws_.sin.data(), n, cfg_.head_dim);
+  }
+
+  for (int layer = 0; layer < cfg_.num_layers; ++layer) {
+    run_layer(layer, n, cache);
+    // DeepStack: level j of the vision features joins after layer j.
+    if (layer < static_cast<int>(in.deepstack.size())) {
+      const float* feature = in.deepstack[layer];
+      for (size_t i = 0; i < in.image_rows.size(); ++i)
+        add_inplace(hidden + in.image_rows[i] * H, feature + i * H, H);
+    }
+    if (capture_) capture_("text_layer" + std::to_string(layer) + "_out", hidden, n, H);
+  }
+  cache.commit(n);
+
+  // Final norm and LM head on the rows asked for.
+  const int64_t first_row = request.all_rows ? 0 : n - 1;
+  const int64_t out_rows = n - first_row;
+  float* normed = ws_.normed.data();
+  for_rows(pool, out_rows, [&](int64_t r0, int64_t r1) {
+    rms_norm(hidden + (first_row + r0) * H, final_norm_.data(), cfg_.rms_norm_eps, r1 - r0, H, normed + r0 * H);
+  });
+  ws_.logits.resize(static_cast<size_t>(out_rows * columns));
+  if (columns == cfg_.vocab_size) {
+    matmul(normed, out_rows, head_, nullptr, ws_.logits.data(), pool);
+  } else if (is_plain_format(head_.format)) {
+    matmul(normed, out_rows, leading_rows(head_, columns), nullptr, ws_.logits.data(), pool);
+  } else {
+    // Packed formats may not split by rows; compute all and keep the prefix.
+    std::vector<float> full(static_cast<size_t>(out_rows * cfg_.vocab_size));
+    matmul(normed, out_rows, head_, nullptr, full.data(), pool);
+    for (int64_t r = 0; r < out_rows; ++r)
+      std::memcpy(ws_.logits.data() + r * columns, full.data() + r * cfg_.vocab_size, columns * sizeof(float));
+  }
+  return {ws_.logits.data(), ws_.logits.size()};
+}
+
+}  // namespace qwen3vl

@@ -1,0 +1,76 @@
+#include "qwen3vl/model/weight_loading.h"
+
+#include <memory>
+
+#include "qwen3vl/base/error.h"
+#include "qwen3vl/tensor/dtype.h"
+
+namespace qwen3vl {
+
+std::optional<WeightFormat> WeightOptions::format_for(WeightClass c) const {
+  switch (c) {
+    case WeightClass::EmbeddingHead: return embedding_head;
+    case WeightClass::Attention: return attention;
+    case WeightClass::Mlp: return mlp;
+    case WeightClass::Vision: return vision;
+  }
+  return std::nullopt;
+}
+
+WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols) {
+  const TensorView& t = ckpt.get(name, {rows, cols});
+  WeightMatrix w;
+  switch (t.dtype) {
+    case DType::F32: w.format = WeightFormat::F32; break;
+    case DType::BF16: w.format = WeightFormat::BF16; break;
+    case DType::F16: w.format = WeightFormat::F16; break;
+    default:
+      throw Error(t.file + ": tensor '" + name + "' has dtype " + dtype_name(t.dtype) +
+                  "; linear weights must be F32, BF16 or F16");
+  }
+  w.rows = rows;
+  w.cols = cols;
+  w.data = t.data;  // points into the mapping, which the Checkpoint keeps alive
+  return w;
+}
+
+WeightMatrix convert_weight(const WeightMatrix& stored, std::optional<WeightFormat> target,
+                            const WeightConverter& convert, const std::string& name) {
+  if (!target || *target == stored.format) return stored;
+  if (*target == WeightFormat::F32 &&
+      (stored.format == WeightFormat::BF16 || stored.format == WeightFormat::F16)) {
+    const DType from = stored.format == WeightFormat::BF16 ? DType::BF16 : DType::F16;
+    std::vector<float> values(static_cast<size_t>(stored.rows * stored.cols));
+    convert_to_f32(from, stored.data, values.data(), values.size());
+    return make_f32_weight(stored.rows, stored.cols, std::move(values));
+  }
+  if (!convert)
+    throw Error("tensor '" + name + "': converting " + weight_format_name(stored.format) + " to " +
+                weight_format_name(*target) + " is not available in this build");
+  WeightMatrix out = convert(stored, *target, name);
+  check(out.rows == stored.rows && out.cols == stored.cols,
+        "tensor '" + name + "': conversion to " + weight_format_name(*target) + " changed the shape");
+  return out;
+}
+
+WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols,
+                           WeightClass cls, const WeightOptions& options) {
+  return convert_weight(linear_weight(ckpt, name, rows, cols), options.format_for(cls), options.convert,
+                        name);
+}
+
+std::vector<float> vector_f32(const Checkpoint& ckpt, const std::string& name,
+                              const std::vector<int64_t>& shape) {
+  const TensorView& t = ckpt.get(name, shape);
+  switch (t.dtype) {
+    case DType::F32:
+    case DType::BF16:
+    case DType::F16:
+    case DType::F64: return t.to_f32();
+    default:
+      throw Error(t.file + ": tensor '" + name + "' has dtype " + dtype_name(t.dtype) +
+                  "; expected a floating-point tensor");
+  }
+}
+
+}  // namespace qwen3vl

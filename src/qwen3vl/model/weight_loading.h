@@ -1,0 +1,58 @@
+// Turns checkpoint tensors into what the model code consumes: linear-layer
+// weights as WeightMatrix (zero-copy views into the mapped file when the
+// stored format is kept) and small vectors (norm weights, biases) as float32.
+// Shapes are validated here so a wrong checkpoint fails at load, naming the
+// tensor and the file, instead of producing garbage later.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qwen3vl/io/checkpoint.h"
+#include "qwen3vl/kernels/weight_matrix.h"
+
+namespace qwen3vl {
+
+// Which group of tensors a weight belongs to; each group can be stored in its
+// own format (e.g. keep the head in bf16 while quantizing the MLPs).
+enum class WeightClass { EmbeddingHead, Attention, Mlp, Vision };
+
+// Converts a weight (as stored) to `target`. Installed by whatever provides
+// the formats the loader cannot make itself (quantization). `name` is for
+// error messages.
+using WeightConverter =
+    std::function<WeightMatrix(const WeightMatrix& stored, WeightFormat target, const std::string& name)>;
+
+struct WeightOptions {
+  // nullopt keeps the checkpoint's own format (a zero-copy view).
+  std::optional<WeightFormat> embedding_head;
+  std::optional<WeightFormat> attention;
+  std::optional<WeightFormat> mlp;
+  std::optional<WeightFormat> vision;
+  // Used for every target other than "as stored" and F32; loading throws if
+  // such a target is asked for and this is empty.
+  WeightConverter convert;
+
+  std::optional<WeightFormat> format_for(WeightClass c) const;
+};
+
+// A zero-copy [rows, cols] view of a BF16/F16/F32 tensor. Throws Error naming
+// the tensor and file on a shape mismatch or another dtype.
+WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols);
+
+// As above, then converted to the format `options` asks for `cls`.
+WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols,
+                           WeightClass cls, const WeightOptions& options);
+
+// Converts `stored` to `target`: identity, widening to F32 here, anything else
+// through `convert` (Error naming `name` when it is empty).
+WeightMatrix convert_weight(const WeightMatrix& stored, std::optional<WeightFormat> target,
+                            const WeightConverter& convert, const std::string& name);
+
+// A small tensor (norm weight, bias) copied to float32 after checking its shape.
+std::vector<float> vector_f32(const Checkpoint& ckpt, const std::string& name,
+                              const std::vector<int64_t>& shape);
+
+}  // namespace qwen3vl

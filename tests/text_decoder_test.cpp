@@ -1,0 +1,337 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "qwen3vl/base/error.h"
+#include "qwen3vl/base/json.h"
+#include "qwen3vl/io/checkpoint.h"
+#include "qwen3vl/io/safetensors.h"
+#include "qwen3vl/model/model_config.h"
+#include "qwen3vl/model/text_decoder.h"
+#include "qwen3vl/model/weight_loading.h"
+
+using namespace qwen3vl;
+
+namespace {
+
+const std::string kFixture = QWEN3VL_FIXTURE_DIR;
+
+std::vector<int32_t> to_i32(const TensorView& t) {
+  EXPECT_EQ(t.dtype, DType::I64) << t.name;
+  const auto* p = static_cast<const int64_t*>(t.data);
+  return std::vector<int32_t>(p, p + t.numel());
+}
+
+float max_abs_diff(const float* a, const float* b, size_t n) {
+  float m = 0.0f;
+  for (size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+  return m;
+}
+
+int32_t argmax(std::span<const float> v) {
+  return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+// One golden case: prompt ids, 3-row positions, and (for images) the golden
+// visual embeddings placed at the image-pad rows.
+struct Case {
+  explicit Case(const std::string& name)
+      : golden(kFixture + "/golden/" + name + ".safetensors"),
+        config(load_model_config(kFixture + "/config.json")) {
+    ids = to_i32(golden.get("input_ids"));
+    const std::vector<int32_t> pos = to_i32(golden.get("position_ids"));
+    const size_t L = ids.size();
+    for (int a = 0; a < 3; ++a) positions[a].assign(pos.begin() + a * L, pos.begin() + (a + 1) * L);
+    rope_delta = to_i32(golden.get("rope_deltas"))[0];
+    for (size_t r = 0; r < L; ++r)
+      if (ids[r] == config.image_token_id) image_rows.push_back(static_cast<int32_t>(r));
+    if (golden.has("image_embeds")) {
+      image_embeds = golden.get("image_embeds").to_f32();
+      for (int j = 0; golden.has("deepstack_" + std::to_string(j)); ++j)
+        deepstack.push_back(golden.get("deepstack_" + std::to_string(j)).to_f32());
+    }
+    generated = to_i32(golden.get("generated_ids"));
+  }
+
+  // The prompt rows [begin, end) as a decoder chunk.
+  DecoderInput chunk(size_t begin, size_t end) {
+    DecoderInput in;
+    in.ids = std::span<const int32_t>(ids).subspan(begin, end - begin);
+    for (int a = 0; a < 3; ++a) in.positions[a] = std::span<const int32_t>(positions[a]).subspan(begin, end - begin);
+    chunk_rows.clear();
+    size_t first_image = 0;
+    for (size_t i = 0; i < image_rows.size(); ++i) {
+      if (static_cast<size_t>(image_rows[i]) < begin) first_image = i + 1;
+      else if (static_cast<size_t>(image_rows[i]) < end) chunk_rows.push_back(image_rows[i] - static_cast<int32_t>(begin));
+    }
+    if (!chunk_rows.empty()) {
+      const int64_t H = config.text.hidden_size;
+      in.image_rows = chunk_rows;
+      in.image_embeds = image_embeds.data() + first_image * H;
+      for (const auto& d : deepstack) in.deepstack.push_back(d.data() + first_image * H);
+    }
+    return in;
+  }
+
+  SafetensorsFile golden;
+  ModelConfig config;
+  std::vector<int32_t> ids;
+  std::array<std::vector<int32_t>, 3> positions;
+  int32_t rope_delta = 0;
+  std::vector<int32_t> image_rows, chunk_rows;
+  std::vector<float> image_embeds;
+  std::vector<std::vector<float>> deepstack;
+  std::vector<int32_t> generated;
+};
+
+// Greedy decoding after a prefill whose last logits are `last`: each step
+// feeds the previous token at position cache_size + rope_delta on all axes.
+std::vector<int32_t> greedy_continue(TextDecoder& dec, KVCache& cache, std::span<const float> last,
+                                     int32_t rope_delta, size_t steps) {
+  std::vector<int32_t> out;
+  int32_t token = argmax(last);
+  out.push_back(token);
+  while (out.size() < steps) {
+    const int32_t pos = static_cast<int32_t>(cache.size()) + rope_delta;
+    DecoderInput in;
+    in.ids = std::span<const int32_t>(&token, 1);
+    for (int a = 0; a < 3; ++a) in.positions[a] = std::span<const int32_t>(&pos, 1);
+    token = argmax(dec.forward(in, cache));
+    out.push_back(token);
+  }
+  return out;
+}
+
+void check_case(const std::string& name) {
+  Case c(name);
+  Checkpoint ckpt(kFixture);
+  TextDecoder dec(c.config, ckpt);
+  std::map<std::string, std::vector<float>> captured;
+  dec.set_capture([&](const std::string& n, const float* d, int64_t rows, int64_t cols) {
+    captured[n].assign(d, d + rows * cols);
+  });
+  KVCache cache = dec.make_cache(static_cast<int64_t>(c.ids.size() + c.generated.size()));
+  std::span<const float> logits = dec.forward(c.chunk(0, c.ids.size()), cache);
+  ASSERT_EQ(cache.size(), static_cast<int64_t>(c.ids.size()));
+
+  for (const char* t : {"text_rope_cos", "text_rope_sin"}) {
+    const auto want = c.golden.get(t).to_f32();
+    ASSERT_EQ(captured[t].size(), want.size()) << t;
+    EXPECT_LE(max_abs_diff(captured[t].data(), want.data(), want.size()), 1e-5f) << name << " " << t;
+  }
+  for (int i = 0; i < c.config.text.num_layers; ++i) {
+    const std::string t = "text_layer" + std::to_string(i) + "_out";
+    const auto want = c.golden.get(t).to_f32();
+    ASSERT_EQ(captured[t].size(), want.size()) << t;
+    EXPECT_LE(max_abs_diff(captured[t].data(), want.data(), want.size()), 1e-3f) << name << " " << t;
+  }
+  const auto want_logits = c.golden.get("logits_last").to_f32();
+  ASSERT_EQ(logits.size(), want_logits.size());
+  EXPECT_LE(max_abs_diff(logits.data(), want_logits.data(), want_logits.size()), 1e-3f) << name;
+
+  dec.set_capture(nullptr);
+  const std::vector<int32_t> got = greedy_continue(dec, cache, logits, c.rope_delta, c.generated.size());
+  EXPECT_EQ(got, c.generated) << name;
+}
+
+}  // namespace
+
+TEST(TextDecoder, Case1TextMatchesGolden) { check_case("case1_text"); }
+
+TEST(TextDecoder, Case2OneImageWithGoldenVisualEmbeddings) { check_case("case2_one_image"); }
+
+TEST(TextDecoder, Case3TwoImagesWithGoldenVisualEmbeddings) { check_case("case3_two_images"); }
+
+TEST(TextDecoder, AllRowLogitsForLeadingColumns) {
+  Case c("case1_text");
+  Checkpoint ckpt(kFixture);
+  TextDecoder dec(c.config, ckpt);
+  KVCache cache = dec.make_cache(64);
+  LogitsRequest req;
+  req.all_rows = true;
+  req.columns = 256;
+  std::span<const float> logits = dec.forward(c.chunk(0, c.ids.size()), cache, req);
+  const auto want = c.golden.get("logits_first256").to_f32();
+  ASSERT_EQ(logits.size(), want.size());
+  EXPECT_LE(max_abs_diff(logits.data(), want.data(), want.size()), 1e-3f);
+}
+
+TEST(TextDecoder, ChunkedPrefillEqualsOneChunk) {
+  for (const char* name : {"case1_text", "case2_one_image"}) {
+    Case c(name);
+    Checkpoint ckpt(kFixture);
+    TextDecoder dec(c.config, ckpt);
+    KVCache a = dec.make_cache(256);
+    const auto ref_span = dec.forward(c.chunk(0, c.ids.size()), a);
+    const std::vector<float> ref(ref_span.begin(), ref_span.end());
+
+    // Split points that cut through the image rows (case 2) as well as text.
+    KVCache b = dec.make_cache(256);
+    const size_t L = c.ids.size();
+    const std::vector<size_t> cuts = {0, 5, L / 2, L / 2 + 1, L - 1, L};
+    std::vector<float> last;
+    for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+      const auto s = dec.forward(c.chunk(cuts[i], cuts[i + 1]), b);
+      last.assign(s.begin(), s.end());
+    }
+    EXPECT_EQ(b.size(), static_cast<int64_t>(L));
+    ASSERT_EQ(last.size(), ref.size());
+    EXPECT_LE(max_abs_diff(last.data(), ref.data(), ref.size()), 1e-4f) << name;
+  }
+}
+
+TEST(TextDecoder, TruncatedCacheRecomputesTheSameLogits) {
+  Case c("case1_text");
+  Checkpoint ckpt(kFixture);
+  TextDecoder dec(c.config, ckpt);
+  KVCache cache = dec.make_cache(64);
+  const size_t L = c.ids.size();
+  const auto s = dec.forward(c.chunk(0, L), cache);
+  const std::vector<float> ref(s.begin(), s.end());
+  // Keep a shared prefix, then recompute the tail: as a prompt cache would.
+  cache.truncate(7);
+  const auto t = dec.forward(c.chunk(7, L), cache);
+  EXPECT_EQ(cache.size(), static_cast<int64_t>(L));
+  EXPECT_LE(max_abs_diff(t.data(), ref.data(), ref.size()), 1e-4f);
+  EXPECT_THROW(cache.truncate(L + 1), Error);
+}
+
+TEST(TextDecoder, FullCacheIsAClearErrorAndLeavesTheCacheIntact) {
+  Case c("case1_text");
+  Checkpoint ckpt(kFixture);
+  TextDecoder dec(c.config, ckpt);
+  KVCache cache = dec.make_cache(static_cast<int64_t>(c.ids.size()) - 1);
+  try {
+    dec.forward(c.chunk(0, c.ids.size()), cache);
+    FAIL() << "expected the context-full error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("context"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(cache.size(), 0);
+}
+
+TEST(TextDecoder, RejectsBadInputs) {
+  Case c("case1_text");
+  Checkpoint ckpt(kFixture);
+  TextDecoder dec(c.config, ckpt);
+  KVCache cache = dec.make_cache(64);
+  std::vector<int32_t> bad_ids = {1, 2, 151936};
+  std::vector<int32_t> pos = {0, 1, 2};
+  DecoderInput in;
+  in.ids = bad_ids;
+  for (int a = 0; a < 3; ++a) in.positions[a] = pos;
+  EXPECT_THROW(dec.forward(in, cache), Error);
+  bad_ids[2] = 3;
+  in.positions[1] = std::span<const int32_t>(pos).first(2);
+  EXPECT_THROW(dec.forward(in, cache), Error);
+  EXPECT_EQ(cache.size(), 0);
+}
+
+TEST(WeightLoading, ViewsAndConversionsAndErrors) {
+  Checkpoint ckpt(kFixture);
+  const std::string name = "model.language_model.layers.0.mlp.gate_proj.weight";
+  const WeightMatrix view = linear_weight(ckpt, name, 128, 48);
+  EXPECT_EQ(view.format, WeightFormat::BF16);
+  EXPECT_EQ(view.data, ckpt.get(name).data);  // zero-copy
+  EXPECT_EQ(view.owner, nullptr);
+
+  WeightOptions opt;
+  opt.mlp = WeightFormat::F32;
+  const WeightMatrix f32 = linear_weight(ckpt, name, 128, 48, WeightClass::Mlp, opt);
+  EXPECT_EQ(f32.format, WeightFormat::F32);
+  const auto want = ckpt.get(name).to_f32();
+  EXPECT_EQ(max_abs_diff(static_cast<const float*>(f32.data), want.data(), want.size()), 0.0f);
+  // Attention is not affected by the MLP option.
+  EXPECT_EQ(linear_weight(ckpt, "model.language_model.layers.0.self_attn.o_proj.weight", 48, 64,
+                          WeightClass::Attention, opt).format,
+            WeightFormat::BF16);
+
+  // Quantized targets go through the hook; without one they are an error.
+  opt.mlp = WeightFormat::Q8;
+  EXPECT_THROW(linear_weight(ckpt, name, 128, 48, WeightClass::Mlp, opt), Error);
+  int calls = 0;
+  opt.convert = [&](const WeightMatrix& w, WeightFormat target, const std::string& n) {
+    ++calls;
+    EXPECT_EQ(target, WeightFormat::Q8);
+    EXPECT_EQ(n, name);
+    return w;  // stand-in: the test only checks the hook is used
+  };
+  linear_weight(ckpt, name, 128, 48, WeightClass::Mlp, opt);
+  EXPECT_EQ(calls, 1);
+
+  try {
+    linear_weight(ckpt, name, 48, 128);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(name), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("model.safetensors"), std::string::npos);
+  }
+  EXPECT_EQ(vector_f32(ckpt, "model.language_model.norm.weight", {48}).size(), 48u);
+  EXPECT_THROW(vector_f32(ckpt, "model.language_model.norm.weight", {47}), Error);
+}
+
+TEST(TextDecoder, F32WeightsGiveTheSameLogits) {
+  Case c("case1_text");
+  Checkpoint ckpt(kFixture);
+  TextDecoder stored(c.config, ckpt);
+  DecoderOptions opt;
+  opt.weights.embedding_head = opt.weights.attention = opt.weights.mlp = WeightFormat::F32;
+  TextDecoder widened(c.config, ckpt, opt);
+  KVCache a = stored.make_cache(32), b = widened.make_cache(32);
+  const auto s = stored.forward(c.chunk(0, c.ids.size()), a);
+  const std::vector<float> ref(s.begin(), s.end());
+  const auto t = widened.forward(c.chunk(0, c.ids.size()), b);
+  EXPECT_LE(max_abs_diff(t.data(), ref.data(), ref.size()), 1e-5f);
+}
+
+TEST(TextDecoder, UntiedHeadIsLoadedFromLmHead) {
+  // Rebuild the fixture as an untied checkpoint whose lm_head is the embedding
+  // scaled by 2: logits must double. Without lm_head.weight loading must fail.
+  namespace fs = std::filesystem;
+  const std::string dir = ::testing::TempDir() + "/untied_qwen3vl";
+  fs::create_directories(dir);
+  Json j = load_json_file(kFixture + "/config.json");
+  j["tie_word_embeddings"] = false;
+  j["text_config"]["tie_word_embeddings"] = false;
+  std::ofstream(dir + "/config.json") << j.dump();
+  const ModelConfig untied = parse_model_config(j, "untied config");
+  SafetensorsFile src(kFixture + "/model.safetensors");
+  auto write = [&](bool with_head) {
+    SafetensorsWriter w;
+    for (const auto& [name, t] : src.tensors())
+      if (name.rfind("model.language_model.", 0) == 0) w.add(name, t.dtype, t.shape, t.data, t.nbytes);
+    if (with_head) {
+      std::vector<float> head = src.get("model.language_model.embed_tokens.weight").to_f32();
+      for (float& x : head) x *= 2.0f;
+      w.add_f32("lm_head.weight", src.get("model.language_model.embed_tokens.weight").shape, head);
+    }
+    w.write(dir + "/model.safetensors");
+  };
+
+  write(false);
+  try {
+    Checkpoint ckpt(dir);
+    TextDecoder dec(untied, ckpt);
+    FAIL() << "expected a missing lm_head.weight error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("lm_head.weight"), std::string::npos) << e.what();
+  }
+
+  write(true);
+  Case c("case1_text");
+  Checkpoint ckpt(dir);
+  TextDecoder dec(untied, ckpt);
+  KVCache cache = dec.make_cache(32);
+  const auto logits = dec.forward(c.chunk(0, c.ids.size()), cache);
+  const auto want = c.golden.get("logits_last").to_f32();
+  float worst = 0.0f;
+  for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::fabs(logits[i] - 2.0f * want[i]));
+  EXPECT_LE(worst, 2e-3f);
+  fs::remove_all(dir);
+}
