@@ -14,8 +14,9 @@
 // - 16-bit greyscale PNG: Pillow loads it as a 32-bit integer image and
 //   convert("RGB") clamps values above 255, turning almost every pixel white.
 //   We keep the high byte instead, as for the other 16-bit types.
-// - EXIF orientation is not applied (Pillow's Image.open does not either; only
-//   transformers.image_utils.load_image calls exif_transpose).
+// - JPEG EXIF orientation IS applied, as transformers.image_utils.load_image
+//   (exif_transpose) does for paths, URLs and base64; Image.open alone would
+//   not. EXIF in PNG/WebP is not read.
 // - GIF: only the first frame; pixels outside it take the background colour.
 //
 // Every failure is an Error naming the source: unknown format, truncated or

@@ -17,6 +17,7 @@
 #include <jpeglib.h>
 
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/image/exif_orientation.h"
 #include "qwen3vl/image/image_decoders.h"
 
 namespace qwen3vl::image_detail {
@@ -35,6 +36,7 @@ struct JpegSession {
   jpeg_decompress_struct cinfo{};
   ErrorBridge error{};
   bool created = false;
+  int orientation = 1;
   RgbImage image;
   std::vector<uint8_t> scanline;  // one row in the libjpeg output colour space
   ~JpegSession() {
@@ -82,7 +84,16 @@ bool run_decoder(JpegSession* s, const uint8_t* data, size_t size, const DecodeL
   jpeg_create_decompress(&s->cinfo);
   s->created = true;
   jpeg_mem_src(&s->cinfo, data, static_cast<unsigned long>(size));
+  jpeg_save_markers(&s->cinfo, JPEG_APP0 + 1, 0xFFFF);  // EXIF orientation
   jpeg_read_header(&s->cinfo, TRUE);
+  for (jpeg_saved_marker_ptr m = s->cinfo.marker_list; m != nullptr; m = m->next) {
+    if (m->marker != JPEG_APP0 + 1) continue;
+    const int orientation = parse_exif_orientation(m->data, m->data_length);
+    if (orientation != 1) {
+      s->orientation = orientation;
+      break;
+    }
+  }
 
   const int64_t width = s->cinfo.image_width, height = s->cinfo.image_height;
   if (width <= 0 || height <= 0 || width * height > limits->max_pixels) {
@@ -146,6 +157,7 @@ RgbImage decode_jpeg(const uint8_t* data, size_t size, const std::string& source
       check_declared_size(session->cinfo.image_width, session->cinfo.image_height, source, limits);
     throw Error(source + ": cannot decode JPEG: " + session->error.message);
   }
+  if (session->orientation != 1) return apply_exif_orientation(session->image, session->orientation);
   return std::move(session->image);
 }
 
