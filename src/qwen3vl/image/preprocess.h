@@ -1,0 +1,52 @@
+// The Qwen2-VL image processor's slow path from a decoded RGB image to the
+// vision encoder's input: smart_resize -> PIL-exact bicubic resize -> rescale
+// and normalise -> repeat to temporal_patch_size frames -> flatten patches.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "qwen3vl/image/rgb_image.h"
+#include "qwen3vl/image/smart_resize.h"
+#include "qwen3vl/model/model_config.h"
+
+namespace qwen3vl {
+
+// Patch grid of one image: t temporal patches, h x w spatial patches.
+struct ImageGrid {
+  int t = 0;
+  int h = 0;
+  int w = 0;
+  int64_t num_patches() const { return static_cast<int64_t>(t) * h * w; }
+  // Tokens after the spatial merge (what <|image_pad|> expands to).
+  int64_t num_tokens(int merge_size) const { return num_patches() / (merge_size * merge_size); }
+  bool operator==(const ImageGrid&) const = default;
+};
+
+struct PreprocessedImage {
+  // [grid.num_patches(), patch_dim] row-major. Rows are ordered
+  // (t, h/merge, w/merge, merge_row, merge_col) so each merge group of
+  // merge^2 patches is contiguous; columns are (channel, frame, y, x) within
+  // a patch: exactly transformers' reshape + permute(0,3,6,4,7,2,1,5,8).
+  std::vector<float> pixel_values;
+  int patch_dim = 0;  // channels * temporal_patch_size * patch_size^2 (1536)
+  ImageGrid grid;
+  int resized_width = 0;
+  int resized_height = 0;
+};
+
+// Rescales, normalises and flattens an image that already has its final size
+// (both sides multiples of patch_size * merge_size; else Error). Values are
+// float32((float64)x * rescale_factor), then (v - mean) / std in float32, as
+// numpy computes them in transformers' rescale() and normalize().
+PreprocessedImage patchify_image(const RgbImage& resized, const PreprocessorConfig& config);
+
+// Full pipeline. Pixel bounds come from the config with `limits` applied.
+// Throws Error for an aspect ratio over 200 or an empty image.
+PreprocessedImage preprocess_image(const RgbImage& image, const PreprocessorConfig& config,
+                                   const ImageSizeLimits& limits = {});
+
+// The size preprocess_image resizes to (for token counting without pixels).
+ImageSize preprocessed_size(int height, int width, const PreprocessorConfig& config,
+                            const ImageSizeLimits& limits = {});
+
+}  // namespace qwen3vl
