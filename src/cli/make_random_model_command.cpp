@@ -4,6 +4,7 @@
 #include "args.h"
 #include "commands.h"
 #include "progress.h"
+#include "qwen3vl/base/error.h"
 #include "qwen3vl/base/json.h"
 #include "qwen3vl/model/presets.h"
 #include "qwen3vl/model/random_checkpoint.h"

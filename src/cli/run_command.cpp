@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "model_args.h"
 #include "qwen3vl/base/mapped_file.h"
+#include "qwen3vl/runtime/messages.h"
 
 namespace qwen3vl::cli {
 

@@ -5,6 +5,7 @@
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/embedded_model.h"
 #include "qwen3vl/runtime/model_impl.h"
+#include "qwen3vl/runtime/weight_formats.h"
 
 namespace qwen3vl {
 

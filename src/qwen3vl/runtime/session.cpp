@@ -63,7 +63,9 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
   std::vector<int32_t> ids = m.tokenizer->encode(prompt, true);
 
   // 2. Images: decode, preprocess.
-  ImageSizeLimits limits = image_size_limits(m.preprocessor, options.image.min_tokens, options.image.max_tokens);
+  ImageSizeLimits limits;
+  limits.min_tokens = options.image.min_tokens;
+  limits.max_tokens = options.image.max_tokens;
   DecodeLimits decode_limits;
   if (options.image.max_input_pixels > 0) decode_limits.max_pixels = options.image.max_input_pixels;
   std::vector<PreprocessedImage> images;
@@ -242,7 +244,7 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
     }
     sampler.accept(token);
     result.output_ids.push_back(token);
-    const std::string piece = detok.push(token);
+    const std::string piece = detok.put(token);
     const StopStringFilter::Output out = filter.push(piece);
     result.text += out.emit;
     if (on_text && !out.emit.empty() && !on_text(out.emit)) stopped = true;
