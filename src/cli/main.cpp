@@ -12,12 +12,13 @@ namespace {
 const char* kUsage =
     "usage: qwen3vl <command> [options]\n"
     "\n"
-    "Runs Qwen3-VL vision-language models (Hugging Face checkpoints) on the CPU.\n"
+    "Runs Qwen3-VL vision-language models (Hugging Face checkpoints or qwen3vl model files) on the CPU.\n"
     "\n"
     "commands:\n"
     "  run                 answer a prompt (text and images), streaming to stdout\n"
     "  tokenize            print the token ids of a text\n"
     "  dump                write the pipeline's intermediate tensors to a safetensors file\n"
+    "  quantize            write a pre-quantized model file (q4, q8 or bf16) that loads by mapping it\n"
     "  make-random-model   write a random-weight checkpoint with the real 2B/4B/8B shapes\n"
     "\n"
     "`qwen3vl <command> --help` describes each command.\n";
@@ -31,6 +32,7 @@ const Command kCommands[] = {
     {"run", qwen3vl::cli::run_command},
     {"tokenize", qwen3vl::cli::tokenize_command},
     {"dump", qwen3vl::cli::dump_command},
+    {"quantize", qwen3vl::cli::quantize_command},
     {"make-random-model", qwen3vl::cli::make_random_model_command},
 };
 

@@ -7,7 +7,8 @@
 namespace qwen3vl::cli {
 
 void add_model_options(Args& args) {
-  args.value("-m,--model", "DIR", "Hugging Face checkpoint directory (default: the embedded tiny random model)")
+  args.value("-m,--model", "DIR|FILE",
+             "checkpoint directory or model file from `qwen3vl quantize` (default: embedded tiny model)")
       .value("-t,--threads", "N", "threads (default: one per core)")
       .value("--quant", "auto|f32|bf16|q8|q4", "weight format of linear layers (default auto: as stored, f32 math)")
       .value("-c,--ctx", "N", "context length: KV cache capacity in tokens (default 4096)");

@@ -9,7 +9,7 @@ namespace qwen3vl::cli {
 
 int tokenize_command(int argc, char** argv) {
   Args args("tokenize", "Prints the token ids of a text (special tokens like <|im_start|> are recognised).");
-  args.value("-m,--model", "DIR", "checkpoint directory (default: the embedded model's tokenizer, the real Qwen vocabulary)")
+  args.value("-m,--model", "DIR|FILE", "checkpoint directory or qwen3vl model file (default: the embedded model's tokenizer, the real Qwen vocabulary)")
       .value("--text", "TEXT", "the text to encode")
       .flag("--no-special", "treat special-token text as plain text")
       .flag("--json", "print {\"ids\": [...]}");

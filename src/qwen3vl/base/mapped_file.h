@@ -29,6 +29,13 @@ class MappedFile {
   size_t size_ = 0;
 };
 
+// Tells the kernel this process no longer needs the whole pages inside
+// [data, data + n) of a read-only file mapping: they leave the process's
+// resident set (the page cache keeps them) and are read again from the file
+// if touched. Used after a stored tensor has been converted, so that loading
+// a quantized model does not keep the bf16 source resident. Advisory only.
+void release_mapped_pages(const void* data, size_t n);
+
 // Reads a whole (small) file into a string; throws Error naming the path.
 std::string read_text_file(const std::string& path);
 bool file_exists(const std::string& path);

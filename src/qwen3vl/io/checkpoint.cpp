@@ -1,11 +1,29 @@
 #include "qwen3vl/io/checkpoint.h"
 
+#include <sys/stat.h>
+
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/base/json.h"
 
 namespace qwen3vl {
 
-Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
+namespace {
+
+bool is_regular_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace
+
+Checkpoint::Checkpoint(const std::string& path) : dir_(path) {
+  if (is_regular_file(path)) {
+    single_file_ = true;
+    shards_.push_back(std::make_unique<SafetensorsFile>(path));
+    for (const auto& [name, view] : shards_.back()->tensors()) index_[name] = &view;
+    return;
+  }
+  const std::string& dir = path;
   const std::string single = dir + "/model.safetensors";
   const std::string index_path = dir + "/model.safetensors.index.json";
   std::vector<std::string> shard_files;
@@ -68,6 +86,20 @@ size_t Checkpoint::total_bytes() const {
   size_t n = 0;
   for (const auto& [name, v] : index_) n += v->nbytes;
   return n;
+}
+
+const std::map<std::string, std::string>& Checkpoint::file_metadata() const {
+  static const std::map<std::string, std::string> kNone;
+  return single_file_ ? shards_.front()->metadata() : kNone;
+}
+
+void Checkpoint::set_prepared(const std::string& name, WeightMatrix weight) {
+  prepared_[name] = std::move(weight);
+}
+
+const WeightMatrix* Checkpoint::prepared(const std::string& name) const {
+  auto it = prepared_.find(name);
+  return it == prepared_.end() ? nullptr : &it->second;
 }
 
 }  // namespace qwen3vl

@@ -1,6 +1,14 @@
-// A Hugging Face checkpoint directory: one model.safetensors, or shards listed
-// in model.safetensors.index.json. Tensors are looked up by their HF names and
-// validated against the shape the model expects.
+// Where the model code gets its tensors from, by Hugging Face name: a Hugging
+// Face checkpoint directory (one model.safetensors, or shards listed in
+// model.safetensors.index.json) or a single safetensors file (a qwen3vl model
+// file, see docs/model-file-format.md). Tensors are validated against the
+// shape the model expects.
+//
+// Besides the stored tensors it can hold "prepared" linear weights: matrices
+// already in the format the model will compute with (views of pre-quantized
+// tensors in a model file, or weights quantized in parallel at load). The
+// weight loader (model/weight_loading.h) prefers them, so the model code does
+// not care where its weights come from.
 #pragma once
 #include <map>
 #include <memory>
@@ -8,16 +16,21 @@
 #include <vector>
 
 #include "qwen3vl/io/safetensors.h"
+#include "qwen3vl/kernels/weight_matrix.h"
 
 namespace qwen3vl {
 
 class Checkpoint {
  public:
-  // Opens every shard of the checkpoint in `dir`; throws Error naming the
-  // missing or corrupt file.
-  explicit Checkpoint(const std::string& dir);
+  // Opens every shard of the checkpoint in `path` (a directory), or the one
+  // safetensors file `path`; throws Error naming the missing or corrupt file.
+  explicit Checkpoint(const std::string& path);
 
+  // The directory, or the file when opened from one.
   const std::string& dir() const { return dir_; }
+  // The single file's metadata (empty for a directory).
+  const std::map<std::string, std::string>& file_metadata() const;
+  bool is_single_file() const { return single_file_; }
   bool has(const std::string& name) const;
   // Throws Error naming the tensor (and the shard it should be in) when absent.
   const TensorView& get(const std::string& name) const;
@@ -28,7 +41,14 @@ class Checkpoint {
   // Total bytes of tensor data.
   size_t total_bytes() const;
 
+  // Registers a ready-made weight under a tensor name (replacing any earlier
+  // one); `prepared(name)` returns it, or null.
+  void set_prepared(const std::string& name, WeightMatrix weight);
+  const WeightMatrix* prepared(const std::string& name) const;
+
  private:
+  bool single_file_ = false;
+  std::map<std::string, WeightMatrix> prepared_;
   std::string dir_;
   std::vector<std::unique_ptr<SafetensorsFile>> shards_;
   std::map<std::string, const TensorView*> index_;

@@ -1,10 +1,10 @@
 #include "qwen3vl/io/safetensors.h"
 
 #include <cstring>
-#include <fstream>
 
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/base/json.h"
+#include "qwen3vl/io/safetensors_stream_writer.h"
 
 namespace qwen3vl {
 
@@ -117,35 +117,11 @@ void SafetensorsWriter::add_i64(const std::string& name, std::vector<int64_t> sh
 }
 
 void SafetensorsWriter::write(const std::string& path) const {
-  Json header = Json::object();
-  if (!metadata_.empty()) header["__metadata__"] = metadata_;
-  uint64_t offset = 0;
-  std::vector<uint64_t> offsets;
-  for (const auto& e : entries_) {
-    offset = (offset + 63) / 64 * 64;
-    offsets.push_back(offset);
-    header[e.name] = {{"dtype", dtype_name(e.dtype)},
-                      {"shape", e.shape},
-                      {"data_offsets", {offset, offset + e.bytes.size()}}};
-    offset += e.bytes.size();
-  }
-  std::string text = header.dump();
-  // Pad the header with spaces so the data section starts 64-byte aligned.
-  while ((8 + text.size()) % 64 != 0) text.push_back(' ');
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error("cannot write " + path);
-  const uint64_t len = text.size();
-  out.write(reinterpret_cast<const char*>(&len), 8);
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  uint64_t pos = 0;
-  static const char zeros[64] = {};
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    out.write(zeros, static_cast<std::streamsize>(offsets[i] - pos));
-    out.write(reinterpret_cast<const char*>(entries_[i].bytes.data()),
-              static_cast<std::streamsize>(entries_[i].bytes.size()));
-    pos = offsets[i] + entries_[i].bytes.size();
-  }
-  if (!out) throw Error("error writing " + path);
+  std::vector<SafetensorsStreamWriter::Entry> declared;
+  for (const auto& e : entries_) declared.push_back({e.name, e.dtype, e.shape, e.bytes.size()});
+  SafetensorsStreamWriter out(path, std::move(declared), metadata_);
+  for (const auto& e : entries_) out.write_next(e.name, e.bytes.data(), e.bytes.size());
+  out.commit();
 }
 
 }  // namespace qwen3vl

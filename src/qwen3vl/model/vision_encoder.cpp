@@ -7,6 +7,7 @@
 #include "qwen3vl/kernels/attention.h"
 #include "qwen3vl/kernels/elementwise.h"
 #include "qwen3vl/kernels/matmul.h"
+#include "qwen3vl/model/weight_loading.h"
 #include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
@@ -46,7 +47,7 @@ struct Linear {
 };
 
 Linear load_linear(const Checkpoint& ckpt, const std::string& prefix, int64_t out, int64_t in) {
-  return {weight_view(ckpt, prefix + ".weight", {out, in}), vector_f32(ckpt, prefix + ".bias", out)};
+  return {linear_weight(ckpt, prefix + ".weight", out, in), vector_f32(ckpt, prefix + ".bias", out)};
 }
 
 struct Norm {

@@ -18,6 +18,13 @@ std::optional<WeightFormat> WeightOptions::format_for(WeightClass c) const {
 }
 
 WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols) {
+  if (const WeightMatrix* ready = ckpt.prepared(name)) {
+    if (ready->rows != rows || ready->cols != cols)
+      throw Error(ckpt.dir() + ": tensor '" + name + "' is a " + std::to_string(ready->rows) + "x" +
+                  std::to_string(ready->cols) + " " + weight_format_name(ready->format) +
+                  " matrix, the config needs " + std::to_string(rows) + "x" + std::to_string(cols));
+    return *ready;
+  }
   const TensorView& t = ckpt.get(name, {rows, cols});
   WeightMatrix w;
   switch (t.dtype) {

@@ -38,8 +38,10 @@ struct WeightOptions {
   std::optional<WeightFormat> format_for(WeightClass c) const;
 };
 
-// A zero-copy [rows, cols] view of a BF16/F16/F32 tensor. Throws Error naming
-// the tensor and file on a shape mismatch or another dtype.
+// The weight the checkpoint has prepared under `name` (a pre-quantized view
+// or a weight converted at load, see Checkpoint::prepared), else a zero-copy
+// [rows, cols] view of a BF16/F16/F32 tensor. Throws Error naming the tensor
+// and file on a shape mismatch or another dtype.
 WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols);
 
 // As above, then converted to the format `options` asks for `cls`.

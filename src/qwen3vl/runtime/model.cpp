@@ -1,9 +1,11 @@
 #include <chrono>
+#include <functional>
 
 #include "qwen3vl/base/mapped_file.h"
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/embedded_model.h"
+#include "qwen3vl/runtime/model_file.h"
 #include "qwen3vl/runtime/model_impl.h"
 #include "qwen3vl/runtime/weight_formats.h"
 
@@ -12,12 +14,77 @@ namespace qwen3vl {
 Model::Model() : impl_(std::make_unique<Impl>()) {}
 Model::~Model() = default;
 
+namespace {
+
+using Progress = std::function<void(const std::string&, double)>;
+
+// A Hugging Face checkpoint directory: configs, tokenizer and template from
+// their files; weights viewed in place, or converted at load when --quant asks.
+void load_checkpoint_dir(Model::Impl& m, const std::string& path, const LoadOptions& options,
+                         const Progress& progress) {
+  if (!file_exists(path + "/config.json"))
+    throw Error("no config.json in " + path +
+                " (expected a Hugging Face Qwen3-VL checkpoint directory or a qwen3vl model file)");
+  m.config = load_model_config(path + "/config.json");
+  m.generation = load_generation_config(path + "/generation_config.json");
+  m.preprocessor = load_preprocessor_config(path + "/preprocessor_config.json");
+  progress("tokenizer", 0.0);
+  if (!file_exists(path + "/tokenizer.json")) throw Error("no tokenizer.json in " + path);
+  m.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(path + "/tokenizer.json"));
+  m.chat_template = std::make_unique<ChatTemplate>(ChatTemplate::load_from_dir(path));
+  progress("weights", 0.05);
+  m.checkpoint = std::make_unique<Checkpoint>(path);
+  const WeightOptions weights = weight_options_from_name(options.weights);
+  if (options.weights != "auto" && !options.weights.empty()) {
+    // Convert every linear weight up front, each one's rows in parallel,
+    // releasing the source pages as it goes; the model code then finds them
+    // ready (Checkpoint::prepared).
+    prepare_converted_weights(*m.checkpoint, linear_weight_plan(m.config, options.load_vision), weights,
+                              [&](double f) { progress("weights", 0.05 + 0.9 * f); });
+  }
+  DecoderOptions dopts;
+  dopts.weights = weights;
+  m.decoder.emplace(m.config, *m.checkpoint, dopts);
+  if (options.load_vision) m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint);
+}
+
+// A qwen3vl model file: everything from the one mapping, weights as stored.
+void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions& options, const Progress& progress) {
+  ModelFile file = open_model_file(path);
+  if (!options.weights.empty() && options.weights != "auto" && options.weights != file.quant)
+    throw Error(path + " holds " + file.quant + " weights, but --quant " + options.weights +
+                " was asked for: omit --quant, or run `qwen3vl quantize --quant " + options.weights +
+                "` on the original checkpoint");
+  const std::string origin = path + ":";
+  m.config = parse_model_config(parse_json(std::string(file.config_json), origin + "config.json"),
+                                origin + "config.json");
+  if (!file.generation_config_json.empty())
+    m.generation = parse_generation_config(
+        parse_json(std::string(file.generation_config_json), origin + "generation_config.json"),
+        origin + "generation_config.json");
+  if (!file.preprocessor_config_json.empty())
+    m.preprocessor = parse_preprocessor_config(
+        parse_json(std::string(file.preprocessor_config_json), origin + "preprocessor_config.json"),
+        origin + "preprocessor_config.json");
+  progress("tokenizer", 0.0);
+  m.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load_from_json(file.tokenizer_json, origin + "tokenizer.json"));
+  m.chat_template = std::make_unique<ChatTemplate>(
+      ChatTemplate::from_parts(std::string(file.chat_template), origin + "chat_template.jinja",
+                               file.tokenizer_config_json, origin + "tokenizer_config.json"));
+  progress("weights", 0.5);
+  m.checkpoint = std::move(file.checkpoint);
+  DecoderOptions dopts;
+  dopts.weights.convert = convert_weight_format;  // formats stay as stored (nothing to convert)
+  m.decoder.emplace(m.config, *m.checkpoint, dopts);
+  if (options.load_vision) m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint);
+}
+
+}  // namespace
+
 std::shared_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   if (options.threads > 0) ThreadPool::set_default_threads(options.threads);
   if (!file_exists(path)) throw Error("model path " + path + " does not exist");
-  if (!file_exists(path + "/config.json"))
-    throw Error("no config.json in " + path + " (expected a Hugging Face Qwen3-VL checkpoint directory)");
   std::shared_ptr<Model> model(new Model());
   Impl& m = *model->impl_;
   m.path = path;
@@ -25,21 +92,9 @@ std::shared_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   auto progress = [&](const std::string& stage, double f) {
     if (options.progress) options.progress(stage, f);
   };
-  m.config = load_model_config(path + "/config.json");
-  m.generation = load_generation_config(path + "/generation_config.json");
+  if (is_model_file_path(path)) load_model_file(m, path, options, progress);
+  else load_checkpoint_dir(m, path, options, progress);
   if (m.generation.eos_token_ids.empty()) m.generation.eos_token_ids = {151645, 151643};
-  m.preprocessor = load_preprocessor_config(path + "/preprocessor_config.json");
-  progress("tokenizer", 0.0);
-  if (!file_exists(path + "/tokenizer.json")) throw Error("no tokenizer.json in " + path);
-  m.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(path + "/tokenizer.json"));
-  m.chat_template = std::make_unique<ChatTemplate>(ChatTemplate::load_from_dir(path));
-  progress("weights", 0.1);
-  m.checkpoint = std::make_unique<Checkpoint>(path);
-  DecoderOptions dopts;
-  dopts.weights = weight_options_from_name(options.weights);
-  m.decoder.emplace(m.config, *m.checkpoint, dopts);
-  progress("weights", 0.8);
-  if (options.load_vision) m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint);
   progress("weights", 1.0);
   m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return model;

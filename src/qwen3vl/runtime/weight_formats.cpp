@@ -1,44 +1,134 @@
 #include "qwen3vl/runtime/weight_formats.h"
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <vector>
 
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/base/mapped_file.h"
 #include "qwen3vl/kernels/matmul.h"
 #include "qwen3vl/kernels/quant.h"
+#include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
 
+namespace {
+
+size_t plain_element_bytes(const WeightMatrix& w, const std::string& name) {
+  switch (w.format) {
+    case WeightFormat::F32: return 4;
+    case WeightFormat::BF16:
+    case WeightFormat::F16: return 2;
+    default: throw Error("tensor '" + name + "' is already " + weight_format_name(w.format) + "; cannot convert it");
+  }
+}
+
+// Tiles handed to quantize_weight at a time: bounds its temporary output.
+constexpr int64_t kTilesPerSlab = 32;
+
+}  // namespace
+
+WeightMatrix quantize_weight_parallel(const WeightMatrix& src, WeightFormat fmt, ThreadPool& pool) {
+  const size_t elem = plain_element_bytes(src, "quantize_weight");
+  check(src.rows > 0 && src.cols > 0, "quantize_weight: empty matrix");
+  auto storage = std::make_shared<std::vector<uint8_t>>(quantized_weight_bytes(fmt, src.rows, src.cols));
+  const size_t tile_bytes = quantized_weight_bytes(fmt, kQuantTileRows, src.cols);
+  pool.parallel_for(quant_tiles(src.rows), kTilesPerSlab, [&](int64_t first, int64_t last) {
+    for (int64_t t0 = first; t0 < last; t0 += kTilesPerSlab) {
+      const int64_t t1 = std::min(last, t0 + kTilesPerSlab);
+      WeightMatrix slab = src;
+      slab.rows = std::min(t1 * kQuantTileRows, src.rows) - t0 * kQuantTileRows;
+      slab.data = static_cast<const uint8_t*>(src.data) + static_cast<size_t>(t0 * kQuantTileRows * src.cols) * elem;
+      slab.owner = nullptr;
+      const WeightMatrix q = quantize_weight(slab, fmt);
+      std::memcpy(storage->data() + static_cast<size_t>(t0) * tile_bytes, q.data,
+                  static_cast<size_t>(t1 - t0) * tile_bytes);
+    }
+  });
+  WeightMatrix w;
+  w.format = fmt;
+  w.rows = src.rows;
+  w.cols = src.cols;
+  w.group_size = kQuantGroup;
+  w.data = storage->data();
+  w.owner = storage;
+  return w;
+}
+
 WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat target, const std::string& name) {
   if (stored.format == target) return stored;
+  ThreadPool& pool = ThreadPool::global();
   switch (target) {
     case WeightFormat::Q8:
     case WeightFormat::Q4:
-      return quantize_weight(stored, target);
+      plain_element_bytes(stored, name);
+      return quantize_weight_parallel(stored, target, pool);
     case WeightFormat::BF16:
     case WeightFormat::F32: {
-      std::vector<float> row(static_cast<size_t>(stored.cols));
+      const int64_t cols = stored.cols;
       if (target == WeightFormat::F32) {
-        std::vector<float> all(static_cast<size_t>(stored.rows * stored.cols));
-        for (int64_t r = 0; r < stored.rows; ++r) weight_row_to_f32(stored, r, all.data() + r * stored.cols);
-        return make_f32_weight(stored.rows, stored.cols, std::move(all));
+        std::vector<float> all(static_cast<size_t>(stored.rows * cols));
+        pool.parallel_for(stored.rows, 64, [&](int64_t r0, int64_t r1) {
+          for (int64_t r = r0; r < r1; ++r) weight_row_to_f32(stored, r, all.data() + r * cols);
+        });
+        return make_f32_weight(stored.rows, cols, std::move(all));
       }
-      auto storage = std::make_shared<std::vector<uint16_t>>(static_cast<size_t>(stored.rows * stored.cols));
-      for (int64_t r = 0; r < stored.rows; ++r) {
-        weight_row_to_f32(stored, r, row.data());
-        for (int64_t c = 0; c < stored.cols; ++c) (*storage)[r * stored.cols + c] = f32_to_bf16(row[c]);
-      }
+      auto storage = std::make_shared<std::vector<uint16_t>>(static_cast<size_t>(stored.rows * cols));
+      pool.parallel_for(stored.rows, 64, [&](int64_t r0, int64_t r1) {
+        std::vector<float> row(static_cast<size_t>(cols));
+        for (int64_t r = r0; r < r1; ++r) {
+          weight_row_to_f32(stored, r, row.data());
+          for (int64_t c = 0; c < cols; ++c) (*storage)[r * cols + c] = f32_to_bf16(row[c]);
+        }
+      });
       WeightMatrix w;
       w.format = WeightFormat::BF16;
       w.rows = stored.rows;
-      w.cols = stored.cols;
+      w.cols = cols;
       w.data = storage->data();
       w.owner = storage;
       return w;
     }
     default:
       throw Error("cannot convert " + name + " to " + weight_format_name(target));
+  }
+}
+
+std::vector<PlannedWeight> linear_weight_plan(const ModelConfig& config, bool include_vision) {
+  std::vector<PlannedWeight> plan;
+  for (const TensorSpec& spec : qwen3vl_tensor_specs(config)) {
+    std::optional<WeightClass> cls;
+    switch (spec.role) {
+      case TensorRole::Embedding:
+      case TensorRole::Head: cls = WeightClass::EmbeddingHead; break;
+      case TensorRole::Attention: cls = WeightClass::Attention; break;
+      case TensorRole::Mlp: cls = WeightClass::Mlp; break;
+      case TensorRole::Vision:
+        if (include_vision && spec.shape.size() == 2) cls = WeightClass::Vision;
+        break;
+      default: break;
+    }
+    if (cls) plan.push_back({spec.name, spec.shape[0], spec.shape[1], *cls});
+  }
+  return plan;
+}
+
+void prepare_converted_weights(Checkpoint& ckpt, const std::vector<PlannedWeight>& plan,
+                               const WeightOptions& options, const std::function<void(double)>& progress) {
+  size_t total = 0, done = 0;
+  for (const PlannedWeight& p : plan) total += ckpt.get(p.name).nbytes;
+  for (const PlannedWeight& p : plan) {
+    const WeightMatrix stored = linear_weight(ckpt, p.name, p.rows, p.cols);
+    const std::optional<WeightFormat> target = options.format_for(p.cls);
+    const TensorView& source = ckpt.get(p.name);
+    if (target && *target != stored.format) {
+      ckpt.set_prepared(p.name, convert_weight(stored, target, options.convert, p.name));
+      release_mapped_pages(source.data, source.nbytes);
+    }
+    done += source.nbytes;
+    if (progress && total) progress(double(done) / double(total));
   }
 }
 

@@ -70,11 +70,28 @@ ChatTemplate ChatTemplate::load_from_dir(const std::string& dir) {
     throw Error("no chat template in " + dir +
                 " (looked for chat_template.json, chat_template.jinja and \"chat_template\" in tokenizer_config.json)");
   }
-  if (config.is_object()) {
-    for (const char* key : {"bos_token", "eos_token", "unk_token", "pad_token"})
-      if (auto text = special_token_text(config, key)) result->set_default_variable(key, *text);
-  }
+  if (config.is_object()) result->set_special_tokens_from(config);
   return std::move(*result);
+}
+
+ChatTemplate ChatTemplate::from_parts(std::string source, std::string origin, std::string_view tokenizer_config,
+                                      const std::string& tokenizer_config_origin) {
+  ChatTemplate result(std::move(source), std::move(origin));
+  if (!tokenizer_config.empty()) {
+    OrderedJson config;
+    try {
+      config = OrderedJson::parse(tokenizer_config);
+    } catch (const std::exception& e) {
+      throw Error("invalid JSON in " + tokenizer_config_origin + ": " + e.what());
+    }
+    if (config.is_object()) result.set_special_tokens_from(config);
+  }
+  return result;
+}
+
+void ChatTemplate::set_special_tokens_from(const OrderedJson& tokenizer_config) {
+  for (const char* key : {"bos_token", "eos_token", "unk_token", "pad_token"})
+    if (auto text = special_token_text(tokenizer_config, key)) set_default_variable(key, *text);
 }
 
 ChatTemplate::ChatTemplate(std::string source, std::string origin)

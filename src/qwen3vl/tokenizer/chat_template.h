@@ -15,6 +15,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "qwen3vl/base/json.h"
 
@@ -38,6 +39,12 @@ class ChatTemplate {
   // Error naming `origin`, the line and the column.
   explicit ChatTemplate(std::string source, std::string origin = "<string>");
 
+  // A template source plus tokenizer_config.json text (may be empty) for the
+  // special-token variables, as load_from_dir finds them in a directory; for
+  // models whose files are held in memory (a qwen3vl model file).
+  static ChatTemplate from_parts(std::string source, std::string origin, std::string_view tokenizer_config,
+                                 const std::string& tokenizer_config_origin);
+
   std::string render(const OrderedJson& messages, bool add_generation_prompt,
                      const OrderedJson& extra = OrderedJson::object()) const;
   std::string render(const Json& messages, bool add_generation_prompt, const Json& extra = Json::object()) const;
@@ -46,6 +53,9 @@ class ChatTemplate {
   const std::string& origin() const { return origin_; }
   // Variables every render sees unless `extra` overrides them (e.g. bos_token).
   void set_default_variable(const std::string& name, const OrderedJson& value);
+  // Sets bos_token, eos_token, unk_token and pad_token from a parsed
+  // tokenizer_config.json (plain strings or {"content": ...} objects).
+  void set_special_tokens_from(const OrderedJson& tokenizer_config);
 
  private:
   std::string source_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/base/mapped_file.h"
 #include "qwen3vl/tokenizer/byte_level.h"
 #include "qwen3vl/tokenizer/tokenizer_json.h"
 #include "qwen3vl/tokenizer/utf8.h"
@@ -109,8 +110,14 @@ PipelineSpec read_pipeline(const Json& config, const std::string& path) {
 }  // namespace
 
 Tokenizer Tokenizer::load(const std::string& tokenizer_json_path) {
-  const std::string& path = tokenizer_json_path;
-  TokenizerJson file = read_tokenizer_json(path);
+  const MappedFile file(tokenizer_json_path);
+  return load_from_json(std::string_view(reinterpret_cast<const char*>(file.data()), file.size()),
+                        tokenizer_json_path);
+}
+
+Tokenizer Tokenizer::load_from_json(std::string_view tokenizer_json, const std::string& origin) {
+  const std::string& path = origin;
+  TokenizerJson file = parse_tokenizer_json(tokenizer_json, origin);
   try {
     const PipelineSpec spec = read_pipeline(file.config, path);
 

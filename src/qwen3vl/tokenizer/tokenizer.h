@@ -29,6 +29,8 @@ class Tokenizer {
   // Throws Error naming the file when it is missing, not JSON, or describes a
   // tokenizer this class does not implement (only byte-level BPE is supported).
   static Tokenizer load(const std::string& tokenizer_json_path);
+  // The same from tokenizer.json text in memory; `origin` names it in errors.
+  static Tokenizer load_from_json(std::string_view tokenizer_json, const std::string& origin);
 
   // `parse_special` = false encodes special tokens' text as ordinary text
   // (what the reference calls split_special_tokens); non-special added tokens

@@ -159,17 +159,20 @@ class Reader final : public nlohmann::json_sax<Json> {
 
 }  // namespace
 
-TokenizerJson read_tokenizer_json(const std::string& path) {
-  const MappedFile file(path);
+TokenizerJson parse_tokenizer_json(std::string_view text, const std::string& origin) {
   TokenizerJson out;
   out.vocab.reserve(160000);
   out.merges.reserve(160000);
   Reader reader(out);
-  const auto* begin = reinterpret_cast<const char*>(file.data());
-  const bool ok = Json::sax_parse(begin, begin + file.size(), &reader);
-  if (!ok) throw Error("invalid tokenizer file " + path + ": " + reader.error);
-  if (!out.config.is_object()) throw Error("invalid tokenizer file " + path + ": top level is not an object");
+  const bool ok = Json::sax_parse(text.data(), text.data() + text.size(), &reader);
+  if (!ok) throw Error("invalid tokenizer file " + origin + ": " + reader.error);
+  if (!out.config.is_object()) throw Error("invalid tokenizer file " + origin + ": top level is not an object");
   return out;
+}
+
+TokenizerJson read_tokenizer_json(const std::string& path) {
+  const MappedFile file(path);
+  return parse_tokenizer_json(std::string_view(reinterpret_cast<const char*>(file.data()), file.size()), path);
 }
 
 }  // namespace qwen3vl

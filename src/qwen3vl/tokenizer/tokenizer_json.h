@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -20,5 +21,8 @@ struct TokenizerJson {
 
 // Throws Error naming `path` if it cannot be read or is not valid JSON of the expected shape.
 TokenizerJson read_tokenizer_json(const std::string& path);
+// The same for tokenizer.json text already in memory (e.g. a blob of a
+// qwen3vl model file); `origin` names it in errors.
+TokenizerJson parse_tokenizer_json(std::string_view text, const std::string& origin);
 
 }  // namespace qwen3vl

@@ -1,0 +1,56 @@
+// qwen3vl model files: one file holding everything needed to run a model —
+// its JSON configs, tokenizer, chat template and every tensor already in the
+// format the engine computes with (Q8/Q4 in the kernels' tiled layout), so
+// loading is a memory map plus zero-copy views. The container is a valid
+// safetensors file; docs/model-file-format.md describes it byte by byte.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "qwen3vl/io/checkpoint.h"
+
+namespace qwen3vl {
+
+// The version this build writes; it reads every file of the same major version.
+constexpr int kModelFileMajorVersion = 1;
+constexpr int kModelFileMinorVersion = 0;
+// __metadata__ "format" value identifying a qwen3vl model file.
+inline constexpr const char* kModelFileFormat = "qwen3vl";
+// Tensor-name prefix of the embedded files (config.json, tokenizer.json, ...).
+inline constexpr const char* kModelFileBlobPrefix = "file:";
+
+struct QuantizeOptions {
+  std::string quant = "q4";  // q4, q8 or bf16 (the meanings of --quant)
+  // Called after each tensor with (bytes of source done, total source bytes).
+  std::function<void(uint64_t, uint64_t)> progress;
+};
+
+// Reads the Hugging Face checkpoint directory `hf_dir` and writes the model
+// file `out_path`, tensor by tensor (never the whole model in memory; each
+// source tensor's pages are released once written). Throws Error naming the
+// file or tensor at fault; on failure nothing is left at `out_path`.
+void write_model_file(const std::string& hf_dir, const std::string& out_path, const QuantizeOptions& options);
+
+// True when `path` is a regular file (a model file, or something that claims
+// to be one and will fail clearly in open_model_file); false for directories.
+bool is_model_file_path(const std::string& path);
+
+// An opened model file: the mapping (as a Checkpoint whose quantized tensors
+// are registered as prepared weights) and views of its embedded files, valid
+// while `checkpoint` lives.
+struct ModelFile {
+  std::unique_ptr<Checkpoint> checkpoint;
+  std::string quant;  // as given to quantize: "q4", "q8" or "bf16"
+  std::string_view config_json, generation_config_json, preprocessor_config_json;
+  std::string_view tokenizer_json, tokenizer_config_json, chat_template;
+  std::string version;  // "1.0"
+};
+
+// Opens and validates `path`: safetensors structure, format name, version
+// (a newer major version is refused), embedded files, quantized tensors'
+// formats and sizes. Throws Error naming the file and the item at fault.
+ModelFile open_model_file(const std::string& path);
+
+}  // namespace qwen3vl
