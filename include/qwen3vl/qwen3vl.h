@@ -29,7 +29,7 @@ struct LoadOptions {
   int threads = 0;  // 0: one per core
   // Weight format for linear layers: "auto" keeps what the checkpoint stores
   // (bf16 for Hugging Face checkpoints) and computes in float32; "f32", "bf16",
-  // "q8", "q4" convert at load.
+  // "q8", "q4" convert at load (all weights up front, in parallel).
   std::string weights = "auto";
   int64_t context_length = 4096;  // KV cache capacity in tokens
   bool load_vision = true;
@@ -87,7 +87,11 @@ struct TensorCapture {
 class Model {
  public:
   // Loads a Hugging Face checkpoint directory (config.json, safetensors,
-  // tokenizer.json, chat template). Throws Error naming what is wrong.
+  // tokenizer.json, chat template), or a qwen3vl model file written by
+  // `qwen3vl quantize` (any regular file is read as one; see
+  // docs/model-file-format.md). A model file keeps its own weight formats:
+  // options.weights must be "auto" or the file's quant. Throws Error naming
+  // what is wrong.
   static std::shared_ptr<Model> load(const std::string& path, const LoadOptions& options = {});
   // The tiny random-weight model linked into the binary.
   static std::shared_ptr<Model> load_default(const LoadOptions& options = {});
