@@ -156,7 +156,9 @@ ModelFile open_model_file(const std::string& path) {
   try {
     mf.checkpoint = std::make_unique<Checkpoint>(path);
   } catch (const Error& e) {
-    throw Error(std::string("cannot open model file: ") + e.what());
+    // A regular file given as a model: say what was expected, then why it
+    // is not that (the inner message names the file and the fault).
+    throw Error("cannot read " + path + " as a qwen3vl model file (or give a checkpoint directory): " + e.what());
   }
   const auto& md = mf.checkpoint->file_metadata();
   auto meta = [&](const char* key) -> std::optional<std::string> {
