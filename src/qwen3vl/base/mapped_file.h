@@ -36,6 +36,11 @@ class MappedFile {
 // a quantized model does not keep the bf16 source resident. Advisory only.
 void release_mapped_pages(const void* data, size_t n);
 
+// Maps the pages of [data, data + n) of a file mapping into the page tables
+// now (reading them from disk if they are not cached), so that the first
+// use of a weight does not pay a page fault per 4 KB. Advisory only.
+void prefault_mapped_pages(const void* data, size_t n);
+
 // Reads a whole (small) file into a string; throws Error naming the path.
 std::string read_text_file(const std::string& path);
 bool file_exists(const std::string& path);

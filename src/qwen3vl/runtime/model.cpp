@@ -1,4 +1,5 @@
 #include <chrono>
+#include <algorithm>
 #include <functional>
 
 #include "qwen3vl/base/mapped_file.h"
@@ -71,8 +72,18 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
   m.chat_template = std::make_unique<ChatTemplate>(
       ChatTemplate::from_parts(std::string(file.chat_template), origin + "chat_template.jinja",
                                file.tokenizer_config_json, origin + "tokenizer_config.json"));
-  progress("weights", 0.5);
   m.checkpoint = std::move(file.checkpoint);
+  // Fault the mapping in now, with progress: the same work the first token
+  // would otherwise do 4 KB at a time, and a cold file is read from disk here.
+  size_t total = 0, done = 0;
+  const std::vector<std::string> names = m.checkpoint->names();
+  for (const auto& name : names) total += m.checkpoint->get(name).nbytes;
+  for (const auto& name : names) {
+    const TensorView& t = m.checkpoint->get(name);
+    prefault_mapped_pages(t.data, t.nbytes);
+    done += t.nbytes;
+    progress("weights", 0.1 + 0.85 * double(done) / double(std::max<size_t>(total, 1)));
+  }
   DecoderOptions dopts;
   dopts.weights.convert = convert_weight_format;  // formats stay as stored (nothing to convert)
   m.decoder.emplace(m.config, *m.checkpoint, dopts);
