@@ -225,6 +225,10 @@ TEST_F(ModelFileTest, NewerMajorVersionIsRefused) {
   f.header["__metadata__"]["version"] = "1.7";
   join(f, path);
   EXPECT_NO_THROW(Model::load(path));
+  f.header["__metadata__"]["version"] = "1.0";
+  f.header["__metadata__"]["quant_layout"] = "0123456789abcdef";
+  join(f, path);
+  expect_load_error(path, {path, "layout", "quantize the checkpoint again"});
   f.header["__metadata__"]["version"] = "banana";
   join(f, path);
   expect_load_error(path, {path, "version"});

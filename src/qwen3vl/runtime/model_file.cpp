@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <vector>
@@ -25,6 +26,26 @@ constexpr const char* kKeyFormat = "format";
 constexpr const char* kKeyVersion = "version";
 constexpr const char* kKeyQuant = "quant";
 constexpr const char* kKeyQuantized = "quantized_weights";
+constexpr const char* kKeyLayout = "quant_layout";
+
+// A fingerprint of the kernels' Q8/Q4 block layout: FNV-1a of a fixed 20x40
+// matrix quantized both ways (two tiles, two groups, padding included). A
+// build whose kernels lay blocks out differently gets another value and
+// refuses the file instead of computing garbage.
+std::string quant_layout_fingerprint() {
+  std::vector<float> values(20 * 40);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = float(int(i * 7919 % 255) - 127) / 16.0f;
+  const WeightMatrix src = make_f32_weight(20, 40, values);
+  uint64_t h = 1469598103934665603ull;
+  for (WeightFormat f : {WeightFormat::Q8, WeightFormat::Q4}) {
+    const WeightMatrix q = quantize_weight(src, f);
+    const auto* b = static_cast<const uint8_t*>(q.data);
+    for (size_t i = 0; i < q.bytes(); ++i) h = (h ^ b[i]) * 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
 
 // The embedded files, in the order they are written. Optional ones are left
 // out when the checkpoint has none (their defaults then apply, as for a
@@ -130,6 +151,7 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
       {kKeyVersion, std::to_string(kModelFileMajorVersion) + "." + std::to_string(kModelFileMinorVersion)},
       {kKeyQuant, options.quant},
       {kKeyQuantized, quantized.dump()},
+      {kKeyLayout, quant_layout_fingerprint()},
   };
   SafetensorsStreamWriter out(out_path, std::move(entries), metadata);
   for (const auto& [name, text] : blobs) out.write_next(blob_tensor_name(name), text.data(), text.size());
@@ -210,6 +232,10 @@ ModelFile open_model_file(const std::string& path) {
   mf.chat_template = blob("chat_template.jinja", true);
 
   Json quantized = Json::object();
+  if (const auto layout = meta(kKeyLayout); layout && *layout != quant_layout_fingerprint())
+    throw Error(path + ": its Q8/Q4 weights use a block layout this build's kernels do not (\"" + kKeyLayout +
+                "\" " + *layout + " != " + quant_layout_fingerprint() +
+                "); quantize the checkpoint again with this build");
   if (const auto text = meta(kKeyQuantized)) {
     try {
       quantized = Json::parse(*text);
