@@ -33,6 +33,7 @@ struct LoadOptions {
   std::string weights = "auto";
   int64_t context_length = 4096;  // KV cache capacity in tokens
   bool load_vision = true;
+  bool load_weights = true;  // false: tokenizer, template and configs only
   // Called during long loads with a stage name and a fraction in [0, 1].
   std::function<void(const std::string&, double)> progress;
 };

@@ -33,6 +33,7 @@ std::shared_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   if (!file_exists(path + "/tokenizer.json")) throw Error("no tokenizer.json in " + path);
   m.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(path + "/tokenizer.json"));
   m.chat_template = std::make_unique<ChatTemplate>(ChatTemplate::load_from_dir(path));
+  if (!options.load_weights) return model;
   progress("weights", 0.1);
   m.checkpoint = std::make_unique<Checkpoint>(path);
   DecoderOptions dopts;
@@ -60,6 +61,6 @@ const std::string& Model::path() const { return impl_->path; }
 bool Model::is_default_model() const { return impl_->is_default; }
 const LoadOptions& Model::load_options() const { return impl_->options; }
 double Model::load_ms() const { return impl_->load_ms; }
-size_t Model::decoder_weight_bytes() const { return impl_->decoder->weight_bytes(); }
+size_t Model::decoder_weight_bytes() const { return impl_->decoder ? impl_->decoder->weight_bytes() : 0; }
 
 }  // namespace qwen3vl

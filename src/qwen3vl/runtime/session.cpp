@@ -26,6 +26,11 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 
 constexpr int64_t kPrefillChunk = 512;
 
+const TextDecoder& loaded_decoder(const Model& m) {
+  if (!m.impl().decoder) throw Error("the model was loaded without weights (LoadOptions::load_weights)");
+  return *m.impl().decoder;
+}
+
 }  // namespace
 
 struct Session::Impl {
@@ -36,7 +41,7 @@ struct Session::Impl {
 
   explicit Impl(std::shared_ptr<const Model> m)
       : model(std::move(m)),
-        decoder(*model->impl().decoder),
+        decoder(loaded_decoder(*model)),
         cache(decoder.make_cache(model->load_options().context_length)) {}
 
   std::string resolve_image(const std::string& source) const {
