@@ -351,3 +351,34 @@ TEST(ChatTemplateLoading, SourcesInPriorityOrder) {
     EXPECT_NE(std::string(e.what()).find(empty_dir), std::string::npos);
   }
 }
+
+TEST(ChatTemplateJinja, SafeMarkupEscapesThePlainSideOfPlus) {
+  // Jinja2 quirk that Qwen3-Coder style templates hit: `x|tojson|safe` is a
+  // Markup, and str + Markup HTML-escapes the str. `~` does not escape.
+  EXPECT_EQ(render_text("{% set v = [1]|tojson|safe %}{{ '<p>' + v }}|{{ '<p>' ~ v }}|{{ v + '&' }}|{{ '<'|e }}"),
+            "&lt;p&gt;[1]|<p>[1]|[1]&amp;|&lt;");
+}
+
+TEST(ChatTemplateJinja, MacrosRenderContentParts) {
+  const std::string source =
+      "{%- macro render_content(content, is_system=false) %}"
+      "{%- if content is string %}{{- content }}"
+      "{%- elif content is iterable and content is not mapping %}"
+      "{%- for item in content %}"
+      "{%- if item.type == 'image' %}{%- if is_system %}{{- raise_exception('System message cannot contain images.') }}"
+      "{%- endif %}<img>{%- elif 'text' in item %}{{- item.text }}{%- endif %}"
+      "{%- endfor %}"
+      "{%- endif %}"
+      "{%- endmacro %}"
+      "{%- for m in messages %}[{{ render_content(m.content, m.role == 'system')|trim }}]{% endfor %}";
+  OrderedJson messages = OrderedJson::parse(R"([{"role": "system", "content": " S "},
+      {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "hi "}]}])");
+  EXPECT_EQ(ChatTemplate(source).render(messages, false), "[S][<img>hi]");
+  OrderedJson bad = OrderedJson::parse(R"([{"role": "system", "content": [{"type": "image"}]}])");
+  try {
+    ChatTemplate(source).render(bad, false);
+    FAIL() << "expected raise_exception to throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("System message cannot contain images."), std::string::npos);
+  }
+}
