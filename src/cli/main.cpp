@@ -19,6 +19,7 @@ const char* kUsage =
     "  tokenize            print the token ids of a text\n"
     "  dump                write the pipeline's intermediate tensors to a safetensors file\n"
     "  make-random-model   write a random-weight checkpoint with the real 2B/4B/8B shapes\n"
+    "  bench               measure decode, prefill, vision and memory against this machine's limits\n"
     "\n"
     "`qwen3vl <command> --help` describes each command.\n";
 
@@ -32,6 +33,7 @@ const Command kCommands[] = {
     {"tokenize", qwen3vl::cli::tokenize_command},
     {"dump", qwen3vl::cli::dump_command},
     {"make-random-model", qwen3vl::cli::make_random_model_command},
+    {"bench", qwen3vl::cli::bench_command},
 };
 
 }  // namespace
