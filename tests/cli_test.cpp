@@ -172,3 +172,19 @@ TEST(Cli, ImageCountMismatchIsAClearError) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("4 <|image_pad|> tokens but 3 images"), std::string::npos) << r.err;
 }
+
+TEST(Cli, ImageTokenBoundsOverrideThePreprocessorConfig) {
+  // 400x300 gives 108 tokens by default. Capping at 30 tokens (30720 pixels):
+  // beta = sqrt(120000/30720) = 1.976, rows floor(300/beta/32) = 4, columns
+  // floor(400/beta/32) = 6, so 24 tokens.
+  const CliResult capped = run_cli("run -m " + kFixture + " --image " + kGolden +
+                                   "/img_400x300.png -p hi -n 1 --json --image-max-tokens 30");
+  ASSERT_EQ(capped.exit_code, 0) << capped.err;
+  EXPECT_EQ(parse_json(capped.out, "run")["timings"]["image_tokens"], 24);
+  // A minimum of 400 tokens (409600 pixels) upscales it: beta = sqrt(409600/120000)
+  // = 1.848, rows ceil(300*beta/32) = 18, columns ceil(400*beta/32) = 24: 432 tokens.
+  const CliResult raised = run_cli("run -m " + kFixture + " --image " + kGolden +
+                                   "/img_400x300.png -p hi -n 1 --json --image-min-tokens 400");
+  ASSERT_EQ(raised.exit_code, 0) << raised.err;
+  EXPECT_EQ(parse_json(raised.out, "run")["timings"]["image_tokens"], 432);
+}
