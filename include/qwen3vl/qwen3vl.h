@@ -32,6 +32,10 @@ struct LoadOptions {
   // "q8", "q4" convert at load.
   std::string weights = "auto";
   int64_t context_length = 4096;  // KV cache capacity in tokens
+  // KV cache element type: "f16" (default: half the bytes of f32, keys and
+  // values rounded to f16), "bf16", "q8" (int8 with a scale per 32 values) or
+  // "f32" (exact).
+  std::string kv_cache = "f16";
   bool load_vision = true;
   // Called during long loads with a stage name and a fraction in [0, 1].
   std::function<void(const std::string&, double)> progress;

@@ -37,7 +37,8 @@ struct Session::Impl {
   explicit Impl(std::shared_ptr<const Model> m)
       : model(std::move(m)),
         decoder(*model->impl().decoder),
-        cache(decoder.make_cache(model->load_options().context_length)) {}
+        cache(decoder.make_cache(model->load_options().context_length,
+                                 parse_kv_cache_type(model->load_options().kv_cache))) {}
 
   std::string resolve_image(const std::string& source) const {
     if (source.rfind("data:", 0) == 0 || base_dir.empty() || file_exists(source) || source[0] == '/') return source;
