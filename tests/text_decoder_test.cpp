@@ -15,6 +15,7 @@
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/model/weight_loading.h"
+#include "qwen3vl/kernels/quant.h"
 
 using namespace qwen3vl;
 
@@ -440,4 +441,50 @@ TEST(KVCacheTypes, Bf16AndInt8CachesStayWithinStatedBounds) {
       EXPECT_GE(ab / std::sqrt(aa * bb), 0.999) << name;
     }
   }
+}
+
+// ---------------------------------------------------------------- LM head precision
+
+namespace {
+
+// Top-1 agreement with the f32 decoder over every prompt row of cases 1-3
+// when only the (tied) embedding/head is stored as `head`.
+double head_top1_agreement(WeightFormat head) {
+  int64_t rows = 0, same = 0;
+  Checkpoint ckpt(kFixture);
+  const ModelConfig config = load_model_config(kFixture + "/config.json");
+  TextDecoder exact(config, ckpt);
+  DecoderOptions opt;
+  opt.weights.embedding_head = head;
+  opt.weights.convert = [](const WeightMatrix& w, WeightFormat target, const std::string&) {
+    return quantize_weight(w, target);
+  };
+  TextDecoder quantized(config, ckpt, opt);
+  for (const char* name : {"case1_text", "case2_one_image", "case3_two_images"}) {
+    Case c(name);
+    LogitsRequest all;
+    all.all_rows = true;
+    const int64_t ctx = static_cast<int64_t>(c.ids.size());
+    KVCache a = exact.make_cache(ctx), b = quantized.make_cache(ctx);
+    const auto ea = exact.forward(c.chunk(0, c.ids.size()), a, all);
+    const std::vector<float> want(ea.begin(), ea.end());
+    const auto got = quantized.forward(c.chunk(0, c.ids.size()), b, all);
+    const size_t V = static_cast<size_t>(c.config.text.vocab_size);
+    for (size_t r = 0; r < c.ids.size(); ++r, ++rows)
+      same += argmax(std::span<const float>(want).subspan(r * V, V)) == argmax(got.subspan(r * V, V));
+  }
+  return static_cast<double>(same) / static_cast<double>(rows);
+}
+
+}  // namespace
+
+// Why the q4 preset keeps the (tied) embedding/head in q8: over the 65
+// prompt rows of cases 1-3, with only the embedding/head quantized, a q8 head
+// agrees with the f32 top-1 on 95.4% of rows, a q4 head on 52.3% (measured
+// once; the fixture's hidden size of 48 makes every quantization error large
+// relative to a 2560-wide model, but the ranking holds: the head's 152k rows
+// compete for the argmax, so its per-row errors matter more than a hidden
+// layer's). Only q8 is checked here, to keep the test fast.
+TEST(TextDecoder, HeadPrecisionTop1Agreement) {
+  EXPECT_GE(head_top1_agreement(WeightFormat::Q8), 0.93);
 }
