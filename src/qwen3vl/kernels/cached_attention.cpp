@@ -107,7 +107,7 @@ void cached_attention(const float* q, const KVRows& k, const KVRows& v, const Ca
   // Items are (kv head, query row): each reads that head's cached rows once
   // for all the query heads sharing it.
   const int64_t items = static_cast<int64_t>(s.n_kv_heads) * s.n_q;
-  pool.parallel_for(items, 1, [&](int64_t a, int64_t b) {
+  pool.parallel_chunks(items, 1, [&](int64_t a, int64_t b) {
     thread_local std::vector<float> scores;
     for (int64_t it = a; it < b; ++it) {
       const int kvh = static_cast<int>(it % s.n_kv_heads);

@@ -63,9 +63,14 @@ void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outpu
 
   int64_t total = 0;
   for (const LinearOutput& o : outputs) total += units_of(*o.weight);
-  // Static split of the concatenated units: each thread streams one
-  // contiguous stretch of weights (no shared output cache lines except at
-  // the single boundary).
+  // The concatenated units are claimed in chunks of ~kChunkBytes of weights:
+  // long enough that each claim streams sequentially and the claim costs
+  // nothing, short enough that a thread delayed by the OS leaves little work
+  // the other cannot take over (ThreadPool::parallel_chunks).
+  constexpr double kChunkBytes = 192 * 1024;
+  const WeightMatrix& first = *outputs[0].weight;
+  const double unit_bytes = static_cast<double>(first.bytes()) / static_cast<double>(units_of(first));
+  const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>(kChunkBytes / unit_bytes));
   auto run_range = [&](int64_t begin, int64_t end) {
     int64_t offset = 0;
     for (const LinearOutput& o : outputs) {
@@ -75,11 +80,7 @@ void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outpu
       offset += units;
     }
   };
-  if (pool.size() == 1 || total < 2) {
-    run_range(0, total);
-    return;
-  }
-  pool.run_on_all([&](int t, int nt) { run_range(total * t / nt, total * (t + 1) / nt); });
+  pool.parallel_chunks(total, chunk, run_range);
 }
 
 }  // namespace qwen3vl
