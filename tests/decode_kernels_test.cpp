@@ -14,6 +14,7 @@
 #include "qwen3vl/kernels/cached_attention.h"
 #include "qwen3vl/kernels/matmul.h"
 #include "qwen3vl/kernels/matmul_multi.h"
+#include "qwen3vl/kernels/gemv_kernels.h"
 #include "qwen3vl/kernels/quant.h"
 
 namespace qwen3vl {
@@ -215,6 +216,35 @@ TEST(MatmulMulti, RejectsLayersOfDifferentInputWidths) {
   std::vector<float> x(4, 1.0f), ya(2), yb(2);
   const LinearOutput outs[] = {{&a, nullptr, ya.data()}, {&b, nullptr, yb.data()}};
   EXPECT_THROW(matmul_multi(x.data(), 1, outs), Error);
+}
+
+}  // namespace
+}  // namespace qwen3vl
+
+namespace qwen3vl {
+namespace {
+
+// The SIMD single-row activation quantization must equal the scalar one
+// exactly (values, scales, sums), including zero blocks, ties at .5 and
+// partial last blocks.
+TEST(GemvActivations, SimdRowQuantizationEqualsScalar) {
+  if (detected_isa_level() < IsaLevel::Avx512) GTEST_SKIP() << "no AVX-512";
+  for (int64_t cols : {1, 17, 32, 33, 100, 4128 + 5}) {
+    auto x = random_values(cols, static_cast<uint32_t>(cols), -3.0f, 3.0f);
+    for (int64_t k = 0; k < std::min<int64_t>(cols, 32); ++k) x[k] = 0.0f;  // an all-zero block
+    if (cols > 40) {
+      x[32] = 127.0f;  // scale 1: the next values sit exactly on .5 ties
+      x[33] = 2.5f;
+      x[34] = -3.5f;
+    }
+    QuantizedActivations want, got;
+    quantize_activations(x.data(), 1, cols, want);
+    kernels::quantize_row_avx512(x.data(), cols, got);
+    EXPECT_EQ(got.blocks, want.blocks);
+    EXPECT_EQ(got.values, want.values) << cols;
+    EXPECT_EQ(got.scales, want.scales) << cols;
+    EXPECT_EQ(got.sums, want.sums) << cols;
+  }
 }
 
 }  // namespace

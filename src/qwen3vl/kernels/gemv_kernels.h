@@ -19,4 +19,9 @@ void float_gemv_avx512(const float* x, const WeightMatrix& w, int64_t n0, int64_
 void quant_gemv_avx512(const QuantizedActivations& a, const WeightMatrix& w, int64_t tile0, int64_t tile1,
                        float* y);
 
+// quantize_activations() for a single row, bit-identical to it (the same
+// float operations per element; only max and sum are computed across lanes,
+// and both are exact).
+void quantize_row_avx512(const float* x, int64_t cols, QuantizedActivations& out);
+
 }  // namespace qwen3vl::kernels

@@ -154,6 +154,37 @@ void quant_gemv(const QuantizedActivations& a, const WeightMatrix& w, int64_t ti
 
 }  // namespace
 
+void quantize_row_avx512(const float* x, int64_t cols, QuantizedActivations& out) {
+  const int64_t blocks = quant_groups(cols);
+  out.m = 1;
+  out.blocks = blocks;
+  out.values.resize(static_cast<size_t>(blocks * kQuantGroup));
+  out.scales.resize(static_cast<size_t>(blocks));
+  out.sums.resize(static_cast<size_t>(blocks));
+  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+  const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t k0 = b * kQuantGroup;
+    const __mmask16 m0 = first_lanes(cols - k0), m1 = first_lanes(cols - k0 - 16);
+    const __m512 v0 = _mm512_maskz_loadu_ps(m0, x + k0), v1 = _mm512_maskz_loadu_ps(m1, x + k0 + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_and_ps(v0, abs_mask), _mm512_and_ps(v1, abs_mask)));
+    const float s = amax / 127.0f;
+    const float inv = s > 0.0f ? 127.0f / amax : 0.0f;
+    const __m512 vinv = _mm512_set1_ps(inv);
+    // Round half to even, as nearbyint in the default rounding mode.
+    constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    const __m512i q0 = _mm512_cvtps_epi32(
+        _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_roundscale_ps(_mm512_mul_ps(v0, vinv), kNearest))));
+    const __m512i q1 = _mm512_cvtps_epi32(
+        _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_roundscale_ps(_mm512_mul_ps(v1, vinv), kNearest))));
+    int8_t* dst = out.values.data() + k0;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm512_cvtepi32_epi8(q0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 16), _mm512_cvtepi32_epi8(q1));
+    out.scales[b] = s;
+    out.sums[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+  }
+}
+
 void float_gemv_avx512(const float* x, const WeightMatrix& w, int64_t n0, int64_t n1, float* y) {
   switch (w.format) {
     case WeightFormat::F32: return float_gemv<WeightFormat::F32>(x, w, n0, n1, y);

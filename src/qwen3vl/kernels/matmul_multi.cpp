@@ -59,7 +59,10 @@ void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outpu
   // this thread (a named reference, so the workers see the caller's buffer).
   thread_local QuantizedActivations per_thread_activations;
   QuantizedActivations& activations = per_thread_activations;
-  if (any_quantized) quantize_activations(x, 1, cols, activations, nullptr);
+  if (any_quantized) {
+    if (isa == IsaLevel::Avx512) kernels::quantize_row_avx512(x, cols, activations);
+    else quantize_activations(x, 1, cols, activations, nullptr);
+  }
 
   int64_t total = 0;
   for (const LinearOutput& o : outputs) total += units_of(*o.weight);
