@@ -146,6 +146,7 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they happen
   try {
     return run(parse(argc, argv));
   } catch (const std::exception& e) {
