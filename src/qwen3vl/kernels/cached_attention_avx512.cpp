@@ -47,6 +47,48 @@ inline void prefetch_row(const KVRows& r, int64_t j, int64_t col, int hd) {
 
 constexpr int64_t kPrefetchRows = 6;
 
+// e^x for the softmax (x <= 0 here, after subtracting the maximum): x = n·ln2
+// + r with |r| <= ln2/2, e^r by its degree-6 Taylor polynomial (truncation
+// error < 1.3e-7 relative, about one float ulp), then scaled by 2^n with
+// vscalefps, which also underflows cleanly to 0 for very negative x.
+inline __m512 exp_ps(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+  constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), kNearest);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);  // ln2 split in two parts so n·ln2
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723212e-6f), r);  // is subtracted almost exactly
+  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);
+}
+
+// In place: s[j] = e^(s[j] - max s); returns Σ s[j].
+inline float exp_and_sum(float* s, int64_t n) {
+  __m512 mx = _mm512_set1_ps(-INFINITY);
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(s + j));
+  const __mmask16 tail = static_cast<__mmask16>((1u << (n - j)) - 1);
+  mx = _mm512_mask_max_ps(mx, tail, mx, _mm512_maskz_loadu_ps(tail, s + j));
+  const __m512 vmax = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+  __m512 sum = _mm512_setzero_ps();
+  for (j = 0; j + 16 <= n; j += 16) {
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(s + j), vmax));
+    _mm512_storeu_ps(s + j, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  if (j < n) {
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, s + j), vmax));
+    _mm512_mask_storeu_ps(s + j, tail, e);
+    sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(tail, e));
+  }
+  return _mm512_reduce_add_ps(sum);
+}
+
 // CH = head_dim / 16 chunks (0: read from s.head_dim at run time).
 template <KVElement E, int CH>
 void item(const float* q, const KVRows& k, const KVRows& v, const CachedAttentionShape& s, int kvh, int64_t i,
@@ -81,13 +123,7 @@ void item(const float* q, const KVRows& k, const KVRows& v, const CachedAttentio
   // Softmax per query head, then the weighted sum of value rows.
   for (int g = 0; g < group; ++g) {
     float* sg = scores.data() + g * visible;
-    float mx = -INFINITY;
-    for (int64_t j = 0; j < visible; ++j) mx = std::max(mx, sg[j]);
-    float sum = 0.0f;
-    for (int64_t j = 0; j < visible; ++j) {
-      sg[j] = std::exp(sg[j] - mx);
-      sum += sg[j];
-    }
+    const float sum = exp_and_sum(sg, visible);
     __m512 acc[kMax];
     for (int c = 0; c < chunks; ++c) acc[c] = _mm512_setzero_ps();
     for (int64_t j = 0; j < visible; ++j) {
