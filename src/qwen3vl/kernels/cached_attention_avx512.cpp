@@ -120,10 +120,38 @@ void item(const float* q, const KVRows& k, const KVRows& v, const CachedAttentio
     }
   }
 
-  // Softmax per query head, then the weighted sum of value rows.
-  for (int g = 0; g < group; ++g) {
+  // Softmax per query head, then the weighted sum of value rows: two heads
+  // per pass when the head size is known, so each value row is widened once
+  // for both.
+  float sums[256];
+  for (int g = 0; g < group; ++g) sums[g] = exp_and_sum(scores.data() + g * visible, visible);
+  int g = 0;
+  if constexpr (CH > 0) {
+    for (; g + 2 <= group; g += 2) {
+      const float* s0 = scores.data() + g * visible;
+      const float* s1 = s0 + visible;
+      __m512 acc0[CH], acc1[CH];
+      for (int c = 0; c < CH; ++c) acc0[c] = acc1[c] = _mm512_setzero_ps();
+      for (int64_t j = 0; j < visible; ++j) {
+        if (g == 0 && j + kPrefetchRows < visible) prefetch_row<E>(v, j + kPrefetchRows, col0, hd);
+        const __m512 p0 = _mm512_set1_ps(s0[j]), p1 = _mm512_set1_ps(s1[j]);
+        for (int c = 0; c < CH; ++c) {
+          const __m512 vv = widen16<E>(v, j, col0 + 16 * c);
+          acc0[c] = _mm512_fmadd_ps(p0, vv, acc0[c]);
+          acc1[c] = _mm512_fmadd_ps(p1, vv, acc1[c]);
+        }
+      }
+      const __m512 inv0 = _mm512_set1_ps(1.0f / sums[g]), inv1 = _mm512_set1_ps(1.0f / sums[g + 1]);
+      float* o0 = out + i * s.out_stride + static_cast<int64_t>(kvh * group + g) * hd;
+      for (int c = 0; c < CH; ++c) {
+        _mm512_storeu_ps(o0 + 16 * c, _mm512_mul_ps(acc0[c], inv0));
+        _mm512_storeu_ps(o0 + hd + 16 * c, _mm512_mul_ps(acc1[c], inv1));
+      }
+    }
+  }
+  for (; g < group; ++g) {
     float* sg = scores.data() + g * visible;
-    const float sum = exp_and_sum(sg, visible);
+    const float sum = sums[g];
     __m512 acc[kMax];
     for (int c = 0; c < chunks; ++c) acc[c] = _mm512_setzero_ps();
     for (int64_t j = 0; j < visible; ++j) {
@@ -153,6 +181,7 @@ bool item_for_dim(const float* q, const KVRows& k, const KVRows& v, const Cached
 bool cached_attention_item_avx512(const float* q, const KVRows& k, const KVRows& v, const CachedAttentionShape& s,
                                   int kv_head, int64_t row, float* out, std::vector<float>& scores) {
   if (s.head_dim % 16 != 0 || s.head_dim > 256 || k.type != v.type) return false;
+  if (s.n_heads / s.n_kv_heads > 256) return false;  // per-head sums live in a fixed array
   if (k.type == KVElement::Q8 && (k.group % 16 != 0 || v.group % 16 != 0)) return false;
   switch (k.type) {
     case KVElement::F32: return item_for_dim<KVElement::F32>(q, k, v, s, kv_head, row, out, scores);
