@@ -16,6 +16,7 @@ int bench_command(int argc, char** argv) {
   args.value("-m,--model", "DIR|FILE", "model to measure (default: the embedded tiny model)")
       .value("--quant", "auto|f32|bf16|q8|q4", "weight format (default auto)")
       .value("-t,--threads", "N", "threads (default: one per core)")
+      .value("--kv-cache", "auto|f32|f16|bf16|q8", "KV cache element type (default auto)")
       .value("-c,--ctx", "N", "context length (default 4096)")
       .value("--prompt-tokens", "N", "prefill length (default 512)")
       .value("--decode-tokens", "N", "tokens to decode (default 128)")
@@ -26,6 +27,7 @@ int bench_command(int argc, char** argv) {
   o.model = args.get("model");
   o.weights = args.get("quant", "auto");
   o.threads = args.get_int("threads", 0);
+  o.kv_cache = args.get("kv-cache", "auto");
   o.context_length = args.get_int64("ctx", 4096);
   o.prompt_tokens = args.get_int("prompt-tokens", 512);
   o.decode_tokens = args.get_int("decode-tokens", 128);
@@ -40,8 +42,9 @@ int bench_command(int argc, char** argv) {
     return 0;
   }
   auto num = [&](const char* k) { return r.contains(k) ? r[k].get<double>() : -1.0; };
-  std::printf("model %s, weights %s, %d threads, ISA %s\n", r["model"].get<std::string>().c_str(),
-              r["weights"].get<std::string>().c_str(), r["threads"].get<int>(), r["isa"].get<std::string>().c_str());
+  std::printf("model %s, weights %s, KV cache %s, %d threads, ISA %s\n", r["model"].get<std::string>().c_str(),
+              r["weights"].get<std::string>().c_str(), r["kv_cache"].get<std::string>().c_str(), r["threads"].get<int>(),
+              r["isa"].get<std::string>().c_str());
   std::printf("%-34s %12.2f\n", "memory read bandwidth (GB/s)", num("membw_gbps"));
   std::printf("%-34s %12.3f\n", "weight bytes per token (GB)", num("weight_bytes_per_token") / 1e9);
   std::printf("%-34s %12.2f\n", "decode (tok/s)", num("decode_tps"));

@@ -13,6 +13,7 @@
 #include "qwen3vl/kernels/cpu_features.h"
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/model_impl.h"
+#include "qwen3vl/runtime/weight_formats.h"
 
 namespace qwen3vl {
 
@@ -74,6 +75,7 @@ Json run_benchmark(const BenchOptions& o) {
   lo.weights = o.weights;
   lo.context_length = o.context_length;
   lo.load_vision = o.vision;
+  if (!o.kv_cache.empty()) lo.kv_cache = o.kv_cache;
   log("loading " + (o.model.empty() ? std::string("the embedded default model") : o.model));
   auto t0 = Clock::now();
   std::shared_ptr<Model> model = o.model.empty() ? Model::load_default(lo) : Model::load(o.model, lo);
@@ -88,7 +90,8 @@ Json run_benchmark(const BenchOptions& o) {
 
   // Prefill and decode on the text decoder alone (no template, no sampling).
   TextDecoder decoder = *m.decoder;
-  KVCache cache = decoder.make_cache(o.context_length);
+  KVCache cache = decoder.make_cache(o.context_length, resolved_kv_cache_type(lo));
+  r["kv_cache"] = kv_cache_type_name(cache.type());
   const std::vector<int32_t> prompt = english_prompt(*m.tokenizer, o.prompt_tokens);
   std::vector<int32_t> pos(prompt.size());
   for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(i);

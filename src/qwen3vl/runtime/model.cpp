@@ -16,6 +16,7 @@ std::shared_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   const auto t0 = std::chrono::steady_clock::now();
   if (options.threads > 0) ThreadPool::set_default_threads(options.threads);
   if (!file_exists(path)) throw Error("model path " + path + " does not exist");
+  resolved_kv_cache_type(options);  // reject a bad name before the long load
   if (!file_exists(path + "/config.json"))
     throw Error("no config.json in " + path + " (expected a Hugging Face Qwen3-VL checkpoint directory)");
   std::shared_ptr<Model> model(new Model());

@@ -14,6 +14,7 @@
 #include "qwen3vl/runtime/model_impl.h"
 #include "qwen3vl/runtime/sampler.h"
 #include "qwen3vl/runtime/stop_strings.h"
+#include "qwen3vl/runtime/weight_formats.h"
 #include "qwen3vl/tokenizer/chat_template.h"
 #include "qwen3vl/tokenizer/tokenizer.h"
 
@@ -42,7 +43,8 @@ struct Session::Impl {
   explicit Impl(std::shared_ptr<const Model> m)
       : model(std::move(m)),
         decoder(loaded_decoder(*model)),
-        cache(decoder.make_cache(model->load_options().context_length)) {}
+        cache(decoder.make_cache(model->load_options().context_length,
+                                 resolved_kv_cache_type(model->load_options()))) {}
 
   std::string resolve_image(const std::string& source) const {
     if (source.rfind("data:", 0) == 0 || base_dir.empty() || file_exists(source) || source[0] == '/') return source;

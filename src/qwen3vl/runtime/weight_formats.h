@@ -3,7 +3,9 @@
 #pragma once
 #include <string>
 
+#include "qwen3vl/model/kv_cache.h"
 #include "qwen3vl/model/weight_loading.h"
+#include "qwen3vl/qwen3vl.h"
 
 namespace qwen3vl {
 
@@ -16,5 +18,9 @@ WeightOptions weight_options_from_name(const std::string& name);
 
 // Converts a stored weight to `target` (quantizing or narrowing as needed).
 WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat target, const std::string& name);
+
+// The KV cache type LoadOptions asks for ("auto" resolved against the
+// weights). Throws Error for an unknown name.
+KVCacheType resolved_kv_cache_type(const LoadOptions& options);
 
 }  // namespace qwen3vl
