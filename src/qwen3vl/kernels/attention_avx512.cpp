@@ -1,0 +1,205 @@
+// AVX-512 blocked (flash-style) attention. Compiled with AVX-512 flags: call
+// only after active_isa_level() says Avx512 (see attention.cpp).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "qwen3vl/kernels/attention_kernels.h"
+
+namespace qwen3vl::kernels {
+
+namespace {
+
+constexpr int kBq = static_cast<int>(kAttentionQueryBlock);
+constexpr int kBk = static_cast<int>(kAttentionKeyBlock);
+constexpr int kRows = 4;  // query rows sharing each loaded key / value vector
+
+// e^x to ~1 ulp: x = n·ln2 + r with |r| <= ln2/2 (ln2 split in two so r is
+// exact enough), e^r by its degree-7 Taylor polynomial (truncation < 1e-8
+// relative), then scaled by 2^n. Very negative x (including -inf from masked
+// scores) gives 0.
+inline __m512 exp_ps(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+  x = _mm512_min_ps(x, _mm512_set1_ps(88.7f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);
+}
+
+// kt[d * kBk + j] = key row (j0 + j) at dimension d; keys past n_kv are zero.
+void transpose_keys(const float* k, int64_t kv_stride, int64_t j0, int64_t count, int head_dim, float* kt) {
+  for (int j = 0; j < kBk; ++j) {
+    if (j < count) {
+      const float* kr = k + (j0 + j) * kv_stride;
+      for (int d = 0; d < head_dim; ++d) kt[d * kBk + j] = kr[d];
+    } else {
+      for (int d = 0; d < head_dim; ++d) kt[d * kBk + j] = 0.0f;
+    }
+  }
+}
+
+// scores[r][j] = q_r · k_j for R rows and the kBk keys of kt.
+template <int R>
+inline void score_tile(const float* qs, int head_dim, const float* kt, float* scores) {
+  __m512 acc[R][kBk / 16];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < kBk / 16; ++c) acc[r][c] = _mm512_setzero_ps();
+  for (int d = 0; d < head_dim; ++d) {
+    __m512 kv[kBk / 16];
+    for (int c = 0; c < kBk / 16; ++c) kv[c] = _mm512_loadu_ps(kt + d * kBk + 16 * c);
+    for (int r = 0; r < R; ++r) {
+      const __m512 qb = _mm512_set1_ps(qs[r * head_dim + d]);
+      for (int c = 0; c < kBk / 16; ++c) acc[r][c] = _mm512_fmadd_ps(qb, kv[c], acc[r][c]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < kBk / 16; ++c) _mm512_storeu_ps(scores + r * kBk + 16 * c, acc[r][c]);
+}
+
+// o_r += Σ_j p[r][j] · v_j for R rows, 16 output dims at a time (4 vectors per row).
+template <int R>
+inline void accumulate_values(const float* p, const float* v, int64_t kv_stride, int count, int head_dim,
+                              float* o) {
+  for (int d0 = 0; d0 < head_dim; d0 += 64) {
+    const int width = std::min(64, head_dim - d0);
+    const int vecs = width / 16;
+    __m512 acc[R][4];
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < 4; ++c) acc[r][c] = c < vecs ? _mm512_loadu_ps(o + r * head_dim + d0 + 16 * c) : _mm512_setzero_ps();
+    for (int j = 0; j < count; ++j) {
+      const float* vr = v + j * kv_stride + d0;
+      if (vecs == 4) {
+        const __m512 v0 = _mm512_loadu_ps(vr), v1 = _mm512_loadu_ps(vr + 16);
+        const __m512 v2 = _mm512_loadu_ps(vr + 32), v3 = _mm512_loadu_ps(vr + 48);
+        for (int r = 0; r < R; ++r) {
+          const __m512 pb = _mm512_set1_ps(p[r * kBk + j]);
+          acc[r][0] = _mm512_fmadd_ps(pb, v0, acc[r][0]);
+          acc[r][1] = _mm512_fmadd_ps(pb, v1, acc[r][1]);
+          acc[r][2] = _mm512_fmadd_ps(pb, v2, acc[r][2]);
+          acc[r][3] = _mm512_fmadd_ps(pb, v3, acc[r][3]);
+        }
+      } else {
+        for (int c = 0; c < vecs; ++c) {
+          const __m512 vv = _mm512_loadu_ps(vr + 16 * c);
+          for (int r = 0; r < R; ++r) acc[r][c] = _mm512_fmadd_ps(_mm512_set1_ps(p[r * kBk + j]), vv, acc[r][c]);
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < vecs; ++c) _mm512_storeu_ps(o + r * head_dim + d0 + 16 * c, acc[r][c]);
+  }
+}
+
+// Online-softmax state of the task's rows.
+struct RowState {
+  float max = -INFINITY;
+  float sum = 0.0f;
+};
+
+// One group of R rows against one key block [j0, j0 + count): scores, masking
+// (keys past each row's visible count), running max / sum update, rescale of
+// the row outputs, then P·V.
+template <int R>
+void rows_against_block(const float* qs, const float* kt, const float* v, int64_t kv_stride, int head_dim,
+                        int64_t j0, int count, const int64_t* visible, RowState* state, float* o,
+                        float* scores) {
+  score_tile<R>(qs, head_dim, kt, scores);
+  for (int r = 0; r < R; ++r) {
+    float* sr = scores + r * kBk;
+    const int64_t seen = std::clamp<int64_t>(visible[r] - j0, 0, count);
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (int c = 0; c < kBk / 16; ++c) {
+      const int64_t left = seen - 16 * c;
+      const __mmask16 keep = left >= 16 ? 0xffff : left <= 0 ? 0 : static_cast<__mmask16>((1u << left) - 1);
+      const __m512 sv = _mm512_mask_blend_ps(keep, _mm512_set1_ps(-INFINITY), _mm512_loadu_ps(sr + 16 * c));
+      _mm512_storeu_ps(sr + 16 * c, sv);
+      mx = _mm512_max_ps(mx, sv);
+    }
+    const float block_max = _mm512_reduce_max_ps(mx);
+    const float new_max = std::max(state[r].max, block_max);
+    // A row with nothing visible in this block keeps its state (exp(-inf) = 0 below).
+    const float correction = state[r].max == new_max ? 1.0f : std::exp(state[r].max - new_max);
+    const __m512 nm = _mm512_set1_ps(new_max == -INFINITY ? 0.0f : new_max);
+    __m512 sum = _mm512_setzero_ps();
+    for (int c = 0; c < kBk / 16; ++c) {
+      const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(sr + 16 * c), nm));
+      _mm512_storeu_ps(sr + 16 * c, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    state[r].sum = state[r].sum * correction + _mm512_reduce_add_ps(sum);
+    state[r].max = new_max;
+    if (correction != 1.0f) {
+      const __m512 cv = _mm512_set1_ps(correction);
+      for (int d = 0; d < head_dim; d += 16)
+        _mm512_storeu_ps(o + r * head_dim + d, _mm512_mul_ps(cv, _mm512_loadu_ps(o + r * head_dim + d)));
+    }
+  }
+  accumulate_values<R>(scores, v + j0 * kv_stride, kv_stride, count, head_dim, o);
+}
+
+template <int R>
+void run_group(const float* qs, const float* kt, const float* v, int64_t kv_stride, int head_dim, int64_t j0,
+               int count, const int64_t* visible, RowState* state, float* o, float* scores, int rows) {
+  switch (rows) {
+    case 4: rows_against_block<4>(qs, kt, v, kv_stride, head_dim, j0, count, visible, state, o, scores); break;
+    case 3: rows_against_block<3>(qs, kt, v, kv_stride, head_dim, j0, count, visible, state, o, scores); break;
+    case 2: rows_against_block<2>(qs, kt, v, kv_stride, head_dim, j0, count, visible, state, o, scores); break;
+    default: rows_against_block<1>(qs, kt, v, kv_stride, head_dim, j0, count, visible, state, o, scores); break;
+  }
+}
+
+}  // namespace
+
+void attention_rows_avx512(const float* q, const float* k, const float* v, const AttentionShape& s, int head,
+                           int64_t i0, int64_t i1, float* out) {
+  const int hd = s.head_dim;
+  const int kvh = head / (s.n_heads / s.n_kv_heads);
+  const int rows = static_cast<int>(i1 - i0);
+  // Per-thread scratch: scaled queries, transposed keys, scores, outputs.
+  thread_local std::vector<float> qs, kt, scores, o;
+  qs.resize(static_cast<size_t>(kBq * hd));
+  kt.resize(static_cast<size_t>(kBk * hd));
+  scores.resize(static_cast<size_t>(kRows * kBk));
+  o.assign(static_cast<size_t>(kBq * hd), 0.0f);
+  RowState state[kBq];
+  int64_t visible[kBq];
+  for (int r = 0; r < rows; ++r) {
+    const float* qr = q + (i0 + r) * s.q_stride + head * hd;
+    for (int d = 0; d < hd; ++d) qs[r * hd + d] = qr[d] * s.scale;
+    visible[r] = s.causal ? std::min(s.n_kv, s.q_offset + i0 + r + 1) : s.n_kv;
+  }
+  const int64_t last_visible = visible[rows - 1];  // rows see non-decreasing key counts
+  const float* kh = k + kvh * hd;
+  const float* vh = v + kvh * hd;
+  for (int64_t j0 = 0; j0 < last_visible; j0 += kBk) {
+    const int count = static_cast<int>(std::min<int64_t>(kBk, last_visible - j0));
+    transpose_keys(kh, s.kv_stride, j0, count, hd, kt.data());
+    for (int r0 = 0; r0 < rows; r0 += kRows) {
+      const int group = std::min(kRows, rows - r0);
+      if (visible[r0 + group - 1] <= j0) continue;  // causal: this block is entirely in the group's future
+      run_group<kRows>(qs.data() + r0 * hd, kt.data(), vh, s.kv_stride, hd, j0, count, visible + r0, state + r0,
+                       o.data() + r0 * hd, scores.data(), group);
+    }
+  }
+  for (int r = 0; r < rows; ++r) {
+    const float inv = state[r].sum > 0.0f ? 1.0f / state[r].sum : 0.0f;
+    float* dst = out + (i0 + r) * s.out_stride + head * hd;
+    for (int d = 0; d < hd; ++d) dst[d] = o[r * hd + d] * inv;
+  }
+}
+
+}  // namespace qwen3vl::kernels

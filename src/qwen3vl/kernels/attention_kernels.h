@@ -1,0 +1,26 @@
+// Internal: the per-ISA attention kernels behind attention() (attention.cpp
+// dispatches). Call an ISA's kernel only when active_isa_level() allows it:
+// its file is compiled for that ISA.
+#pragma once
+#include <cstdint>
+
+#include "qwen3vl/kernels/attention.h"
+
+namespace qwen3vl::kernels {
+
+// Query rows handled by one task: the key blocks are transposed once per
+// task and reused by all of its rows.
+constexpr int64_t kAttentionQueryBlock = 64;
+// Keys per block (the width of one score tile).
+constexpr int64_t kAttentionKeyBlock = 64;
+// head_dim must be a multiple of this for the blocked kernel.
+constexpr int kAttentionDimMultiple = 16;
+
+// Query rows [i0, i1) of query head `head` (all keys they may see):
+// blocks of scores Q·Kᵀ, an online softmax per row, then P·V, all with
+// float32 FMAs. Same results as attention_reference up to summation order
+// and a ~1-ulp exponential.
+void attention_rows_avx512(const float* q, const float* k, const float* v, const AttentionShape& s, int head,
+                           int64_t i0, int64_t i1, float* out);
+
+}  // namespace qwen3vl::kernels
