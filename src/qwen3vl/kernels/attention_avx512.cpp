@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "qwen3vl/kernels/attention_kernels.h"
+#include "qwen3vl/kernels/vector_exp_avx512.h"
 
 namespace qwen3vl::kernels {
 
@@ -17,28 +18,6 @@ namespace {
 constexpr int kBq = static_cast<int>(kAttentionQueryBlock);
 constexpr int kBk = static_cast<int>(kAttentionKeyBlock);
 constexpr int kRows = 4;  // query rows sharing each loaded key / value vector
-
-// e^x to ~1 ulp: x = n·ln2 + r with |r| <= ln2/2 (ln2 split in two so r is
-// exact enough), e^r by its degree-7 Taylor polynomial (truncation < 1e-8
-// relative), then scaled by 2^n. Very negative x (including -inf from masked
-// scores) gives 0.
-inline __m512 exp_ps(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
-  x = _mm512_min_ps(x, _mm512_set1_ps(88.7f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
-}
 
 // kt[d * kBk + j] = key row (j0 + j) at dimension d; keys past n_kv are zero.
 void transpose_keys(const float* k, int64_t kv_stride, int64_t j0, int64_t count, int head_dim, float* kt) {
