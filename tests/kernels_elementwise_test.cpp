@@ -71,15 +71,16 @@ TEST(ElementwiseKernels, ActivationsMatchScalarOnOddSizes) {
     for (int64_t i = 0; i < n; ++i) {
       const double v = x[i], uu = 0.7978845608028654 * (v + 0.044715 * v * v * v);
       const double stable = v / (1.0 + std::exp(-2.0 * uu));
-      // Deep in the negative tail e^(-2u) has a large argument whose float
-      // rounding alone costs |2u|·ε relative, so outputs below 1e-12 (far
-      // under any tolerance) are compared absolutely.
-      ASSERT_NEAR(g[i], stable, 1e-6 * std::fabs(stable) + 1e-12) << "x = " << x[i];
+      // In the negative tail e^(-2u) has a large argument whose float
+      // rounding alone costs |2u|·ε relative (2e-6 at x = -5, where the
+      // output is ~1e-6), so the bound is 4e-6 relative, and outputs below
+      // 1e-12 (far under any tolerance) are compared absolutely.
+      ASSERT_NEAR(g[i], stable, 4e-6 * std::fabs(stable) + 1e-12) << "x = " << x[i];
     }
     compare_paths([&](std::vector<float>& out, ThreadPool* p) {
       out = x;
       gelu_tanh_inplace(out.data(), n, p);
-    }, 1e-6f, 1e-12f, "gelu_tanh");
+    }, 4e-6f, 1e-12f, "gelu_tanh");
     compare_paths([&](std::vector<float>& out, ThreadPool* p) {
       out = x;
       gelu_erf_inplace(out.data(), n, p);
