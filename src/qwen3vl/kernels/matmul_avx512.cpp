@@ -301,6 +301,34 @@ void quant_matmul(const QuantizedActivations& a, const WeightMatrix& w, int64_t 
 
 }  // namespace
 
+void quantize_activation_rows_avx512(const float* x, int64_t cols, int64_t i0, int64_t i1,
+                                     QuantizedActivations& out) {
+  const int64_t blocks = out.blocks;
+  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+  for (int64_t i = i0; i < i1; ++i) {
+    const float* xi = x + i * cols;
+    int8_t* q = out.values.data() + i * blocks * kQuantGroup;
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t k0 = b * kQuantGroup;
+      const int64_t n = std::min<int64_t>(kQuantGroup, cols - k0);
+      const __m512 lo = _mm512_maskz_loadu_ps(first_lanes(n), xi + k0);
+      const __m512 hi = _mm512_maskz_loadu_ps(first_lanes(n - 16), xi + k0 + 16);
+      const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_and_ps(lo, abs_mask), _mm512_and_ps(hi, abs_mask)));
+      const float s = amax / 127.0f;
+      const float inv = s > 0.0f ? 127.0f / amax : 0.0f;
+      const __m512 iv = _mm512_set1_ps(inv);
+      // Round to nearest even (the default MXCSR mode, as std::nearbyint), clamp.
+      const __m512i lim = _mm512_set1_epi32(127), neg = _mm512_set1_epi32(-127);
+      const __m512i qlo = _mm512_max_epi32(_mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(lo, iv)), lim), neg);
+      const __m512i qhi = _mm512_max_epi32(_mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(hi, iv)), lim), neg);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q + k0), _mm512_cvtepi32_epi8(qlo));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q + k0 + 16), _mm512_cvtepi32_epi8(qhi));
+      out.scales[i * blocks + b] = s;
+      out.sums[i * blocks + b] = _mm512_reduce_add_epi32(_mm512_add_epi32(qlo, qhi));
+    }
+  }
+}
+
 void float_matmul_avx512(const float* x, int64_t m, const WeightMatrix& w, int64_t n0, int64_t n1, float* y) {
   switch (w.format) {
     case WeightFormat::F32: return float_matmul<WeightFormat::F32>(x, m, w, n0, n1, y);
