@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "qwen3vl/kernels/attention_kernels.h"
+#include "qwen3vl/kernels/transpose_avx512.h"
 #include "qwen3vl/kernels/vector_exp_avx512.h"
 
 namespace qwen3vl::kernels {
@@ -19,14 +20,16 @@ constexpr int kBq = static_cast<int>(kAttentionQueryBlock);
 constexpr int kBk = static_cast<int>(kAttentionKeyBlock);
 constexpr int kRows = 4;  // query rows sharing each loaded key / value vector
 
-// kt[d * kBk + j] = key row (j0 + j) at dimension d; keys past n_kv are zero.
-void transpose_keys(const float* k, int64_t kv_stride, int64_t j0, int64_t count, int head_dim, float* kt) {
-  for (int j = 0; j < kBk; ++j) {
-    if (j < count) {
-      const float* kr = k + (j0 + j) * kv_stride;
-      for (int d = 0; d < head_dim; ++d) kt[d * kBk + j] = kr[d];
-    } else {
-      for (int d = 0; d < head_dim; ++d) kt[d * kBk + j] = 0.0f;
+// kt[d * kBk + j] = key row (j0 + j) at dimension d; keys past `count` are
+// zero. 16×16 blocks go through registers (head_dim is a multiple of 16).
+void transpose_keys(const float* k, int64_t kv_stride, int64_t j0, int count, int head_dim, float* kt) {
+  __m512 block[16];
+  for (int jb = 0; jb < kBk; jb += 16) {
+    for (int d0 = 0; d0 < head_dim; d0 += 16) {
+      for (int r = 0; r < 16; ++r)
+        block[r] = jb + r < count ? _mm512_loadu_ps(k + (j0 + jb + r) * kv_stride + d0) : _mm512_setzero_ps();
+      transpose16x16(block);
+      for (int d = 0; d < 16; ++d) _mm512_storeu_ps(kt + (d0 + d) * kBk + jb, block[d]);
     }
   }
 }

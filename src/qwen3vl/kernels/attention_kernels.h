@@ -10,7 +10,7 @@ namespace qwen3vl::kernels {
 
 // Query rows handled by one task: the key blocks are transposed once per
 // task and reused by all of its rows.
-constexpr int64_t kAttentionQueryBlock = 64;
+constexpr int64_t kAttentionQueryBlock = 128;
 // Keys per block (the width of one score tile).
 constexpr int64_t kAttentionKeyBlock = 64;
 // head_dim must be a multiple of this for the blocked kernel.
