@@ -48,13 +48,15 @@ void attention_blocked(const float* q, const float* k, const float* v, const Att
   const int64_t q_blocks = (s.n_q + kernels::kAttentionQueryBlock - 1) / kernels::kAttentionQueryBlock;
   const int64_t tasks = q_blocks * s.n_heads;
   std::atomic<int64_t> next{0};
+  const bool bf16 = s.allow_bf16 && s.head_dim % 32 == 0 && cpu_features().avx512_bf16;
   pool.run_on_all([&](int, int) {
     for (int64_t t = next.fetch_add(1); t < tasks; t = next.fetch_add(1)) {
       const int64_t block = q_blocks - 1 - t / s.n_heads;
       const int head = static_cast<int>(t % s.n_heads);
       const int64_t i0 = block * kernels::kAttentionQueryBlock;
       const int64_t i1 = std::min(s.n_q, i0 + kernels::kAttentionQueryBlock);
-      kernels::attention_rows_avx512(q, k, v, s, head, i0, i1, out);
+      if (bf16) kernels::attention_rows_bf16_avx512(q, k, v, s, head, i0, i1, out);
+      else kernels::attention_rows_avx512(q, k, v, s, head, i0, i1, out);
     }
   });
 }

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <vector>
 
@@ -92,6 +93,39 @@ struct RowState {
   float sum = 0.0f;
 };
 
+// Masks one row's scores past its visible keys, updates its running max and
+// sum, rescales its output, and leaves e^(score - max) in place.
+inline void softmax_update(float* sr, int64_t j0, int count, int64_t visible, RowState& st, float* o,
+                           int head_dim) {
+  const int64_t seen = std::clamp<int64_t>(visible - j0, 0, count);
+  __m512 mx = _mm512_set1_ps(-INFINITY);
+  for (int c = 0; c < kBk / 16; ++c) {
+    const int64_t left = seen - 16 * c;
+    const __mmask16 keep = left >= 16 ? 0xffff : left <= 0 ? 0 : static_cast<__mmask16>((1u << left) - 1);
+    const __m512 sv = _mm512_mask_blend_ps(keep, _mm512_set1_ps(-INFINITY), _mm512_loadu_ps(sr + 16 * c));
+    _mm512_storeu_ps(sr + 16 * c, sv);
+    mx = _mm512_max_ps(mx, sv);
+  }
+  const float block_max = _mm512_reduce_max_ps(mx);
+  const float new_max = std::max(st.max, block_max);
+  // A row with nothing visible in this block keeps its state (exp(-inf) = 0 below).
+  const float correction = st.max == new_max ? 1.0f : std::exp(st.max - new_max);
+  const __m512 nm = _mm512_set1_ps(new_max == -INFINITY ? 0.0f : new_max);
+  __m512 sum = _mm512_setzero_ps();
+  for (int c = 0; c < kBk / 16; ++c) {
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(sr + 16 * c), nm));
+    _mm512_storeu_ps(sr + 16 * c, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  st.sum = st.sum * correction + _mm512_reduce_add_ps(sum);
+  st.max = new_max;
+  if (correction != 1.0f) {
+    const __m512 cv = _mm512_set1_ps(correction);
+    for (int d = 0; d < head_dim; d += 16)
+      _mm512_storeu_ps(o + d, _mm512_mul_ps(cv, _mm512_loadu_ps(o + d)));
+  }
+}
+
 // One group of R rows against one key block [j0, j0 + count): scores, masking
 // (keys past each row's visible count), running max / sum update, rescale of
 // the row outputs, then P·V.
@@ -100,36 +134,7 @@ void rows_against_block(const float* qs, const float* kt, const float* v, int64_
                         int64_t j0, int count, const int64_t* visible, RowState* state, float* o,
                         float* scores) {
   score_tile<R>(qs, head_dim, kt, scores);
-  for (int r = 0; r < R; ++r) {
-    float* sr = scores + r * kBk;
-    const int64_t seen = std::clamp<int64_t>(visible[r] - j0, 0, count);
-    __m512 mx = _mm512_set1_ps(-INFINITY);
-    for (int c = 0; c < kBk / 16; ++c) {
-      const int64_t left = seen - 16 * c;
-      const __mmask16 keep = left >= 16 ? 0xffff : left <= 0 ? 0 : static_cast<__mmask16>((1u << left) - 1);
-      const __m512 sv = _mm512_mask_blend_ps(keep, _mm512_set1_ps(-INFINITY), _mm512_loadu_ps(sr + 16 * c));
-      _mm512_storeu_ps(sr + 16 * c, sv);
-      mx = _mm512_max_ps(mx, sv);
-    }
-    const float block_max = _mm512_reduce_max_ps(mx);
-    const float new_max = std::max(state[r].max, block_max);
-    // A row with nothing visible in this block keeps its state (exp(-inf) = 0 below).
-    const float correction = state[r].max == new_max ? 1.0f : std::exp(state[r].max - new_max);
-    const __m512 nm = _mm512_set1_ps(new_max == -INFINITY ? 0.0f : new_max);
-    __m512 sum = _mm512_setzero_ps();
-    for (int c = 0; c < kBk / 16; ++c) {
-      const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(sr + 16 * c), nm));
-      _mm512_storeu_ps(sr + 16 * c, e);
-      sum = _mm512_add_ps(sum, e);
-    }
-    state[r].sum = state[r].sum * correction + _mm512_reduce_add_ps(sum);
-    state[r].max = new_max;
-    if (correction != 1.0f) {
-      const __m512 cv = _mm512_set1_ps(correction);
-      for (int d = 0; d < head_dim; d += 16)
-        _mm512_storeu_ps(o + r * head_dim + d, _mm512_mul_ps(cv, _mm512_loadu_ps(o + r * head_dim + d)));
-    }
-  }
+  for (int r = 0; r < R; ++r) softmax_update(scores + r * kBk, j0, count, visible[r], state[r], o + r * head_dim, head_dim);
   accumulate_values<R>(scores, v + j0 * kv_stride, kv_stride, count, head_dim, o);
 }
 
@@ -175,6 +180,160 @@ void attention_rows_avx512(const float* q, const float* k, const float* v, const
       if (visible[r0 + group - 1] <= j0) continue;  // causal: this block is entirely in the group's future
       run_group<kRows>(qs.data() + r0 * hd, kt.data(), vh, s.kv_stride, hd, j0, count, visible + r0, state + r0,
                        o.data() + r0 * hd, scores.data(), group);
+    }
+  }
+  for (int r = 0; r < rows; ++r) {
+    const float inv = state[r].sum > 0.0f ? 1.0f / state[r].sum : 0.0f;
+    float* dst = out + (i0 + r) * s.out_stride + head * hd;
+    for (int d = 0; d < hd; ++d) dst[d] = o[r * hd + d] * inv;
+  }
+}
+
+namespace {
+
+// ------------------------------------------------------------- bf16 products
+//
+// Same blocking and online softmax; the two products use vdpbf16ps, which
+// multiplies bf16 pairs and accumulates in float32. Q·Kᵀ pairs adjacent
+// head dimensions: kt2[p * kBk + j] holds (k[j][2p], k[j][2p+1]). P·V pairs
+// adjacent keys: vt2[(jj * head_dim + d)] holds (v[2jj][d], v[2jj+1][d]).
+
+// 32 floats (two vectors) -> 32 bf16 in order (lo's 16 then hi's 16).
+inline __m512i to_bf16_pairs(__m512 lo, __m512 hi) { return (__m512i)_mm512_cvtne2ps_pbh(hi, lo); }
+
+void pack_keys_bf16(const float* k, int64_t kv_stride, int64_t j0, int count, int head_dim, uint32_t* kt2) {
+  __m512 block[16];
+  for (int jb = 0; jb < kBk; jb += 16) {
+    for (int d0 = 0; d0 < head_dim; d0 += 32) {
+      // Row r: the 16 dimension pairs d0..d0+31 of key jb + r, as 32-bit lanes.
+      for (int r = 0; r < 16; ++r) {
+        if (jb + r < count) {
+          const float* kr = k + (j0 + jb + r) * kv_stride + d0;
+          block[r] = _mm512_castsi512_ps(to_bf16_pairs(_mm512_loadu_ps(kr), _mm512_loadu_ps(kr + 16)));
+        } else {
+          block[r] = _mm512_setzero_ps();
+        }
+      }
+      transpose16x16(block);
+      for (int p = 0; p < 16; ++p) _mm512_storeu_ps(reinterpret_cast<float*>(kt2 + (d0 / 2 + p) * kBk + jb), block[p]);
+    }
+  }
+}
+
+void pack_values_bf16(const float* v, int64_t kv_stride, int64_t j0, int count, int head_dim, uint32_t* vt2) {
+  // Interleaves two rows' 16 bf16 values: lanes (a0, b0, a1, b1, ...).
+  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
+                                              22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  for (int jj = 0; jj < kBk / 2; ++jj) {
+    const int ja = 2 * jj, jb = 2 * jj + 1;
+    for (int d0 = 0; d0 < head_dim; d0 += 16) {
+      const __m512 a = ja < count ? _mm512_loadu_ps(v + (j0 + ja) * kv_stride + d0) : _mm512_setzero_ps();
+      const __m512 b = jb < count ? _mm512_loadu_ps(v + (j0 + jb) * kv_stride + d0) : _mm512_setzero_ps();
+      const __m512i packed = _mm512_permutexvar_epi16(interleave, to_bf16_pairs(a, b));
+      _mm512_storeu_si512(vt2 + jj * head_dim + d0, packed);
+    }
+  }
+}
+
+template <int R>
+inline void score_tile_bf16(const uint32_t* qs2, int head_dim, const uint32_t* kt2, float* scores) {
+  __m512 acc[R][kBk / 16];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < kBk / 16; ++c) acc[r][c] = _mm512_setzero_ps();
+  for (int p = 0; p < head_dim / 2; ++p) {
+    __m512bh kv[kBk / 16];
+    for (int c = 0; c < kBk / 16; ++c) kv[c] = (__m512bh)_mm512_loadu_si512(kt2 + p * kBk + 16 * c);
+    for (int r = 0; r < R; ++r) {
+      const __m512bh qb = (__m512bh)_mm512_set1_epi32(static_cast<int>(qs2[r * (head_dim / 2) + p]));
+      for (int c = 0; c < kBk / 16; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], qb, kv[c]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < kBk / 16; ++c) _mm512_storeu_ps(scores + r * kBk + 16 * c, acc[r][c]);
+}
+
+// o_r += Σ_j p[r][j] · v_j with key pairs; p2[r * kBk/2 + jj] is the bf16 pair (p[r][2jj], p[r][2jj+1]).
+template <int R>
+inline void accumulate_values_bf16(const uint32_t* p2, const uint32_t* vt2, int count, int head_dim, float* o) {
+  const int pairs = (count + 1) / 2;
+  for (int d0 = 0; d0 < head_dim; d0 += 64) {
+    const int vecs = std::min(64, head_dim - d0) / 16;
+    __m512 acc[R][4];
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < 4; ++c)
+        acc[r][c] = c < vecs ? _mm512_loadu_ps(o + r * head_dim + d0 + 16 * c) : _mm512_setzero_ps();
+    for (int jj = 0; jj < pairs; ++jj) {
+      __m512bh vv[4];
+      for (int c = 0; c < vecs; ++c) vv[c] = (__m512bh)_mm512_loadu_si512(vt2 + jj * head_dim + d0 + 16 * c);
+      for (int r = 0; r < R; ++r) {
+        const __m512bh pb = (__m512bh)_mm512_set1_epi32(static_cast<int>(p2[r * (kBk / 2) + jj]));
+        for (int c = 0; c < vecs; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], pb, vv[c]);
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < vecs; ++c) _mm512_storeu_ps(o + r * head_dim + d0 + 16 * c, acc[r][c]);
+  }
+}
+
+template <int R>
+void rows_against_block_bf16(const uint32_t* qs2, const uint32_t* kt2, const uint32_t* vt2, int head_dim,
+                             int64_t j0, int count, const int64_t* visible, RowState* state, float* o,
+                             float* scores, uint32_t* p2) {
+  score_tile_bf16<R>(qs2, head_dim, kt2, scores);
+  for (int r = 0; r < R; ++r) softmax_update(scores + r * kBk, j0, count, visible[r], state[r], o + r * head_dim, head_dim);
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < kBk / 32; ++c) {
+      const float* sr = scores + r * kBk + 32 * c;
+      _mm512_storeu_si512(p2 + r * (kBk / 2) + 16 * c, to_bf16_pairs(_mm512_loadu_ps(sr), _mm512_loadu_ps(sr + 16)));
+    }
+  accumulate_values_bf16<R>(p2, vt2, count, head_dim, o);
+}
+
+}  // namespace
+
+void attention_rows_bf16_avx512(const float* q, const float* k, const float* v, const AttentionShape& s, int head,
+                                int64_t i0, int64_t i1, float* out) {
+  const int hd = s.head_dim;
+  const int kvh = head / (s.n_heads / s.n_kv_heads);
+  const int rows = static_cast<int>(i1 - i0);
+  thread_local std::vector<uint32_t> qs2, kt2, vt2, p2;
+  thread_local std::vector<float> scores, o;
+  qs2.resize(static_cast<size_t>(kBq * hd / 2));
+  kt2.resize(static_cast<size_t>(kBk * hd / 2));
+  vt2.resize(static_cast<size_t>(kBk * hd / 2));
+  p2.resize(static_cast<size_t>(kRows * kBk / 2));
+  scores.resize(static_cast<size_t>(kRows * kBk));
+  o.assign(static_cast<size_t>(kBq * hd), 0.0f);
+  RowState state[kBq];
+  int64_t visible[kBq];
+  const __m512 scale = _mm512_set1_ps(s.scale);
+  for (int r = 0; r < rows; ++r) {
+    const float* qr = q + (i0 + r) * s.q_stride + head * hd;
+    for (int d = 0; d < hd; d += 32) {
+      const __m512i packed = to_bf16_pairs(_mm512_mul_ps(_mm512_loadu_ps(qr + d), scale),
+                                           _mm512_mul_ps(_mm512_loadu_ps(qr + d + 16), scale));
+      _mm512_storeu_si512(qs2.data() + r * (hd / 2) + d / 2, packed);
+    }
+    visible[r] = s.causal ? std::min(s.n_kv, s.q_offset + i0 + r + 1) : s.n_kv;
+  }
+  const int64_t last_visible = visible[rows - 1];
+  const float* kh = k + kvh * hd;
+  const float* vh = v + kvh * hd;
+  for (int64_t j0 = 0; j0 < last_visible; j0 += kBk) {
+    const int count = static_cast<int>(std::min<int64_t>(kBk, last_visible - j0));
+    pack_keys_bf16(kh, s.kv_stride, j0, count, hd, kt2.data());
+    pack_values_bf16(vh, s.kv_stride, j0, count, hd, vt2.data());
+    for (int r0 = 0; r0 < rows; r0 += kRows) {
+      const int group = std::min(kRows, rows - r0);
+      if (visible[r0 + group - 1] <= j0) continue;
+      const uint32_t* qg = qs2.data() + r0 * (hd / 2);
+      float* og = o.data() + r0 * hd;
+      switch (group) {
+        case 4: rows_against_block_bf16<4>(qg, kt2.data(), vt2.data(), hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
+        case 3: rows_against_block_bf16<3>(qg, kt2.data(), vt2.data(), hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
+        case 2: rows_against_block_bf16<2>(qg, kt2.data(), vt2.data(), hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
+        default: rows_against_block_bf16<1>(qg, kt2.data(), vt2.data(), hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
+      }
     }
   }
   for (int r = 0; r < rows; ++r) {

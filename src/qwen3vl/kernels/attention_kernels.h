@@ -23,4 +23,8 @@ constexpr int kAttentionDimMultiple = 16;
 void attention_rows_avx512(const float* q, const float* k, const float* v, const AttentionShape& s, int head,
                            int64_t i0, int64_t i1, float* out);
 
+// As above with bf16 products (AttentionShape::allow_bf16); needs AVX-512 BF16.
+void attention_rows_bf16_avx512(const float* q, const float* k, const float* v, const AttentionShape& s, int head,
+                                int64_t i0, int64_t i1, float* out);
+
 }  // namespace qwen3vl::kernels

@@ -81,6 +81,7 @@ struct VisionEncoder::Weights {
   Merger merger;
   std::vector<Merger> deepstack;
   bool mlp_gelu_tanh = true;
+  bool quantized = false;  // linear weights Q8/Q4
 };
 
 VisionEncoder::VisionEncoder(const ModelConfig& config, const Checkpoint& ckpt, VisionEncoderOptions options)
@@ -113,6 +114,8 @@ VisionEncoder::VisionEncoder(const ModelConfig& config, const Checkpoint& ckpt, 
   // Looked up a row at a time (never multiplied), so kept as stored.
   w_->position_table = linear_weight(ckpt, v + "pos_embed.weight", c.num_position_embeddings, H);
 
+  const std::optional<WeightFormat> vf = wo.format_for(WeightClass::Vision);
+  w_->quantized = vf && (*vf == WeightFormat::Q8 || *vf == WeightFormat::Q4);
   for (int i = 0; i < c.depth; ++i) {
     const std::string b = v + "blocks." + std::to_string(i) + ".";
     Weights::Block blk;
@@ -255,6 +258,9 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
       shape.out_stride = H;
       shape.scale = 1.0f / std::sqrt(static_cast<float>(hd));
       shape.causal = false;
+      // With quantized weights the tower is approximate already: bf16
+      // products in attention cost less accuracy than the int8 matmuls.
+      shape.allow_bf16 = w_->quantized;
       const float* base = qkv.data() + begin * 3 * H;
       attention(base, base + H, base + 2 * H, shape, attn.data() + begin * H, pool);
     }
