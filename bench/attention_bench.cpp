@@ -1,6 +1,6 @@
 // attention() throughput on the 4B vision shape (2852 patches, 16 heads of
 // 64, full attention) and a 512-token causal prefill (32 query heads, 8 kv
-// heads of 128): GFLOP/s (4·n_q·n_kv·head_dim·heads, halved for causal) from
+// heads of 128), the vision one also with bf16 products: GFLOP/s (4·n_q·n_kv·head_dim·heads, halved for causal) from
 // wall time and from process CPU time divided by the pool size.
 // A plain main: build/bin/attention_bench [reps]
 #include <time.h>
@@ -33,8 +33,11 @@ int main(int argc, char** argv) {
     int64_t n;
     int heads, kv_heads, head_dim;
     bool causal;
+    bool bf16;
   };
-  const Case cases[] = {{"vision 2852", 2852, 16, 16, 64, false}, {"prefill 512", 512, 32, 8, 128, true}};
+  const Case cases[] = {{"vision 2852", 2852, 16, 16, 64, false, false},
+                        {"vision bf16", 2852, 16, 16, 64, false, true},
+                        {"prefill 512", 512, 32, 8, 128, true, false}};
   const int threads = ThreadPool::global().size();
   for (const Case& c : cases) {
     AttentionShape s;
@@ -46,6 +49,7 @@ int main(int argc, char** argv) {
     s.kv_stride = static_cast<int64_t>(c.kv_heads) * c.head_dim;
     s.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
     s.causal = c.causal;
+    s.allow_bf16 = c.bf16;
     std::vector<float> q(static_cast<size_t>(c.n * s.q_stride)), k(static_cast<size_t>(c.n * s.kv_stride)),
         out(q.size());
     for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<float>((i * 7919) % 1000) / 500.0f - 1.0f;
