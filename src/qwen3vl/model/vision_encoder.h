@@ -27,7 +27,8 @@ struct VisionEncoderOptions {
   ThreadPool* pool = nullptr;  // null: ThreadPool::global()
   // Formats of the tower's linear weights (WeightClass::Vision); the default
   // keeps the checkpoint's own (zero-copy views). Quantized formats need
-  // `weights.convert`.
+  // `weights.convert`; with Q8/Q4 the tower is approximate anyway, so its
+  // attention also rounds its products to bf16 (AttentionShape::allow_bf16).
   WeightOptions weights;
 };
 
