@@ -47,15 +47,28 @@ void attention_blocked(const float* q, const float* k, const float* v, const Att
                        ThreadPool& pool) {
   const int64_t q_blocks = (s.n_q + kernels::kAttentionQueryBlock - 1) / kernels::kAttentionQueryBlock;
   const int64_t tasks = q_blocks * s.n_heads;
-  std::atomic<int64_t> next{0};
   const bool bf16 = s.allow_bf16 && s.head_dim % 32 == 0 && cpu_features().avx512_bf16;
+  std::vector<uint32_t> k_packed, v_packed;
+  if (bf16) {
+    // Keys and values converted and laid out once, shared by every query block.
+    const int64_t blocks = kernels::attention_key_blocks(s.n_kv);
+    const size_t units = static_cast<size_t>(s.n_kv_heads * blocks * kernels::kAttentionKeyBlock * s.head_dim / 2);
+    k_packed.resize(units);
+    v_packed.resize(units);
+    pool.parallel_for(s.n_kv_heads * blocks, 1, [&](int64_t a, int64_t b) {
+      for (int64_t t = a; t < b; ++t)
+        kernels::attention_pack_bf16_avx512(k, v, s, static_cast<int>(t / blocks), t % blocks, k_packed.data(),
+                                            v_packed.data());
+    });
+  }
+  std::atomic<int64_t> next{0};
   pool.run_on_all([&](int, int) {
     for (int64_t t = next.fetch_add(1); t < tasks; t = next.fetch_add(1)) {
       const int64_t block = q_blocks - 1 - t / s.n_heads;
       const int head = static_cast<int>(t % s.n_heads);
       const int64_t i0 = block * kernels::kAttentionQueryBlock;
       const int64_t i1 = std::min(s.n_q, i0 + kernels::kAttentionQueryBlock);
-      if (bf16) kernels::attention_rows_bf16_avx512(q, k, v, s, head, i0, i1, out);
+      if (bf16) kernels::attention_rows_bf16_avx512(q, k_packed.data(), v_packed.data(), s, head, i0, i1, out);
       else kernels::attention_rows_avx512(q, k, v, s, head, i0, i1, out);
     }
   });

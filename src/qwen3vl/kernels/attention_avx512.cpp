@@ -297,16 +297,26 @@ void rows_against_block_bf16(const uint32_t* qs2, const uint32_t* kt2, const uin
 
 }  // namespace
 
-void attention_rows_bf16_avx512(const float* q, const float* k, const float* v, const AttentionShape& s, int head,
-                                int64_t i0, int64_t i1, float* out) {
+int64_t attention_key_blocks(int64_t n_kv) { return (n_kv + kBk - 1) / kBk; }
+
+void attention_pack_bf16_avx512(const float* k, const float* v, const AttentionShape& s, int kv_head, int64_t block,
+                                uint32_t* k_packed, uint32_t* v_packed) {
+  const int hd = s.head_dim;
+  const int64_t j0 = block * kBk;
+  const int count = static_cast<int>(std::min<int64_t>(kBk, s.n_kv - j0));
+  const size_t offset = static_cast<size_t>((kv_head * attention_key_blocks(s.n_kv) + block) * kBk * hd / 2);
+  pack_keys_bf16(k + kv_head * hd, s.kv_stride, j0, count, hd, k_packed + offset);
+  pack_values_bf16(v + kv_head * hd, s.kv_stride, j0, count, hd, v_packed + offset);
+}
+
+void attention_rows_bf16_avx512(const float* q, const uint32_t* k_packed, const uint32_t* v_packed,
+                                const AttentionShape& s, int head, int64_t i0, int64_t i1, float* out) {
   const int hd = s.head_dim;
   const int kvh = head / (s.n_heads / s.n_kv_heads);
   const int rows = static_cast<int>(i1 - i0);
-  thread_local std::vector<uint32_t> qs2, kt2, vt2, p2;
+  thread_local std::vector<uint32_t> qs2, p2;
   thread_local std::vector<float> scores, o;
   qs2.resize(static_cast<size_t>(kBq * hd / 2));
-  kt2.resize(static_cast<size_t>(kBk * hd / 2));
-  vt2.resize(static_cast<size_t>(kBk * hd / 2));
   p2.resize(static_cast<size_t>(kRowsBf16 * kBk / 2));
   scores.resize(static_cast<size_t>(kRowsBf16 * kBk));
   o.assign(static_cast<size_t>(kBq * hd), 0.0f);
@@ -323,24 +333,24 @@ void attention_rows_bf16_avx512(const float* q, const float* k, const float* v, 
     visible[r] = s.causal ? std::min(s.n_kv, s.q_offset + i0 + r + 1) : s.n_kv;
   }
   const int64_t last_visible = visible[rows - 1];
-  const float* kh = k + kvh * hd;
-  const float* vh = v + kvh * hd;
+  const size_t block_units = static_cast<size_t>(kBk * hd / 2);
+  const size_t head_offset = static_cast<size_t>(kvh * attention_key_blocks(s.n_kv)) * block_units;
   for (int64_t j0 = 0; j0 < last_visible; j0 += kBk) {
     const int count = static_cast<int>(std::min<int64_t>(kBk, last_visible - j0));
-    pack_keys_bf16(kh, s.kv_stride, j0, count, hd, kt2.data());
-    pack_values_bf16(vh, s.kv_stride, j0, count, hd, vt2.data());
+    const uint32_t* kt2 = k_packed + head_offset + static_cast<size_t>(j0 / kBk) * block_units;
+    const uint32_t* vt2 = v_packed + head_offset + static_cast<size_t>(j0 / kBk) * block_units;
     for (int r0 = 0; r0 < rows; r0 += kRowsBf16) {
       const int group = std::min(kRowsBf16, rows - r0);
       if (visible[r0 + group - 1] <= j0) continue;
       const uint32_t* qg = qs2.data() + r0 * (hd / 2);
       float* og = o.data() + r0 * hd;
       switch (group) {
-        case 6: rows_against_block_bf16<6>(qg, kt2.data(), vt2.data(), hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
-        case 5: rows_against_block_bf16<5>(qg, kt2.data(), vt2.data(), hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
-        case 4: rows_against_block_bf16<4>(qg, kt2.data(), vt2.data(), hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
-        case 3: rows_against_block_bf16<3>(qg, kt2.data(), vt2.data(), hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
-        case 2: rows_against_block_bf16<2>(qg, kt2.data(), vt2.data(), hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
-        default: rows_against_block_bf16<1>(qg, kt2.data(), vt2.data(), hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
+        case 6: rows_against_block_bf16<6>(qg, kt2, vt2, hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
+        case 5: rows_against_block_bf16<5>(qg, kt2, vt2, hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
+        case 4: rows_against_block_bf16<4>(qg, kt2, vt2, hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
+        case 3: rows_against_block_bf16<3>(qg, kt2, vt2, hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
+        case 2: rows_against_block_bf16<2>(qg, kt2, vt2, hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
+        default: rows_against_block_bf16<1>(qg, kt2, vt2, hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
       }
     }
   }

@@ -23,8 +23,15 @@ constexpr int kAttentionDimMultiple = 16;
 void attention_rows_avx512(const float* q, const float* k, const float* v, const AttentionShape& s, int head,
                            int64_t i0, int64_t i1, float* out);
 
-// As above with bf16 products (AttentionShape::allow_bf16); needs AVX-512 BF16.
-void attention_rows_bf16_avx512(const float* q, const float* k, const float* v, const AttentionShape& s, int head,
-                                int64_t i0, int64_t i1, float* out);
+// bf16 products (AttentionShape::allow_bf16); needs AVX-512 BF16 and
+// head_dim % 32 == 0. Keys and values are packed once per call (every query
+// block then reads them contiguously, at half the bytes): key block b of kv
+// head h starts at (h * blocks + b) * kAttentionKeyBlock * head_dim / 2 in
+// both packed arrays (32-bit units holding bf16 pairs).
+int64_t attention_key_blocks(int64_t n_kv);
+void attention_pack_bf16_avx512(const float* k, const float* v, const AttentionShape& s, int kv_head, int64_t block,
+                                uint32_t* k_packed, uint32_t* v_packed);
+void attention_rows_bf16_avx512(const float* q, const uint32_t* k_packed, const uint32_t* v_packed,
+                                const AttentionShape& s, int head, int64_t i0, int64_t i1, float* out);
 
 }  // namespace qwen3vl::kernels
