@@ -49,15 +49,24 @@ void attention_blocked(const float* q, const float* k, const float* v, const Att
   const int64_t tasks = q_blocks * s.n_heads;
   const bool bf16 = s.allow_bf16 && s.head_dim % 32 == 0 && cpu_features().avx512_bf16;
   std::vector<uint32_t> k_packed, v_packed;
-  if (bf16) {
+  std::vector<float> k_transposed;
+  const int64_t key_blocks = kernels::attention_key_blocks(s.n_kv);
+  if (!bf16) {
+    // Key blocks transposed once, shared by every query block.
+    k_transposed.resize(static_cast<size_t>(s.n_kv_heads * key_blocks * kernels::kAttentionKeyBlock * s.head_dim));
+    pool.parallel_for(s.n_kv_heads * key_blocks, 1, [&](int64_t a, int64_t b) {
+      for (int64_t t = a; t < b; ++t)
+        kernels::attention_pack_keys_avx512(k, s, static_cast<int>(t / key_blocks), t % key_blocks,
+                                            k_transposed.data());
+    });
+  } else {
     // Keys and values converted and laid out once, shared by every query block.
-    const int64_t blocks = kernels::attention_key_blocks(s.n_kv);
-    const size_t units = static_cast<size_t>(s.n_kv_heads * blocks * kernels::kAttentionKeyBlock * s.head_dim / 2);
+    const size_t units = static_cast<size_t>(s.n_kv_heads * key_blocks * kernels::kAttentionKeyBlock * s.head_dim / 2);
     k_packed.resize(units);
     v_packed.resize(units);
-    pool.parallel_for(s.n_kv_heads * blocks, 1, [&](int64_t a, int64_t b) {
+    pool.parallel_for(s.n_kv_heads * key_blocks, 1, [&](int64_t a, int64_t b) {
       for (int64_t t = a; t < b; ++t)
-        kernels::attention_pack_bf16_avx512(k, v, s, static_cast<int>(t / blocks), t % blocks, k_packed.data(),
+        kernels::attention_pack_bf16_avx512(k, v, s, static_cast<int>(t / key_blocks), t % key_blocks, k_packed.data(),
                                             v_packed.data());
     });
   }
@@ -69,7 +78,7 @@ void attention_blocked(const float* q, const float* k, const float* v, const Att
       const int64_t i0 = block * kernels::kAttentionQueryBlock;
       const int64_t i1 = std::min(s.n_q, i0 + kernels::kAttentionQueryBlock);
       if (bf16) kernels::attention_rows_bf16_avx512(q, k_packed.data(), v_packed.data(), s, head, i0, i1, out);
-      else kernels::attention_rows_avx512(q, k, v, s, head, i0, i1, out);
+      else kernels::attention_rows_avx512(q, k_transposed.data(), v, s, head, i0, i1, out);
     }
   });
 }

@@ -157,15 +157,24 @@ void run_group(const float* qs, const float* kt, const float* v, int64_t kv_stri
 
 }  // namespace
 
-void attention_rows_avx512(const float* q, const float* k, const float* v, const AttentionShape& s, int head,
-                           int64_t i0, int64_t i1, float* out) {
+void attention_pack_keys_avx512(const float* k, const AttentionShape& s, int kv_head, int64_t block,
+                                float* k_packed) {
+  const int hd = s.head_dim;
+  const int64_t j0 = block * kBk;
+  const int count = static_cast<int>(std::min<int64_t>(kBk, s.n_kv - j0));
+  const int64_t blocks = (s.n_kv + kBk - 1) / kBk;
+  transpose_keys(k + kv_head * hd, s.kv_stride, j0, count, hd,
+                 k_packed + static_cast<size_t>((kv_head * blocks + block) * kBk * hd));
+}
+
+void attention_rows_avx512(const float* q, const float* k_packed, const float* v, const AttentionShape& s,
+                           int head, int64_t i0, int64_t i1, float* out) {
   const int hd = s.head_dim;
   const int kvh = head / (s.n_heads / s.n_kv_heads);
   const int rows = static_cast<int>(i1 - i0);
   // Per-thread scratch: scaled queries, transposed keys, scores, outputs.
-  thread_local std::vector<float> qs, kt, scores, o;
+  thread_local std::vector<float> qs, scores, o;
   qs.resize(static_cast<size_t>(kBq * hd));
-  kt.resize(static_cast<size_t>(kBk * hd));
   scores.resize(static_cast<size_t>(kRows * kBk));
   o.assign(static_cast<size_t>(kBq * hd), 0.0f);
   RowState state[kBq];
@@ -176,15 +185,15 @@ void attention_rows_avx512(const float* q, const float* k, const float* v, const
     visible[r] = s.causal ? std::min(s.n_kv, s.q_offset + i0 + r + 1) : s.n_kv;
   }
   const int64_t last_visible = visible[rows - 1];  // rows see non-decreasing key counts
-  const float* kh = k + kvh * hd;
   const float* vh = v + kvh * hd;
+  const int64_t blocks = (s.n_kv + kBk - 1) / kBk;
   for (int64_t j0 = 0; j0 < last_visible; j0 += kBk) {
     const int count = static_cast<int>(std::min<int64_t>(kBk, last_visible - j0));
-    transpose_keys(kh, s.kv_stride, j0, count, hd, kt.data());
+    const float* kt = k_packed + static_cast<size_t>((kvh * blocks + j0 / kBk) * kBk * hd);
     for (int r0 = 0; r0 < rows; r0 += kRows) {
       const int group = std::min(kRows, rows - r0);
       if (visible[r0 + group - 1] <= j0) continue;  // causal: this block is entirely in the group's future
-      run_group<kRows>(qs.data() + r0 * hd, kt.data(), vh, s.kv_stride, hd, j0, count, visible + r0, state + r0,
+      run_group<kRows>(qs.data() + r0 * hd, kt, vh, s.kv_stride, hd, j0, count, visible + r0, state + r0,
                        o.data() + r0 * hd, scores.data(), group);
     }
   }

@@ -19,9 +19,13 @@ constexpr int kAttentionDimMultiple = 16;
 // Query rows [i0, i1) of query head `head` (all keys they may see):
 // blocks of scores Q·Kᵀ, an online softmax per row, then P·V, all with
 // float32 FMAs. Same results as attention_reference up to summation order
-// and a ~1-ulp exponential.
-void attention_rows_avx512(const float* q, const float* k, const float* v, const AttentionShape& s, int head,
-                           int64_t i0, int64_t i1, float* out);
+// and a ~1-ulp exponential. Keys are read from `k_packed`, transposed once
+// per call by attention_pack_keys_avx512 (block b of kv head h at
+// (h * blocks + b) * kAttentionKeyBlock * head_dim floats).
+void attention_pack_keys_avx512(const float* k, const AttentionShape& s, int kv_head, int64_t block,
+                                float* k_packed);
+void attention_rows_avx512(const float* q, const float* k_packed, const float* v, const AttentionShape& s,
+                           int head, int64_t i0, int64_t i1, float* out);
 
 // bf16 products (AttentionShape::allow_bf16); needs AVX-512 BF16 and
 // head_dim % 32 == 0. Keys and values are packed once per call (every query
