@@ -8,8 +8,8 @@
 
 namespace qwen3vl::kernels {
 
-// Query rows handled by one task: the key blocks are transposed once per
-// task and reused by all of its rows.
+// Query rows handled by one task (tasks are (head, query block) pairs; the
+// per-row softmax state and outputs of a task stay in L1/L2).
 constexpr int64_t kAttentionQueryBlock = 128;
 // Keys per block (the width of one score tile).
 constexpr int64_t kAttentionKeyBlock = 64;
