@@ -41,7 +41,11 @@ std::shared_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   dopts.weights = weight_options_from_name(options.weights);
   m.decoder.emplace(m.config, *m.checkpoint, dopts);
   progress("weights", 0.8);
-  if (options.load_vision) m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint);
+  if (options.load_vision) {
+    VisionEncoderOptions vopts;
+    vopts.weights = dopts.weights;
+    m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint, vopts);
+  }
   progress("weights", 1.0);
   m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return model;
