@@ -32,6 +32,9 @@ std::vector<Shape> odd_shapes() {
     for (int64_t rows : {1, 17, 129})
       for (int64_t cols : {1, 17, 32, 96, 160, 4096 + 32}) shapes.push_back({m, rows, cols});
   shapes.push_back({5, 64, 4096 + 17});
+  // Many rows and a long K: the cache-blocked paths (row blocks of 256 with a
+  // partial last one, K chunks with a partial last one).
+  shapes.push_back({300, 40, 1100});
   return shapes;
 }
 

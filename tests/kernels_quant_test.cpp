@@ -6,6 +6,7 @@
 
 #include "kernels_test_util.h"
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/kernels/cpu_features.h"
 #include "qwen3vl/kernels/matmul.h"
 #include "qwen3vl/kernels/quant.h"
@@ -128,6 +129,34 @@ TEST(KernelsQuant, ActivationQuantizationBlocks) {
         }
       }
       EXPECT_EQ(a.row_sums(i)[b], sum);
+    }
+  }
+}
+
+// The SIMD activation quantizer performs the scalar one's operations: equal
+// bytes, scales and sums, on odd widths (partial last block) and rows whose
+// magnitudes differ wildly (a zero row included).
+TEST(KernelsQuant, ActivationQuantizationIsIdenticalOnEveryIsa) {
+  const int64_t m = 9;
+  for (int64_t cols : {1, 31, 33, 70, 1100}) {
+    auto x = testing::random_values(static_cast<size_t>(m * cols), 77, -3.0f, 3.0f);
+    for (int64_t c = 0; c < cols; ++c) {
+      x[2 * cols + c] = 0.0f;
+      x[3 * cols + c] *= 1e-20f;
+      x[4 * cols + c] *= 1e20f;
+    }
+    QuantizedActivations want, got;
+    {
+      testing::ScopedIsaCap cap(IsaLevel::Scalar);
+      quantize_activations(x.data(), m, cols, want);
+    }
+    ThreadPool pool(2);
+    for (IsaLevel isa : testing::available_isa_levels()) {
+      testing::ScopedIsaCap cap(isa);
+      quantize_activations(x.data(), m, cols, got, &pool);
+      EXPECT_EQ(got.values, want.values) << isa_level_name(isa) << " cols " << cols;
+      EXPECT_EQ(got.scales, want.scales) << isa_level_name(isa) << " cols " << cols;
+      EXPECT_EQ(got.sums, want.sums) << isa_level_name(isa) << " cols " << cols;
     }
   }
 }

@@ -32,7 +32,13 @@ struct LoadOptions {
   // "q8", "q4" convert at load (all weights up front, in parallel).
   std::string weights = "auto";
   int64_t context_length = 4096;  // KV cache capacity in tokens
+  // KV cache element type: "f16" (half the bytes of f32, keys and values
+  // rounded to f16), "bf16", "q8" (int8 with a scale per 32 values), "f32"
+  // (exact), or "auto": f32 with the exact weights ("auto"/"f32"), so the
+  // reference path stays exact, and f16 with any reduced-precision weights.
+  std::string kv_cache = "auto";
   bool load_vision = true;
+  bool load_weights = true;  // false: tokenizer, template and configs only
   // Called during long loads with a stage name and a fraction in [0, 1].
   std::function<void(const std::string&, double)> progress;
 };

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "qwen3vl/base/error.h"
+
 namespace qwen3vl::cli {
 
 class Args {

@@ -20,6 +20,7 @@ const char* kUsage =
     "  dump                write the pipeline's intermediate tensors to a safetensors file\n"
     "  quantize            write a pre-quantized model file (q4, q8 or bf16) that loads by mapping it\n"
     "  make-random-model   write a random-weight checkpoint with the real 2B/4B/8B shapes\n"
+    "  bench               measure decode, prefill, vision and memory against this machine's limits\n"
     "\n"
     "`qwen3vl <command> --help` describes each command.\n";
 
@@ -34,6 +35,7 @@ const Command kCommands[] = {
     {"dump", qwen3vl::cli::dump_command},
     {"quantize", qwen3vl::cli::quantize_command},
     {"make-random-model", qwen3vl::cli::make_random_model_command},
+    {"bench", qwen3vl::cli::bench_command},
 };
 
 }  // namespace

@@ -11,7 +11,8 @@ void add_model_options(Args& args) {
              "checkpoint directory or model file from `qwen3vl quantize` (default: embedded tiny model)")
       .value("-t,--threads", "N", "threads (default: one per core)")
       .value("--quant", "auto|f32|bf16|q8|q4", "weight format of linear layers (default auto: as stored, f32 math)")
-      .value("-c,--ctx", "N", "context length: KV cache capacity in tokens (default 4096)");
+      .value("-c,--ctx", "N", "context length: KV cache capacity in tokens (default 4096)")
+      .value("--kv-cache", "auto|f32|f16|bf16|q8", "KV cache element type (default auto: f32 with exact weights, f16 with --quant bf16/q8/q4)");
 }
 
 void add_generation_options(Args& args) {
@@ -36,6 +37,7 @@ std::shared_ptr<Model> load_model_from_args(const Args& args, bool quiet) {
   opts.weights = args.get("quant", "auto");
   opts.context_length = args.get_int64("ctx", 4096);
   if (opts.context_length <= 0) throw Error("--ctx must be positive");
+  opts.kv_cache = args.get("kv-cache", "auto");
   ProgressBar bar("loading", !quiet);
   opts.progress = [&](const std::string&, double f) { bar.update(f); };
   std::shared_ptr<Model> model;

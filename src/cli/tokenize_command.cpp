@@ -16,7 +16,7 @@ int tokenize_command(int argc, char** argv) {
   if (!args.parse(argc, argv, 2)) return 0;
   if (!args.has("text")) throw Error("tokenize needs --text TEXT");
   LoadOptions opts;
-  opts.load_vision = false;
+  opts.load_weights = false;
   auto model = args.has("model") ? Model::load(args.get("model"), opts) : Model::load_default(opts);
   const auto ids = model->tokenizer().encode(args.get("text"), !args.has("no-special"));
   if (args.has("json")) {

@@ -6,7 +6,9 @@
 
 namespace qwen3vl {
 
-using Json = nlohmann::json;
+// ordered_json keeps keys in the order written: chat templates print tools and
+// arguments with tojson, and transformers keeps insertion order there.
+using Json = nlohmann::ordered_json;
 
 // Parses `text`; `what` names the source (usually a path) in the error.
 Json parse_json(const std::string& text, const std::string& what);

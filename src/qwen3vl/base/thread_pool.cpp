@@ -15,6 +15,8 @@ namespace qwen3vl {
 namespace {
 int g_default_threads = 0;
 constexpr int kSpinIterations = 20000;
+constexpr uint64_t kGateClosed = uint64_t{1} << 31;
+constexpr uint64_t kGateCount = kGateClosed - 1;
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
@@ -47,14 +49,38 @@ void ThreadPool::worker_loop(int index) {
     }
     seen = generation_.load(std::memory_order_acquire);
     if (stop_.load()) return;
+    // Enter the job of generation `seen` unless the caller has closed it (or
+    // already moved on to a later one).
+    uint64_t gate = gate_.load(std::memory_order_acquire);
+    bool entered = false;
+    while ((gate >> 32) == (seen & 0xffffffffu) && !(gate & kGateClosed)) {
+      if (gate_.compare_exchange_weak(gate, gate + 1, std::memory_order_acq_rel)) {
+        entered = true;
+        break;
+      }
+    }
+    if (!entered) continue;
     try {
       (*job_)(index, n_threads_);
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex_);
       if (!error_) error_ = std::current_exception();
     }
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    finished_.fetch_add(1, std::memory_order_acq_rel);
   }
+}
+
+void ThreadPool::start_job(const std::function<void(int, int)>& fn) {
+  job_ = &fn;
+  error_ = nullptr;
+  finished_.store(0, std::memory_order_relaxed);
+  const uint64_t next = generation_.load(std::memory_order_relaxed) + 1;
+  gate_.store((next & 0xffffffffu) << 32, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    generation_.store(next, std::memory_order_release);
+  }
+  wake_.notify_all();
 }
 
 void ThreadPool::run_on_all(const std::function<void(int, int)>& fn) {
@@ -62,21 +88,15 @@ void ThreadPool::run_on_all(const std::function<void(int, int)>& fn) {
     fn(0, 1);
     return;
   }
-  job_ = &fn;
-  error_ = nullptr;
-  pending_.store(n_threads_ - 1, std::memory_order_release);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
-  }
-  wake_.notify_all();
+  start_job(fn);
   std::exception_ptr own_error;
   try {
     fn(0, n_threads_);
   } catch (...) {
     own_error = std::current_exception();
   }
-  while (pending_.load(std::memory_order_acquire) != 0) QWEN3VL_PAUSE();
+  // Every thread must run its index: wait for all workers to enter and return.
+  while (finished_.load(std::memory_order_acquire) != n_threads_ - 1) QWEN3VL_PAUSE();
   job_ = nullptr;
   if (own_error) std::rethrow_exception(own_error);
   if (error_) std::rethrow_exception(error_);
@@ -96,6 +116,44 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
     const int64_t b1 = blocks * (t + 1) / nt;
     if (b0 < b1) fn(b0 * grain, std::min(n, b1 * grain));
   });
+}
+
+void ThreadPool::parallel_chunks(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  chunk = std::max<int64_t>(1, chunk);
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  if (n_threads_ == 1 || chunks == 1) {
+    fn(0, n);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  std::atomic<bool> failed{false};
+  const std::function<void(int, int)> claim = [&](int, int) {
+    for (;;) {
+      if (failed.load(std::memory_order_relaxed)) return;
+      const int64_t c = next.fetch_add(1, std::memory_order_relaxed);
+      if (c >= chunks) return;
+      try {
+        fn(c * chunk, std::min(n, (c + 1) * chunk));
+      } catch (...) {
+        failed.store(true);
+        throw;
+      }
+    }
+  };
+  start_job(claim);
+  std::exception_ptr own_error;
+  try {
+    claim(0, n_threads_);
+  } catch (...) {
+    own_error = std::current_exception();
+  }
+  // All chunks are claimed: admit no more workers, wait for those inside.
+  const uint64_t entered = gate_.fetch_or(kGateClosed, std::memory_order_acq_rel) & kGateCount;
+  while (static_cast<uint64_t>(finished_.load(std::memory_order_acquire)) != entered) QWEN3VL_PAUSE();
+  job_ = nullptr;
+  if (own_error) std::rethrow_exception(own_error);
+  if (error_) std::rethrow_exception(error_);
 }
 
 ThreadPool& ThreadPool::global() {

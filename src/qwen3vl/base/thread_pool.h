@@ -31,6 +31,16 @@ class ThreadPool {
   // (except the last) and calls fn(begin, end) for each, spread over threads.
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
+  // Calls fn(begin, end) for consecutive chunks of `chunk` items covering
+  // [0, n); threads claim chunks one at a time, the caller included. Unlike
+  // parallel_for, the caller never waits for a worker that has not started
+  // yet (descheduled on a busy machine, or still waking up): it does the
+  // remaining chunks itself, and a worker arriving after the loop is closed
+  // skips it. Use it for loops whose chunks may run on any thread in any
+  // order (decode GEMV, attention heads). A one-thread pool (or a single
+  // chunk) makes one call fn(0, n).
+  void parallel_chunks(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn);
+
   // The process-wide pool, sized on first use (set_default_threads first to
   // choose the size).
   static ThreadPool& global();
@@ -38,12 +48,18 @@ class ThreadPool {
 
  private:
   void worker_loop(int index);
+  // Publishes fn as the current job and wakes the workers.
+  void start_job(const std::function<void(int, int)>& fn);
 
   int n_threads_ = 1;
   std::vector<std::thread> workers_;
   const std::function<void(int, int)>* job_ = nullptr;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  // Entry gate of the current job: (generation << 32) | workers entered,
+  // plus kGateClosed once the caller stops admitting workers. Tagging with
+  // the generation keeps a late worker from entering a later job by mistake.
+  std::atomic<uint64_t> gate_{0};
+  std::atomic<int> finished_{0};  // workers that entered and returned
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

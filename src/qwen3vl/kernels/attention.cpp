@@ -1,8 +1,12 @@
 #include "qwen3vl/kernels/attention.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <vector>
+
+#include "qwen3vl/kernels/attention_kernels.h"
+#include "qwen3vl/kernels/cpu_features.h"
 
 namespace qwen3vl {
 
@@ -33,10 +37,62 @@ void attend_row(const float* qr, const float* k, const float* v, int64_t n_visib
   for (int d = 0; d < head_dim; ++d) out[d] = acc[d] * inv;
 }
 
+// Below this many query rows the blocked kernel's per-block key transpose
+// is not amortised (decode attends one row): rows go one at a time.
+constexpr int64_t kBlockedMinQueries = 16;
+
+// Blocked path: tasks of (head, block of query rows), handed out dynamically
+// because causal blocks differ in cost; the costliest (last) blocks go first.
+void attention_blocked(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
+                       ThreadPool& pool) {
+  const int64_t q_blocks = (s.n_q + kernels::kAttentionQueryBlock - 1) / kernels::kAttentionQueryBlock;
+  const int64_t tasks = q_blocks * s.n_heads;
+  const bool bf16 = s.allow_bf16 && s.head_dim % 32 == 0 && cpu_features().avx512_bf16;
+  std::vector<uint32_t> k_packed, v_packed;
+  std::vector<float> k_transposed;
+  const int64_t key_blocks = kernels::attention_key_blocks(s.n_kv);
+  if (!bf16) {
+    // Key blocks transposed once, shared by every query block.
+    k_transposed.resize(static_cast<size_t>(s.n_kv_heads * key_blocks * kernels::kAttentionKeyBlock * s.head_dim));
+    pool.parallel_for(s.n_kv_heads * key_blocks, 1, [&](int64_t a, int64_t b) {
+      for (int64_t t = a; t < b; ++t)
+        kernels::attention_pack_keys_avx512(k, s, static_cast<int>(t / key_blocks), t % key_blocks,
+                                            k_transposed.data());
+    });
+  } else {
+    // Keys and values converted and laid out once, shared by every query block.
+    const size_t units = static_cast<size_t>(s.n_kv_heads * key_blocks * kernels::kAttentionKeyBlock * s.head_dim / 2);
+    k_packed.resize(units);
+    v_packed.resize(units);
+    pool.parallel_for(s.n_kv_heads * key_blocks, 1, [&](int64_t a, int64_t b) {
+      for (int64_t t = a; t < b; ++t)
+        kernels::attention_pack_bf16_avx512(k, v, s, static_cast<int>(t / key_blocks), t % key_blocks, k_packed.data(),
+                                            v_packed.data());
+    });
+  }
+  std::atomic<int64_t> next{0};
+  pool.run_on_all([&](int, int) {
+    for (int64_t t = next.fetch_add(1); t < tasks; t = next.fetch_add(1)) {
+      const int64_t block = q_blocks - 1 - t / s.n_heads;
+      const int head = static_cast<int>(t % s.n_heads);
+      const int64_t i0 = block * kernels::kAttentionQueryBlock;
+      const int64_t i1 = std::min(s.n_q, i0 + kernels::kAttentionQueryBlock);
+      if (bf16) kernels::attention_rows_bf16_avx512(q, k_packed.data(), v_packed.data(), s, head, i0, i1, out);
+      else kernels::attention_rows_avx512(q, k_transposed.data(), v, s, head, i0, i1, out);
+    }
+  });
+}
+
 }  // namespace
 
 void attention(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
                ThreadPool& pool) {
+  if (s.n_q <= 0) return;
+  if (s.n_q >= kBlockedMinQueries && s.head_dim % kernels::kAttentionDimMultiple == 0 &&
+      active_isa_level() >= IsaLevel::Avx512) {
+    attention_blocked(q, k, v, s, out, pool);
+    return;
+  }
   const int group = s.n_heads / s.n_kv_heads;
   const int64_t work = s.n_q * s.n_heads;
   pool.parallel_for(work, 1, [&](int64_t w0, int64_t w1) {

@@ -3,9 +3,17 @@
 #include <algorithm>
 #include <cmath>
 
+#include "qwen3vl/kernels/cpu_features.h"
+#include "qwen3vl/kernels/elementwise_kernels.h"
+
 namespace qwen3vl {
 
-void rms_norm(const float* x, const float* weight, float eps, int64_t rows, int64_t dim, float* y) {
+namespace {
+
+// Scalar kernels: the portable path and the references the AVX-512 ones are
+// tested against (tests cap the ISA to reach them).
+
+void rms_norm_scalar(const float* x, const float* weight, float eps, int64_t rows, int64_t dim, float* y) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * dim;
     float* yr = y + r * dim;
@@ -16,7 +24,7 @@ void rms_norm(const float* x, const float* weight, float eps, int64_t rows, int6
   }
 }
 
-void layer_norm(const float* x, const float* weight, const float* bias, float eps, int64_t rows,
+void layer_norm_scalar(const float* x, const float* weight, const float* bias, float eps, int64_t rows,
                 int64_t dim, float* y) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * dim;
@@ -32,27 +40,92 @@ void layer_norm(const float* x, const float* weight, const float* bias, float ep
   }
 }
 
-void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
+void silu_mul_scalar(const float* gate, const float* up, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
     out[i] = g / (1.0f + std::exp(-g)) * up[i];
   }
 }
 
-void gelu_tanh_inplace(float* x, int64_t n) {
+// 0.5·v·(1 + tanh(u)) written as v / (1 + e^(-2u)), u = √(2/π)(v + 0.044715 v³):
+// the same function, without the cancellation of 1 + tanh(u) for negative v
+// (which would leave only a few correct bits in the small negative tail).
+void gelu_tanh_inplace_scalar(float* x, int64_t n) {
   const float k = 0.7978845608028654f;  // sqrt(2/pi)
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i];
-    x[i] = 0.5f * v * (1.0f + std::tanh(k * (v + 0.044715f * v * v * v)));
+    const float u = k * (v + 0.044715f * v * v * v);
+    x[i] = v / (1.0f + std::exp(-2.0f * u));
   }
 }
 
-void gelu_erf_inplace(float* x, int64_t n) {
+void gelu_erf_inplace_scalar(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.7071067811865476f));
 }
 
-void add_inplace(float* y, const float* x, int64_t n) {
+void add_inplace_scalar(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+bool use_avx512() { return active_isa_level() >= IsaLevel::Avx512; }
+
+// Runs fn over [0, n) in chunks of at least `grain` items on the pool (or
+// inline when there is no pool or too little work to share).
+template <class F>
+void split(int64_t n, int64_t grain, ThreadPool* pool, F&& fn) {
+  if (!pool || pool->size() <= 1 || n <= grain) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  pool->parallel_for(n, grain, [&](int64_t a, int64_t b) { fn(a, b); });
+}
+
+// Elements per task for flat elementwise loops (enough to outweigh a pool dispatch).
+constexpr int64_t kFlatGrain = 1 << 14;
+
+int64_t rows_grain(int64_t dim) { return std::max<int64_t>(1, kFlatGrain / std::max<int64_t>(dim, 1)); }
+
+}  // namespace
+
+void rms_norm(const float* x, const float* weight, float eps, int64_t rows, int64_t dim, float* y, ThreadPool* pool) {
+  split(rows, rows_grain(dim), pool, [&](int64_t r0, int64_t r1) {
+    if (use_avx512()) kernels::rms_norm_avx512(x + r0 * dim, weight, eps, r1 - r0, dim, y + r0 * dim);
+    else rms_norm_scalar(x + r0 * dim, weight, eps, r1 - r0, dim, y + r0 * dim);
+  });
+}
+
+void layer_norm(const float* x, const float* weight, const float* bias, float eps, int64_t rows, int64_t dim,
+                float* y, ThreadPool* pool) {
+  split(rows, rows_grain(dim), pool, [&](int64_t r0, int64_t r1) {
+    if (use_avx512()) kernels::layer_norm_avx512(x + r0 * dim, weight, bias, eps, r1 - r0, dim, y + r0 * dim);
+    else layer_norm_scalar(x + r0 * dim, weight, bias, eps, r1 - r0, dim, y + r0 * dim);
+  });
+}
+
+void silu_mul(const float* gate, const float* up, int64_t n, float* out, ThreadPool* pool) {
+  split(n, kFlatGrain, pool, [&](int64_t a, int64_t b) {
+    if (use_avx512()) kernels::silu_mul_avx512(gate + a, up + a, b - a, out + a);
+    else silu_mul_scalar(gate + a, up + a, b - a, out + a);
+  });
+}
+
+void gelu_tanh_inplace(float* x, int64_t n, ThreadPool* pool) {
+  split(n, kFlatGrain, pool, [&](int64_t a, int64_t b) {
+    if (use_avx512()) kernels::gelu_tanh_avx512(x + a, b - a);
+    else gelu_tanh_inplace_scalar(x + a, b - a);
+  });
+}
+
+void gelu_erf_inplace(float* x, int64_t n, ThreadPool* pool) {
+  // libm's erf in every path: exact GELU has to stay within 1e-6 relative.
+  split(n, kFlatGrain, pool, [&](int64_t a, int64_t b) { gelu_erf_inplace_scalar(x + a, b - a); });
+}
+
+void add_inplace(float* y, const float* x, int64_t n, ThreadPool* pool) {
+  split(n, kFlatGrain, pool, [&](int64_t a, int64_t b) {
+    if (use_avx512()) kernels::add_avx512(y + a, x + a, b - a);
+    else add_inplace_scalar(y + a, x + a, b - a);
+  });
 }
 
 void softmax_inplace(float* x, int64_t n) {

@@ -7,6 +7,7 @@
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/kernels/cpu_features.h"
 #include "qwen3vl/kernels/matmul_kernels.h"
+#include "qwen3vl/kernels/matmul_multi.h"
 #include "qwen3vl/kernels/quant.h"
 #include "qwen3vl/tensor/dtype.h"
 
@@ -114,6 +115,12 @@ void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias,
   check(w.data != nullptr, "matmul: weight has no data");
   if (m <= 0 || w.rows <= 0) return;
   const IsaLevel isa = active_isa_level();
+  if (m == 1 && isa != IsaLevel::Scalar) {
+    // Decode GEMV: kernels/matmul_multi.cpp owns the single-row path.
+    const LinearOutput one{&w, bias, y};
+    matmul_multi(x, 1, std::span<const LinearOutput>(&one, 1), pool);
+    return;
+  }
   if (w.format == WeightFormat::Q8 || w.format == WeightFormat::Q4) {
     // Activations are quantized once per call; the buffer is reused across
     // calls made from the same thread. (A named reference: inside the lambda

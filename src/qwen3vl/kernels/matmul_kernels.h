@@ -22,6 +22,12 @@ void quant_matmul_avx512(const QuantizedActivations& a, const WeightMatrix& w, i
 void quant_matmul_avx2(const QuantizedActivations& a, const WeightMatrix& w, int64_t tile0, int64_t tile1,
                        float* y);
 
+// Quantizes activation rows [i0, i1) of x[., cols] into `out` (already sized
+// by quantize_activations): the same operations as the scalar loop, so the
+// results are identical.
+void quantize_activation_rows_avx512(const float* x, int64_t cols, int64_t i0, int64_t i1,
+                                     QuantizedActivations& out);
+
 // Width of the weight panels the float GEMM packs (output rows per panel):
 // thread slices are multiples of it.
 constexpr int64_t kFloatPanelRows = 32;

@@ -7,7 +7,9 @@
 #include <string>
 
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/kernels/cpu_features.h"
 #include "qwen3vl/kernels/matmul.h"
+#include "qwen3vl/kernels/matmul_kernels.h"
 #include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
@@ -169,7 +171,12 @@ void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActi
   out.values.resize(static_cast<size_t>(m * blocks * kQuantGroup));
   out.scales.resize(static_cast<size_t>(m * blocks));
   out.sums.resize(static_cast<size_t>(m * blocks));
+  const bool avx512 = active_isa_level() >= IsaLevel::Avx512;
   auto quantize_rows = [&](int64_t i0, int64_t i1) {
+    if (avx512) {
+      kernels::quantize_activation_rows_avx512(x, cols, i0, i1, out);
+      return;
+    }
     for (int64_t i = i0; i < i1; ++i) {
       const float* xi = x + i * cols;
       int8_t* q = out.values.data() + i * blocks * kQuantGroup;

@@ -1,11 +1,13 @@
 #include "qwen3vl/model/text_decoder.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/kernels/elementwise.h"
 #include "qwen3vl/kernels/matmul.h"
+#include "qwen3vl/kernels/matmul_multi.h"
 
 namespace qwen3vl {
 
@@ -22,6 +24,25 @@ void for_rows(ThreadPool& pool, int64_t rows, const std::function<void(int64_t, 
   }
   pool.parallel_for(rows, 1, fn);
 }
+
+// Charges the time since the previous lap to a profile bucket (no clock
+// reads when profiling is off).
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(bool on) : on_(on) {
+    if (on_) last_ = std::chrono::steady_clock::now();
+  }
+  void lap(double& bucket) {
+    if (!on_) return;
+    const auto now = std::chrono::steady_clock::now();
+    bucket += std::chrono::duration<double, std::milli>(now - last_).count();
+    last_ = now;
+  }
+
+ private:
+  bool on_;
+  std::chrono::steady_clock::time_point last_;
+};
 
 bool is_plain_format(WeightFormat f) {
   return f == WeightFormat::F32 || f == WeightFormat::BF16 || f == WeightFormat::F16;
@@ -76,8 +97,8 @@ TextDecoder::TextDecoder(const ModelConfig& config, const Checkpoint& ckpt, cons
   }
 }
 
-KVCache TextDecoder::make_cache(int64_t context_length) const {
-  return KVCache(cfg_.num_layers, cfg_.num_kv_heads, cfg_.head_dim, context_length);
+KVCache TextDecoder::make_cache(int64_t context_length, KVCacheType type) const {
+  return KVCache(cfg_.num_layers, cfg_.num_kv_heads, cfg_.head_dim, context_length, type);
 }
 
 size_t TextDecoder::weight_bytes() const {
@@ -139,14 +160,20 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache) {
   float* hidden = ws_.hidden.data();
   float* normed = ws_.normed.data();
   float *q = ws_.q.data(), *k = ws_.k.data(), *v = ws_.v.data();
+  PhaseTimer timer(profiling_);
+  DecoderProfile& prof = profile_;
 
   // Attention block.
   for_rows(pool, n, [&](int64_t r0, int64_t r1) {
     rms_norm(hidden + r0 * H, L.input_norm.data(), eps, r1 - r0, H, normed + r0 * H);
   });
-  matmul(normed, n, L.q, bias_or_null(L.q_bias), q, pool);
-  matmul(normed, n, L.k, bias_or_null(L.k_bias), k, pool);
-  matmul(normed, n, L.v, bias_or_null(L.v_bias), v, pool);
+  timer.lap(prof.norms_ms);
+  // q, k and v of one input: one call, so decode pays one parallel region.
+  const LinearOutput qkv[] = {{&L.q, bias_or_null(L.q_bias), q},
+                              {&L.k, bias_or_null(L.k_bias), k},
+                              {&L.v, bias_or_null(L.v_bias), v}};
+  matmul_multi(normed, n, qkv, pool);
+  timer.lap(prof.qkv_ms);
   for_rows(pool, n, [&](int64_t r0, int64_t r1) {
     // q_norm / k_norm normalise each head separately over head_dim, before RoPE.
     rms_norm(q + r0 * nh * hd, L.q_norm.data(), eps, (r1 - r0) * nh, hd, q + r0 * nh * hd);
@@ -155,23 +182,31 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache) {
     apply_rope(k + r0 * nkv * hd, r1 - r0, nkv * hd, nkv, hd, ws_.cos.data() + r0 * hd,
                ws_.sin.data() + r0 * hd);
   });
+  timer.lap(prof.norms_ms);
   cache.write(index, n, k, v);
   cache.attend(index, q, n, static_cast<int64_t>(nh) * hd, nh, ws_.attn.data(), static_cast<int64_t>(nh) * hd,
                pool);
+  timer.lap(prof.attention_ms);
   matmul(ws_.attn.data(), n, L.o, bias_or_null(L.o_bias), normed, pool);
+  timer.lap(prof.out_proj_ms);
   add_inplace(hidden, normed, n * H);
 
   // MLP block: down(silu(gate(x)) * up(x)).
   for_rows(pool, n, [&](int64_t r0, int64_t r1) {
     rms_norm(hidden + r0 * H, L.post_norm.data(), eps, r1 - r0, H, normed + r0 * H);
   });
-  matmul(normed, n, L.gate, nullptr, ws_.gate.data(), pool);
-  matmul(normed, n, L.up, nullptr, ws_.up.data(), pool);
+  timer.lap(prof.norms_ms);
+  const LinearOutput gate_up[] = {{&L.gate, nullptr, ws_.gate.data()}, {&L.up, nullptr, ws_.up.data()}};
+  matmul_multi(normed, n, gate_up, pool);
+  timer.lap(prof.mlp_ms);
   for_rows(pool, n, [&](int64_t r0, int64_t r1) {
     silu_mul(ws_.gate.data() + r0 * I, ws_.up.data() + r0 * I, (r1 - r0) * I, ws_.gate.data() + r0 * I);
   });
+  timer.lap(prof.norms_ms);
   matmul(ws_.gate.data(), n, L.down, nullptr, normed, pool);
+  timer.lap(prof.mlp_ms);
   add_inplace(hidden, normed, n * H);
+  timer.lap(prof.norms_ms);
 }
 
 std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cache, const LogitsRequest& request) {
@@ -183,6 +218,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
   ensure_workspace(n);
   ThreadPool& pool = *pool_;
   float* hidden = ws_.hidden.data();
+  PhaseTimer timer(profiling_);
 
   // Embeddings, then visual embeddings in place of the image-pad tokens.
   for_rows(pool, n, [&](int64_t r0, int64_t r1) {
@@ -196,6 +232,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
     capture_("text_rope_cos", ws_.cos.data(), n, cfg_.head_dim);
     capture_("text_rope_sin", ws_.sin.data(), n, cfg_.head_dim);
   }
+  timer.lap(profile_.embed_ms);
 
   for (int layer = 0; layer < cfg_.num_layers; ++layer) {
     run_layer(layer, n, cache);
@@ -208,6 +245,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
     if (capture_) capture_("text_layer" + std::to_string(layer) + "_out", hidden, n, H);
   }
   cache.commit(n);
+  timer = PhaseTimer(profiling_);
 
   // Final norm and LM head on the rows asked for.
   const int64_t first_row = request.all_rows ? 0 : n - 1;
@@ -228,6 +266,8 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
     for (int64_t r = 0; r < out_rows; ++r)
       std::memcpy(ws_.logits.data() + r * columns, full.data() + r * cfg_.vocab_size, columns * sizeof(float));
   }
+  timer.lap(profile_.head_ms);
+  if (profiling_) ++profile_.calls;
   return {ws_.logits.data(), ws_.logits.size()};
 }
 

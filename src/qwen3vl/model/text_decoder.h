@@ -42,6 +42,20 @@ struct DecoderInput {
   std::vector<const float*> deepstack;  // each [image_rows.size(), hidden]
 };
 
+// Where a forward call's time went (milliseconds, summed over calls while
+// profiling is on). Measuring costs two clock reads per phase.
+struct DecoderProfile {
+  double embed_ms = 0;       // embedding lookup, visual rows, RoPE tables
+  double norms_ms = 0;       // RMSNorms, q/k norms, RoPE, SwiGLU, residual adds
+  double qkv_ms = 0;         // q/k/v projections
+  double attention_ms = 0;   // KV cache write + attention
+  double out_proj_ms = 0;    // o projection
+  double mlp_ms = 0;         // gate/up/down projections
+  double head_ms = 0;        // final norm + LM head
+  int64_t calls = 0;
+  double total_ms() const { return embed_ms + norms_ms + qkv_ms + attention_ms + out_proj_ms + mlp_ms + head_ms; }
+};
+
 // Which logits to compute.
 struct LogitsRequest {
   bool all_rows = false;  // false: only the chunk's last row
@@ -62,8 +76,9 @@ class TextDecoder {
   const TextConfig& config() const { return cfg_; }
   int64_t vocab_size() const { return cfg_.vocab_size; }
 
-  // A cache able to hold `context_length` tokens for this model.
-  KVCache make_cache(int64_t context_length) const;
+  // A cache able to hold `context_length` tokens for this model, storing
+  // keys/values as `type` (f32 is exact; see kv_cache.h for the others).
+  KVCache make_cache(int64_t context_length, KVCacheType type = KVCacheType::F32) const;
 
   // Runs the chunk, appends it to `cache` and returns the requested logits
   // ([rows, columns], row-major), valid until the next call. The cache is left
@@ -71,6 +86,10 @@ class TextDecoder {
   std::span<const float> forward(const DecoderInput& input, KVCache& cache, const LogitsRequest& request = {});
 
   void set_capture(Capture capture) { capture_ = std::move(capture); }
+
+  void set_profiling(bool on) { profiling_ = on; }
+  const DecoderProfile& profile() const { return profile_; }
+  void reset_profile() { profile_ = {}; }
 
   // Total bytes of weights read per decoded token.
   size_t weight_bytes() const;
@@ -101,6 +120,8 @@ class TextDecoder {
   std::vector<Layer> layers_;
   Workspace ws_;
   Capture capture_;
+  bool profiling_ = false;
+  DecoderProfile profile_;
 };
 
 }  // namespace qwen3vl

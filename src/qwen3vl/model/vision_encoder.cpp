@@ -14,13 +14,13 @@ namespace qwen3vl {
 
 namespace {
 
-// Loading helpers local to the vision tower for now (a shared weight-loading
-// module is planned; these then move there).
-
-// A zero-copy view of a stored [rows, cols...] tensor as a linear weight whose
-// inputs are all trailing dimensions flattened (a Conv3d with stride = kernel
-// becomes a plain [out, in*kt*kh*kw] matrix).
-WeightMatrix weight_view(const Checkpoint& ckpt, const std::string& name, const std::vector<int64_t>& shape) {
+// The patch embedding is a Conv3d whose stride equals its kernel: stored as
+// [hidden, channels, t, h, w], used as a [hidden, channels*t*h*w] matrix.
+// The shared loader checks 2-D shapes, so the 5-D shape is checked here and
+// the flattened view goes through the same format conversion as every other
+// vision weight.
+WeightMatrix conv_as_linear_weight(const Checkpoint& ckpt, const std::string& name,
+                                   const std::vector<int64_t>& shape, const WeightOptions& options) {
   const TensorView& t = ckpt.get(name, shape);
   WeightMatrix w;
   switch (t.dtype) {
@@ -28,17 +28,13 @@ WeightMatrix weight_view(const Checkpoint& ckpt, const std::string& name, const 
     case DType::BF16: w.format = WeightFormat::BF16; break;
     case DType::F16: w.format = WeightFormat::F16; break;
     default:
-      throw Error("tensor " + name + " in " + t.file + " has dtype " + dtype_name(t.dtype) +
-                  "; a linear weight must be F32, BF16 or F16");
+      throw Error(t.file + ": tensor '" + name + "' has dtype " + dtype_name(t.dtype) +
+                  "; a convolution weight must be F32, BF16 or F16");
   }
   w.rows = shape[0];
   w.cols = t.numel() / shape[0];
   w.data = t.data;
-  return w;
-}
-
-std::vector<float> vector_f32(const Checkpoint& ckpt, const std::string& name, int64_t n) {
-  return ckpt.get(name, {n}).to_f32();
+  return convert_weight(w, options.format_for(WeightClass::Vision), options.convert, name);
 }
 
 struct Linear {
@@ -46,8 +42,10 @@ struct Linear {
   std::vector<float> bias;
 };
 
-Linear load_linear(const Checkpoint& ckpt, const std::string& prefix, int64_t out, int64_t in) {
-  return {linear_weight(ckpt, prefix + ".weight", out, in), vector_f32(ckpt, prefix + ".bias", out)};
+Linear load_linear(const Checkpoint& ckpt, const std::string& prefix, int64_t out, int64_t in,
+                   const WeightOptions& options) {
+  return {linear_weight(ckpt, prefix + ".weight", out, in, WeightClass::Vision, options),
+          vector_f32(ckpt, prefix + ".bias", {out})};
 }
 
 struct Norm {
@@ -55,7 +53,7 @@ struct Norm {
 };
 
 Norm load_norm(const Checkpoint& ckpt, const std::string& prefix, int64_t dim) {
-  return {vector_f32(ckpt, prefix + ".weight", dim), vector_f32(ckpt, prefix + ".bias", dim)};
+  return {vector_f32(ckpt, prefix + ".weight", {dim}), vector_f32(ckpt, prefix + ".bias", {dim})};
 }
 
 constexpr float kNormEps = 1e-6f;
@@ -83,6 +81,7 @@ struct VisionEncoder::Weights {
   Merger merger;
   std::vector<Merger> deepstack;
   bool mlp_gelu_tanh = true;
+  bool quantized = false;  // linear weights Q8/Q4
 };
 
 VisionEncoder::VisionEncoder(const ModelConfig& config, const Checkpoint& ckpt, VisionEncoderOptions options)
@@ -107,28 +106,33 @@ VisionEncoder::VisionEncoder(const ModelConfig& config, const Checkpoint& ckpt, 
   const int64_t merged = H * c.spatial_merge_size * c.spatial_merge_size;
   const std::string v = "model.visual.";
 
-  w_->patch_embed = weight_view(ckpt, v + "patch_embed.proj.weight",
-                                {H, c.in_channels, c.temporal_patch_size, c.patch_size, c.patch_size});
-  w_->patch_embed_bias = vector_f32(ckpt, v + "patch_embed.proj.bias", H);
-  w_->position_table = weight_view(ckpt, v + "pos_embed.weight", {c.num_position_embeddings, H});
+  const WeightOptions& wo = options.weights;
+  w_->patch_embed = conv_as_linear_weight(
+      ckpt, v + "patch_embed.proj.weight", {H, c.in_channels, c.temporal_patch_size, c.patch_size, c.patch_size},
+      wo);
+  w_->patch_embed_bias = vector_f32(ckpt, v + "patch_embed.proj.bias", {H});
+  // Looked up a row at a time (never multiplied), so kept as stored.
+  w_->position_table = linear_weight(ckpt, v + "pos_embed.weight", c.num_position_embeddings, H);
 
+  const std::optional<WeightFormat> vf = wo.format_for(WeightClass::Vision);
+  w_->quantized = vf && (*vf == WeightFormat::Q8 || *vf == WeightFormat::Q4);
   for (int i = 0; i < c.depth; ++i) {
     const std::string b = v + "blocks." + std::to_string(i) + ".";
     Weights::Block blk;
     blk.norm1 = load_norm(ckpt, b + "norm1", H);
     blk.norm2 = load_norm(ckpt, b + "norm2", H);
-    blk.qkv = load_linear(ckpt, b + "attn.qkv", 3 * H, H);
-    blk.proj = load_linear(ckpt, b + "attn.proj", H, H);
-    blk.fc1 = load_linear(ckpt, b + "mlp.linear_fc1", I, H);
-    blk.fc2 = load_linear(ckpt, b + "mlp.linear_fc2", H, I);
+    blk.qkv = load_linear(ckpt, b + "attn.qkv", 3 * H, H, wo);
+    blk.proj = load_linear(ckpt, b + "attn.proj", H, H, wo);
+    blk.fc1 = load_linear(ckpt, b + "mlp.linear_fc1", I, H, wo);
+    blk.fc2 = load_linear(ckpt, b + "mlp.linear_fc2", H, I, wo);
     w_->blocks.push_back(std::move(blk));
   }
   auto load_merger = [&](const std::string& prefix, bool norm_after_merge) {
     Weights::Merger mg;
     mg.norm_after_merge = norm_after_merge;
     mg.norm = load_norm(ckpt, prefix + "norm", norm_after_merge ? merged : H);
-    mg.fc1 = load_linear(ckpt, prefix + "linear_fc1", merged, merged);
-    mg.fc2 = load_linear(ckpt, prefix + "linear_fc2", c.out_hidden_size, merged);
+    mg.fc1 = load_linear(ckpt, prefix + "linear_fc1", merged, merged, wo);
+    mg.fc2 = load_linear(ckpt, prefix + "linear_fc2", c.out_hidden_size, merged, wo);
     return mg;
   };
   w_->merger = load_merger(v + "merger.", false);
@@ -204,7 +208,7 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
   if (capture) capture("vision_pos_embeds", pos.data(), n, H);
 
   std::vector<float> x(patch_embeds, patch_embeds + nH);
-  add_inplace(x.data(), pos.data(), static_cast<int64_t>(nH));
+  add_inplace(x.data(), pos.data(), static_cast<int64_t>(nH), &pool);
 
   std::vector<float> normed(nH), qkv(nH * 3), attn(nH), mlp(static_cast<size_t>(n * I));
   std::vector<float> tmp(nH);
@@ -217,15 +221,15 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
     const int64_t tokens = n / unit, width = H * unit;
     std::vector<float> grouped(nH);
     if (mg.norm_after_merge) {
-      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, tokens, width, grouped.data());
+      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, tokens, width, grouped.data(), &pool);
     } else {
-      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, n, H, grouped.data());
+      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, n, H, grouped.data(), &pool);
     }
     // Rows of `unit` consecutive patches (one merge block) are already one
     // token's concatenated input.
     std::vector<float> wide(static_cast<size_t>(tokens * width));
     matmul(grouped.data(), tokens, mg.fc1.weight, mg.fc1.bias.data(), wide.data(), pool);
-    gelu_erf_inplace(wide.data(), tokens * width);
+    gelu_erf_inplace(wide.data(), tokens * width, &pool);
     std::vector<float> out(static_cast<size_t>(tokens * c.out_hidden_size));
     matmul(wide.data(), tokens, mg.fc2.weight, mg.fc2.bias.data(), out.data(), pool);
     return out;
@@ -234,7 +238,7 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
   for (int b = 0; b < c.depth; ++b) {
     const Weights::Block& blk = w_->blocks[b];
     // Attention: q, k, v live side by side in each qkv row ([q | k | v], heads within each).
-    layer_norm(x.data(), blk.norm1.weight.data(), blk.norm1.bias.data(), kNormEps, n, H, normed.data());
+    layer_norm(x.data(), blk.norm1.weight.data(), blk.norm1.bias.data(), kNormEps, n, H, normed.data(), &pool);
     matmul(normed.data(), n, blk.qkv.weight, blk.qkv.bias.data(), qkv.data(), pool);
     pool.parallel_for(n, 64, [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
@@ -254,22 +258,25 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
       shape.out_stride = H;
       shape.scale = 1.0f / std::sqrt(static_cast<float>(hd));
       shape.causal = false;
+      // With quantized weights the tower is approximate already: bf16
+      // products in attention cost less accuracy than the int8 matmuls.
+      shape.allow_bf16 = w_->quantized;
       const float* base = qkv.data() + begin * 3 * H;
       attention(base, base + H, base + 2 * H, shape, attn.data() + begin * H, pool);
     }
     matmul(attn.data(), n, blk.proj.weight, blk.proj.bias.data(), tmp.data(), pool);
-    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH));
+    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH), &pool);
 
     // MLP.
-    layer_norm(x.data(), blk.norm2.weight.data(), blk.norm2.bias.data(), kNormEps, n, H, normed.data());
+    layer_norm(x.data(), blk.norm2.weight.data(), blk.norm2.bias.data(), kNormEps, n, H, normed.data(), &pool);
     matmul(normed.data(), n, blk.fc1.weight, blk.fc1.bias.data(), mlp.data(), pool);
     if (w_->mlp_gelu_tanh) {
-      gelu_tanh_inplace(mlp.data(), n * I);
+      gelu_tanh_inplace(mlp.data(), n * I, &pool);
     } else {
-      gelu_erf_inplace(mlp.data(), n * I);
+      gelu_erf_inplace(mlp.data(), n * I, &pool);
     }
     matmul(mlp.data(), n, blk.fc2.weight, blk.fc2.bias.data(), tmp.data(), pool);
-    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH));
+    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH), &pool);
 
     if (capture) capture("vision_block" + std::to_string(b) + "_out", x.data(), n, H);
     for (size_t j = 0; j < c.deepstack_visual_indexes.size(); ++j)

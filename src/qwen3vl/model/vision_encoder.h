@@ -5,8 +5,8 @@
 // 2x2 patch merger into the text model's width and the DeepStack mergers on
 // chosen block outputs.
 //
-// Weights are zero-copy views into the checkpoint's mapping, so the
-// Checkpoint must outlive the encoder.
+// Weights kept in their stored format are zero-copy views into the
+// checkpoint's mapping, so the Checkpoint must outlive the encoder.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -18,12 +18,18 @@
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/kernels/weight_matrix.h"
 #include "qwen3vl/model/model_config.h"
+#include "qwen3vl/model/weight_loading.h"
 #include "qwen3vl/model/vision_inputs.h"
 
 namespace qwen3vl {
 
 struct VisionEncoderOptions {
   ThreadPool* pool = nullptr;  // null: ThreadPool::global()
+  // Formats of the tower's linear weights (WeightClass::Vision); the default
+  // keeps the checkpoint's own (zero-copy views). Quantized formats need
+  // `weights.convert`; with Q8/Q4 the tower is approximate anyway, so its
+  // attention also rounds its products to bf16 (AttentionShape::allow_bf16).
+  WeightOptions weights;
 };
 
 // Receives intermediate activations (row-major [rows, cols]) by name:

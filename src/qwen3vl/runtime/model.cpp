@@ -33,6 +33,7 @@ void load_checkpoint_dir(Model::Impl& m, const std::string& path, const LoadOpti
   if (!file_exists(path + "/tokenizer.json")) throw Error("no tokenizer.json in " + path);
   m.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(path + "/tokenizer.json"));
   m.chat_template = std::make_unique<ChatTemplate>(ChatTemplate::load_from_dir(path));
+  if (!options.load_weights) return;
   progress("weights", 0.05);
   m.checkpoint = std::make_unique<Checkpoint>(path);
   const WeightOptions weights = weight_options_from_name(options.weights);
@@ -46,7 +47,11 @@ void load_checkpoint_dir(Model::Impl& m, const std::string& path, const LoadOpti
   DecoderOptions dopts;
   dopts.weights = weights;
   m.decoder.emplace(m.config, *m.checkpoint, dopts);
-  if (options.load_vision) m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint);
+  if (options.load_vision) {
+    VisionEncoderOptions vopts;
+    vopts.weights = dopts.weights;
+    m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint, vopts);
+  }
 }
 
 // A qwen3vl model file: everything from the one mapping, weights as stored.
@@ -56,6 +61,9 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
     throw Error(path + " holds " + file.quant + " weights, but --quant " + options.weights +
                 " was asked for: omit --quant, or run `qwen3vl quantize --quant " + options.weights +
                 "` on the original checkpoint");
+  // From here on the model behaves as `--quant <file's quant>` would (e.g.
+  // the KV cache type "auto" resolves against it).
+  m.options.weights = file.quant;
   const std::string origin = path + ":";
   m.config = parse_model_config(parse_json(std::string(file.config_json), origin + "config.json"),
                                 origin + "config.json");
@@ -72,6 +80,7 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
   m.chat_template = std::make_unique<ChatTemplate>(
       ChatTemplate::from_parts(std::string(file.chat_template), origin + "chat_template.jinja",
                                file.tokenizer_config_json, origin + "tokenizer_config.json"));
+  if (!options.load_weights) return;
   m.checkpoint = std::move(file.checkpoint);
   // Fault the mapping in now, with progress: the same work the first token
   // would otherwise do 4 KB at a time, and a cold file is read from disk here.
@@ -84,10 +93,19 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
     done += t.nbytes;
     progress("weights", 0.1 + 0.85 * double(done) / double(std::max<size_t>(total, 1)));
   }
+  // The same options as `--quant <file's quant>`: every weight the file
+  // stores quantized is already in its target format (a zero-copy view, no
+  // conversion); the few stored as-is that the model code converts itself
+  // (the vision patch embedding) get exactly the at-load conversion, and the
+  // vision tower picks the same attention precision.
   DecoderOptions dopts;
-  dopts.weights.convert = convert_weight_format;  // formats stay as stored (nothing to convert)
+  dopts.weights = weight_options_from_name(file.quant);
   m.decoder.emplace(m.config, *m.checkpoint, dopts);
-  if (options.load_vision) m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint);
+  if (options.load_vision) {
+    VisionEncoderOptions vopts;
+    vopts.weights = dopts.weights;
+    m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint, vopts);
+  }
 }
 
 }  // namespace
@@ -96,6 +114,7 @@ std::shared_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   const auto t0 = std::chrono::steady_clock::now();
   if (options.threads > 0) ThreadPool::set_default_threads(options.threads);
   if (!file_exists(path)) throw Error("model path " + path + " does not exist");
+  resolved_kv_cache_type(options);  // reject a bad name before the long load
   std::shared_ptr<Model> model(new Model());
   Impl& m = *model->impl_;
   m.path = path;
@@ -126,6 +145,6 @@ const std::string& Model::path() const { return impl_->path; }
 bool Model::is_default_model() const { return impl_->is_default; }
 const LoadOptions& Model::load_options() const { return impl_->options; }
 double Model::load_ms() const { return impl_->load_ms; }
-size_t Model::decoder_weight_bytes() const { return impl_->decoder->weight_bytes(); }
+size_t Model::decoder_weight_bytes() const { return impl_->decoder ? impl_->decoder->weight_bytes() : 0; }
 
 }  // namespace qwen3vl

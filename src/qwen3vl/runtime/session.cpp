@@ -14,6 +14,7 @@
 #include "qwen3vl/runtime/model_impl.h"
 #include "qwen3vl/runtime/sampler.h"
 #include "qwen3vl/runtime/stop_strings.h"
+#include "qwen3vl/runtime/weight_formats.h"
 #include "qwen3vl/tokenizer/chat_template.h"
 #include "qwen3vl/tokenizer/tokenizer.h"
 
@@ -26,6 +27,11 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 
 constexpr int64_t kPrefillChunk = 512;
 
+const TextDecoder& loaded_decoder(const Model& m) {
+  if (!m.impl().decoder) throw Error("the model was loaded without weights (LoadOptions::load_weights)");
+  return *m.impl().decoder;
+}
+
 }  // namespace
 
 struct Session::Impl {
@@ -36,8 +42,9 @@ struct Session::Impl {
 
   explicit Impl(std::shared_ptr<const Model> m)
       : model(std::move(m)),
-        decoder(*model->impl().decoder),
-        cache(decoder.make_cache(model->load_options().context_length)) {}
+        decoder(loaded_decoder(*model)),
+        cache(decoder.make_cache(model->load_options().context_length,
+                                 resolved_kv_cache_type(model->load_options()))) {}
 
   std::string resolve_image(const std::string& source) const {
     if (source.rfind("data:", 0) == 0 || base_dir.empty() || file_exists(source) || source[0] == '/') return source;

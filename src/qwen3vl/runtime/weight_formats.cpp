@@ -152,4 +152,11 @@ WeightOptions weight_options_from_name(const std::string& name) {
   return o;
 }
 
+KVCacheType resolved_kv_cache_type(const LoadOptions& options) {
+  if (options.kv_cache == "auto" || options.kv_cache.empty())
+    return options.weights == "auto" || options.weights == "f32" || options.weights.empty() ? KVCacheType::F32
+                                                                                             : KVCacheType::F16;
+  return parse_kv_cache_type(options.kv_cache);
+}
+
 }  // namespace qwen3vl

@@ -8,7 +8,9 @@
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/model/model_config.h"
+#include "qwen3vl/model/kv_cache.h"
 #include "qwen3vl/model/weight_loading.h"
+#include "qwen3vl/qwen3vl.h"
 
 namespace qwen3vl {
 
@@ -50,5 +52,8 @@ std::vector<PlannedWeight> linear_weight_plan(const ModelConfig& config, bool in
 // tensor's source. `progress` (may be empty) receives the fraction done.
 void prepare_converted_weights(Checkpoint& ckpt, const std::vector<PlannedWeight>& plan,
                                const WeightOptions& options, const std::function<void(double)>& progress);
+// The KV cache type LoadOptions asks for ("auto" resolved against the
+// weights). Throws Error for an unknown name.
+KVCacheType resolved_kv_cache_type(const LoadOptions& options);
 
 }  // namespace qwen3vl

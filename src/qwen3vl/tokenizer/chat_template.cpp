@@ -116,9 +116,4 @@ std::string ChatTemplate::render(const OrderedJson& messages, bool add_generatio
   return jinja::render_template(*body_, origin_, variables);
 }
 
-std::string ChatTemplate::render(const Json& messages, bool add_generation_prompt, const Json& extra) const {
-  // Json has sorted object keys already; converting keeps that order.
-  return render(OrderedJson::parse(messages.dump()), add_generation_prompt, OrderedJson::parse(extra.dump()));
-}
-
 }  // namespace qwen3vl

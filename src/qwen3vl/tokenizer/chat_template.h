@@ -9,9 +9,8 @@
 // loaded from a directory, and every key of `extra` (add_vision_id,
 // enable_thinking, tools, ...), which take precedence.
 //
-// Use nlohmann::ordered_json for messages and extra when key order matters:
-// `tojson` prints object keys in the order it receives them, and plain Json
-// (std::map) has already sorted them.
+// `tojson` prints object keys in the order it receives them; Json keeps the
+// order they were written in, as Python dicts do.
 #pragma once
 #include <memory>
 #include <string>
@@ -25,7 +24,7 @@ namespace jinja {
 struct Statement;
 }
 
-using OrderedJson = nlohmann::ordered_json;
+using OrderedJson = Json;  // Json keeps insertion order (base/json.h)
 
 class ChatTemplate {
  public:
@@ -47,7 +46,6 @@ class ChatTemplate {
 
   std::string render(const OrderedJson& messages, bool add_generation_prompt,
                      const OrderedJson& extra = OrderedJson::object()) const;
-  std::string render(const Json& messages, bool add_generation_prompt, const Json& extra = Json::object()) const;
 
   const std::string& source() const { return source_; }
   const std::string& origin() const { return origin_; }

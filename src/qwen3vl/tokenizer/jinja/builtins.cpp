@@ -299,7 +299,7 @@ const std::set<std::string>& filter_names() {
       "tojson", "length", "count", "trim", "upper", "lower", "capitalize", "title", "default", "d",
       "first", "last", "join", "replace", "string", "int", "float", "items", "list", "safe", "abs",
       "reverse", "sort", "map", "select", "reject", "selectattr", "rejectattr", "unique", "min", "max",
-      "sum", "attr", "wordcount"};
+      "sum", "attr", "wordcount", "escape", "e"};
   return names;
 }
 
@@ -326,7 +326,8 @@ Value apply_filter(const std::string& name, const Value& input, CallArguments& a
   }
   if (name == "trim") {
     BoundArguments args("trim", arguments, {"chars"});
-    return Value(python_strip(python_str(input), optional_string(args, 0, "trim chars"), StripSide::Both));
+    std::string trimmed = python_strip(python_str(input), optional_string(args, 0, "trim chars"), StripSide::Both);
+    return input.is_markup() ? Value::markup(std::move(trimmed)) : Value(std::move(trimmed));
   }
   if (name == "upper") return no_arguments(), Value(python_upper(python_str(input)));
   if (name == "lower") return no_arguments(), Value(python_lower(python_str(input)));
@@ -351,7 +352,7 @@ Value apply_filter(const std::string& name, const Value& input, CallArguments& a
     int64_t count = args.given(2) && !args[2].is_none() ? require_int(args[2], "replace count") : -1;
     return Value(python_replace(python_str(input), python_str(args[0]), python_str(args[1]), count));
   }
-  if (name == "string") return no_arguments(), Value(python_str(input));
+  if (name == "string") return no_arguments(), input.is_markup() ? input : Value(python_str(input));
   if (name == "int") return filter_int(input, arguments);
   if (name == "float") return filter_float(input, arguments);
   if (name == "items") {
@@ -363,7 +364,14 @@ Value apply_filter(const std::string& name, const Value& input, CallArguments& a
     return Value(std::move(out));
   }
   if (name == "list") return no_arguments(), Value(iterate(input));
-  if (name == "safe") return no_arguments(), input;
+  if (name == "safe") {
+    no_arguments();
+    return input.is_markup() ? input : Value::markup(python_str(input));
+  }
+  if (name == "escape" || name == "e") {
+    no_arguments();
+    return input.is_markup() ? input : Value::markup(html_escape(python_str(input)));
+  }
   if (name == "abs") {
     no_arguments();
     if (input.is_float()) return Value(std::fabs(input.as_double()));
@@ -583,7 +591,12 @@ std::optional<Value> call_dict_method(const Dict& dict, const std::string& name,
 }  // namespace
 
 std::optional<Value> call_method(const Value& object, const std::string& name, CallArguments& arguments) {
-  if (object.is_string()) return call_string_method(object.as_string(), name, arguments);
+  if (object.is_string()) {
+    std::optional<Value> result = call_string_method(object.as_string(), name, arguments);
+    // Markup's str methods return Markup (strip, upper, ...), keeping it "safe".
+    if (result && object.is_markup() && result->is_string()) return Value::markup(result->as_string());
+    return result;
+  }
   if (object.is_dict()) return call_dict_method(object.as_dict(), name, arguments);
   if (object.is_list() && (name == "index" || name == "count")) {
     BoundArguments args(name, arguments, {"value"});

@@ -213,18 +213,20 @@ class Interpreter {
       count_iteration(statement.position);
       Dict scope;
       ScopePush push(scopes_, &scope);
+      // Built entry by entry (no lookups): this runs once per iteration.
       Dict loop;
-      loop.set("index0", Value(k));
-      loop.set("index", Value(k + 1));
-      loop.set("revindex0", Value(length - k - 1));
-      loop.set("revindex", Value(length - k));
-      loop.set("first", Value(k == 0));
-      loop.set("last", Value(k == length - 1));
-      loop.set("length", Value(length));
-      loop.set("depth", Value(1));
-      loop.set("depth0", Value(0));
-      loop.set("previtem", k > 0 ? items[k - 1] : Value::undefined("there is no previous item"));
-      loop.set("nextitem", k + 1 < length ? items[k + 1] : Value::undefined("there is no next item"));
+      loop.entries.reserve(11);
+      loop.entries.emplace_back("index0", Value(k));
+      loop.entries.emplace_back("index", Value(k + 1));
+      loop.entries.emplace_back("revindex0", Value(length - k - 1));
+      loop.entries.emplace_back("revindex", Value(length - k));
+      loop.entries.emplace_back("first", Value(k == 0));
+      loop.entries.emplace_back("last", Value(k == length - 1));
+      loop.entries.emplace_back("length", Value(length));
+      loop.entries.emplace_back("depth", Value(1));
+      loop.entries.emplace_back("depth0", Value(0));
+      loop.entries.emplace_back("previtem", k > 0 ? items[k - 1] : Value::undefined("there is no previous item"));
+      loop.entries.emplace_back("nextitem", k + 1 < length ? items[k + 1] : Value::undefined("there is no next item"));
       scope.set("loop", Value(std::move(loop)));
       bind_targets(statement.targets, items[k], statement.position);
       Flow flow = execute_body(statement.body, out);
@@ -480,7 +482,11 @@ class Interpreter {
       return Failure("unsupported operand type(s) for " + op + ": '" + a.type_name() + "' and '" + b.type_name() + "'");
     };
     if (op == "+") {
-      if (a.is_string() && b.is_string()) return checked_string(a.as_string() + b.as_string());
+      if (a.is_string() && b.is_string()) {
+        if (!a.is_markup() && !b.is_markup()) return checked_string(a.as_string() + b.as_string());
+        auto safe_text = [](const Value& v) { return v.is_markup() ? v.as_string() : html_escape(v.as_string()); };
+        return Value::markup(checked_string(safe_text(a) + safe_text(b)).as_string());
+      }
       if (a.is_list() && b.is_list()) {
         List out = a.as_list();
         out.insert(out.end(), b.as_list().begin(), b.as_list().end());

@@ -15,7 +15,7 @@ namespace qwen3vl::jinja {
 
 struct RenderLimits {
   size_t max_output_bytes = size_t{64} << 20;
-  int64_t max_loop_iterations = 10'000'000;
+  int64_t max_loop_iterations = 1'000'000;
   int max_call_depth = 64;
 };
 

@@ -130,6 +130,18 @@ class Parser {
               return body;
             }
           }
+          if (tag.text.rfind("end", 0) == 0 || tag.text == "else" || tag.text == "elif") {
+            std::string message = "unexpected '" + tag.text + "'";
+            if (end_tags.size() != 0) {
+              message += ": expected ";
+              bool first = true;
+              for (const char* end : end_tags) {
+                message += (first ? "'" : " or '") + std::string(end) + "'";
+                first = false;
+              }
+            }
+            fail(tag, message);
+          }
           body.push_back(parse_statement());
           break;
         }

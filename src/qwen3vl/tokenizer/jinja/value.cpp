@@ -17,6 +17,12 @@ Value Value::tuple(List items) {
   return v;
 }
 
+Value Value::markup(std::string text) {
+  Value v(std::move(text));
+  v.is_markup_ = true;
+  return v;
+}
+
 Value Value::none() {
   Value v;
   v.kind_ = Kind::None;

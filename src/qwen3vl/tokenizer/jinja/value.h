@@ -42,6 +42,12 @@ class Value {
   // `hint` names what was looked up, for the error raised when it is used.
   static Value undefined(std::string hint);
   static Value none();
+  // MarkupSafe's Markup (from `|safe` / `|escape`): a string that, when
+  // added to a plain string with `+`, HTML-escapes the plain side, as Jinja2
+  // does even with autoescape off. Templates that write `x|tojson|safe` and
+  // then `'<tag>' + x` really get "&lt;tag&gt;" from transformers.
+  static Value markup(std::string text);
+  bool is_markup() const { return kind_ == Kind::String && is_markup_; }
   // A Python tuple: a list that prints as "(a, b)" and never equals a list.
   static Value tuple(List items);
   static Value make_namespace(Dict attributes);
@@ -82,6 +88,7 @@ class Value {
  private:
   Kind kind_ = Kind::Undefined;
   bool is_tuple_ = false;
+  bool is_markup_ = false;
   int64_t int_ = 0;
   double float_ = 0.0;
   std::string string_;

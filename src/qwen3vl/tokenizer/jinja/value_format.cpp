@@ -121,6 +121,22 @@ std::string python_repr(const Value& value) {
   }
 }
 
+std::string html_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&#34;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 std::string python_str(const Value& value) {
   switch (value.kind()) {
     case Value::Kind::Undefined: return "";

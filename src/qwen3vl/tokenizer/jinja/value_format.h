@@ -19,4 +19,7 @@ std::string python_str(const Value& value);
 // repr(value): strings quoted, lists "[1, 'a']", dicts "{'k': None}".
 std::string python_repr(const Value& value);
 
+// MarkupSafe's escape(): & < > " ' become entities.
+std::string html_escape(const std::string& text);
+
 }  // namespace qwen3vl::jinja

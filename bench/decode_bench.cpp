@@ -1,0 +1,156 @@
+// End-to-end decode speed of the text decoder of a real-shaped checkpoint,
+// compared with the memory-bandwidth limit measured in the same process.
+//
+//   build/bin/decode_bench [--model DIR] [--quant q4|q8|bf16|auto] [--kv-cache f16|bf16|q8|f32]
+//                          [--prompt 512] [--gen 128] [--threads 2]
+//
+// Loads the checkpoint (text decoder only) with the --quant weight formats,
+// prefills a prompt of random token ids, then decodes greedily and prints:
+// decode tok/s, bytes of weights read per token (TextDecoder::weight_bytes()),
+// the read bandwidth measured right before and after decoding, the limit
+// (bandwidth / bytes per token) and the fraction of it reached, and where a
+// decode step's time goes. The machine may be shared: run it twice and look
+// at the fraction, which compares two measurements taken under the same load.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "qwen3vl/base/system_probe.h"
+#include "qwen3vl/base/thread_pool.h"
+#include "qwen3vl/kernels/cpu_features.h"
+#include "qwen3vl/model/text_decoder.h"
+#include "qwen3vl/qwen3vl.h"
+#include "qwen3vl/runtime/model_impl.h"
+
+using namespace qwen3vl;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct Options {
+  std::string model = "/work/models/4b";
+  std::string quant = "q4";
+  std::string kv_cache = "f16";
+  int prompt = 512;
+  int gen = 128;
+  int threads = 2;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw Error("missing value after " + a);
+      return argv[++i];
+    };
+    if (a == "--model") o.model = next();
+    else if (a == "--quant") o.quant = next();
+    else if (a == "--kv-cache") o.kv_cache = next();
+    else if (a == "--prompt") o.prompt = std::stoi(next());
+    else if (a == "--gen") o.gen = std::stoi(next());
+    else if (a == "--threads") o.threads = std::stoi(next());
+    else throw Error("unknown option " + a + " (see the comment at the top of bench/decode_bench.cpp)");
+  }
+  if (o.prompt < 1 || o.gen < 1) throw Error("--prompt and --gen must be positive");
+  return o;
+}
+
+int32_t argmax(std::span<const float> v) {
+  return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+int run(const Options& o) {
+  LoadOptions lo;
+  lo.threads = o.threads;
+  lo.weights = o.quant;
+  lo.kv_cache = o.kv_cache;
+  lo.context_length = o.prompt + o.gen + 1;
+  lo.load_vision = false;
+  const auto t_load = Clock::now();
+  auto model = Model::load(o.model, lo);
+  const double load_s = seconds_since(t_load);
+  ThreadPool& pool = ThreadPool::global();
+  TextDecoder decoder(*model->impl().decoder);  // own scratch, shared weights
+  KVCache cache = decoder.make_cache(lo.context_length, parse_kv_cache_type(o.kv_cache));
+  const TextConfig& tc = decoder.config();
+  std::printf("model %s: %d layers, hidden %lld, vocab %lld | --quant %s --kv-cache %s | %d threads, ISA %s\n",
+              o.model.c_str(), tc.num_layers, static_cast<long long>(tc.hidden_size),
+              static_cast<long long>(tc.vocab_size), o.quant.c_str(), o.kv_cache.c_str(), pool.size(),
+              isa_level_name(active_isa_level()));
+  std::printf("load %.1f s\n", load_s);
+
+  // Prompt: random ordinary-token ids at positions 0..L-1 on all three axes.
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int32_t> pick(0, 150000);
+  std::vector<int32_t> ids(static_cast<size_t>(o.prompt));
+  for (int32_t& id : ids) id = pick(rng);
+  std::vector<int32_t> pos(ids.size());
+  for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(i);
+  DecoderInput prompt;
+  prompt.ids = ids;
+  for (int a = 0; a < 3; ++a) prompt.positions[a] = pos;
+  const auto t_prefill = Clock::now();
+  int32_t token = argmax(decoder.forward(prompt, cache));
+  const double prefill_s = seconds_since(t_prefill);
+  std::printf("prefill %d tokens: %.2f s (%.1f tok/s)\n", o.prompt, prefill_s, o.prompt / prefill_s);
+
+  const double bw_before = measure_read_bandwidth_gbps(pool, size_t(1) << 30, 3);
+  decoder.reset_profile();
+  decoder.set_profiling(true);
+  double argmax_s = 0;
+  const auto t_decode = Clock::now();
+  for (int step = 0; step < o.gen; ++step) {
+    const int32_t p = static_cast<int32_t>(cache.size());
+    DecoderInput in;
+    in.ids = std::span<const int32_t>(&token, 1);
+    for (int a = 0; a < 3; ++a) in.positions[a] = std::span<const int32_t>(&p, 1);
+    const auto logits = decoder.forward(in, cache);
+    const auto t_arg = Clock::now();
+    token = argmax(logits);
+    argmax_s += seconds_since(t_arg);
+  }
+  const double decode_s = seconds_since(t_decode);
+  decoder.set_profiling(false);
+  const double bw_after = measure_read_bandwidth_gbps(pool, size_t(1) << 30, 3);
+
+  const double tok_s = o.gen / decode_s;
+  const double weight_bytes = static_cast<double>(decoder.weight_bytes());
+  const double kv_bytes = static_cast<double>(tc.num_layers) *
+                          static_cast<double>(cache.bytes_per_layer(o.prompt + o.gen / 2));  // mean context
+  const double bw = std::max(bw_before, bw_after);
+  const double limit = bw * 1e9 / weight_bytes;
+  std::printf("decode %d tokens: %.2f s = %.2f tok/s (%.1f ms/token)\n", o.gen, decode_s, tok_s, 1e3 / tok_s);
+  std::printf("weights read per token: %.1f MB; KV cache read per token (mean context): %.1f MB\n",
+              weight_bytes / 1e6, kv_bytes / 1e6);
+  std::printf("read bandwidth: %.1f GB/s before, %.1f GB/s after decode (using %.1f)\n", bw_before, bw_after, bw);
+  std::printf("limit (bandwidth / weight bytes): %.2f tok/s -> decode reaches %.0f%% of it\n", limit,
+              100.0 * tok_s / limit);
+  std::printf("effective weight stream during decode: %.1f GB/s (%.1f GB/s with the KV cache)\n",
+              weight_bytes * tok_s / 1e9, (weight_bytes + kv_bytes) * tok_s / 1e9);
+  const DecoderProfile& p = decoder.profile();
+  const double n = static_cast<double>(std::max<int64_t>(p.calls, 1));
+  std::printf("per token (ms): qkv %.2f | attention %.2f | o_proj %.2f | mlp %.2f | head %.2f | norms/rope/act %.2f "
+              "| embed %.2f | argmax %.2f | other %.2f\n",
+              p.qkv_ms / n, p.attention_ms / n, p.out_proj_ms / n, p.mlp_ms / n, p.head_ms / n, p.norms_ms / n,
+              p.embed_ms / n, 1e3 * argmax_s / o.gen, 1e3 * decode_s / o.gen - p.total_ms() / n - 1e3 * argmax_s / o.gen);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they happen
+  try {
+    return run(parse(argc, argv));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "decode_bench: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,64 @@
+#include <cstdio>
+#include <iostream>
+
+#include "args.h"
+#include "commands.h"
+#include "qwen3vl/runtime/benchmark.h"
+
+namespace qwen3vl::cli {
+
+int bench_command(int argc, char** argv) {
+  Args args("bench",
+            "Measures, in one run: memory read bandwidth, weight bytes read per token, decode tok/s and its\n"
+            "fraction of the bandwidth limit, prefill tok/s, vision encoder time for 448x448 and 1000x750\n"
+            "images, time to first token for \"Describe this image.\" with the 1000x750 image, load time and\n"
+            "peak RSS. Make a model of real shape with `qwen3vl make-random-model --preset 4b -o DIR`.");
+  args.value("-m,--model", "DIR|FILE", "model to measure (default: the embedded tiny model)")
+      .value("--quant", "auto|f32|bf16|q8|q4", "weight format (default auto)")
+      .value("-t,--threads", "N", "threads (default: one per core)")
+      .value("--kv-cache", "auto|f32|f16|bf16|q8", "KV cache element type (default auto)")
+      .value("-c,--ctx", "N", "context length (default 4096)")
+      .value("--prompt-tokens", "N", "prefill length (default 512)")
+      .value("--decode-tokens", "N", "tokens to decode (default 128)")
+      .flag("--no-vision", "skip the vision encoder and time-to-first-token measurements")
+      .flag("--json", "print one JSON object");
+  if (!args.parse(argc, argv, 2)) return 0;
+  BenchOptions o;
+  o.model = args.get("model");
+  o.weights = args.get("quant", "auto");
+  o.threads = args.get_int("threads", 0);
+  o.kv_cache = args.get("kv-cache", "auto");
+  o.context_length = args.get_int64("ctx", 4096);
+  o.prompt_tokens = args.get_int("prompt-tokens", 512);
+  o.decode_tokens = args.get_int("decode-tokens", 128);
+  o.vision = !args.has("no-vision");
+  if (o.prompt_tokens <= 0 || o.decode_tokens <= 0) throw Error("token counts must be positive");
+  if (o.prompt_tokens + o.decode_tokens >= o.context_length)
+    throw Error("--prompt-tokens + --decode-tokens must fit in --ctx");
+  o.log = [](const std::string& s) { std::cerr << "bench: " << s << "\n"; };
+  const Json r = run_benchmark(o);
+  if (args.has("json")) {
+    std::cout << r.dump() << "\n";
+    return 0;
+  }
+  auto num = [&](const char* k) { return r.contains(k) ? r[k].get<double>() : -1.0; };
+  std::printf("model %s, weights %s, KV cache %s, %d threads, ISA %s\n", r["model"].get<std::string>().c_str(),
+              r["weights"].get<std::string>().c_str(), r["kv_cache"].get<std::string>().c_str(), r["threads"].get<int>(),
+              r["isa"].get<std::string>().c_str());
+  std::printf("%-34s %12.2f\n", "memory read bandwidth (GB/s)", num("membw_gbps"));
+  std::printf("%-34s %12.3f\n", "weight bytes per token (GB)", num("weight_bytes_per_token") / 1e9);
+  std::printf("%-34s %12.2f\n", "decode (tok/s)", num("decode_tps"));
+  std::printf("%-34s %12.2f\n", "decode limit (tok/s)", num("decode_limit_tps"));
+  std::printf("%-34s %11.0f%%\n", "decode fraction of limit", 100 * num("decode_fraction_of_limit"));
+  std::printf("%-34s %12.2f\n", "prefill (tok/s)", num("prefill_tps"));
+  if (r.contains("vision_ms_448")) {
+    std::printf("%-34s %12.0f\n", "vision encoder 448x448 (ms)", num("vision_ms_448"));
+    std::printf("%-34s %12.0f\n", "vision encoder 1000x750 (ms)", num("vision_ms_1000x750"));
+    std::printf("%-34s %12.0f\n", "time to first token 1000x750 (ms)", num("ttft_ms_1000x750"));
+  }
+  std::printf("%-34s %12.0f\n", "load (ms)", num("load_ms"));
+  std::printf("%-34s %12.2f\n", "peak RSS (GB)", num("peak_rss_bytes") / 1e9);
+  return 0;
+}
+
+}  // namespace qwen3vl::cli

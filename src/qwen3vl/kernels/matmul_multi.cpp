@@ -1,0 +1,89 @@
+#include "qwen3vl/kernels/matmul_multi.h"
+
+#include <algorithm>
+#include <string>
+
+#include "qwen3vl/base/error.h"
+#include "qwen3vl/kernels/cpu_features.h"
+#include "qwen3vl/kernels/matmul.h"
+#include "qwen3vl/kernels/matmul_kernels.h"
+#include "qwen3vl/kernels/gemv_kernels.h"
+#include "qwen3vl/kernels/quant.h"
+
+namespace qwen3vl {
+
+namespace {
+
+bool is_quantized(WeightFormat f) { return f == WeightFormat::Q8 || f == WeightFormat::Q4; }
+
+// Rows per unit of work: a quantized tile, or the same count of float rows
+// (small enough to balance two threads, large enough to keep streams long).
+constexpr int64_t kUnitRows = kQuantTileRows;
+
+int64_t units_of(const WeightMatrix& w) { return (w.rows + kUnitRows - 1) / kUnitRows; }
+
+// Output rows [u0, u1) units of one layer for a single input row (SIMD ISAs).
+void gemv_units(const float* x, const QuantizedActivations& a, const LinearOutput& o, int64_t u0, int64_t u1,
+                IsaLevel isa) {
+  const WeightMatrix& w = *o.weight;
+  const int64_t n0 = u0 * kUnitRows, n1 = std::min(w.rows, u1 * kUnitRows);
+  if (is_quantized(w.format)) {
+    if (isa == IsaLevel::Avx512) kernels::quant_gemv_avx512(a, w, u0, u1, o.y);
+    else kernels::quant_matmul_avx2(a, w, u0, u1, o.y);
+  } else {
+    if (isa == IsaLevel::Avx512) kernels::float_gemv_avx512(x, w, n0, n1, o.y);
+    else kernels::float_matmul_avx2(x, 1, w, n0, n1, o.y);
+  }
+  if (o.bias)
+    for (int64_t n = n0; n < n1; ++n) o.y[n] += o.bias[n];
+}
+
+}  // namespace
+
+void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outputs, ThreadPool& pool) {
+  if (outputs.empty() || m <= 0) return;
+  const int64_t cols = outputs[0].weight->cols;
+  bool any_quantized = false;
+  for (const LinearOutput& o : outputs) {
+    check(o.weight && o.weight->data && o.y, "matmul_multi: missing weight or output");
+    check(o.weight->cols == cols, "matmul_multi: weights of different input widths (" + std::to_string(cols) +
+                                      " and " + std::to_string(o.weight->cols) + ")");
+    any_quantized = any_quantized || is_quantized(o.weight->format);
+  }
+  const IsaLevel isa = active_isa_level();
+  if (m > 1 || isa == IsaLevel::Scalar) {
+    for (const LinearOutput& o : outputs) matmul(x, m, *o.weight, o.bias, o.y, pool);
+    return;
+  }
+  // Activations quantized once for every layer; reused across calls from
+  // this thread (a named reference, so the workers see the caller's buffer).
+  thread_local QuantizedActivations per_thread_activations;
+  QuantizedActivations& activations = per_thread_activations;
+  if (any_quantized) {
+    if (isa == IsaLevel::Avx512) kernels::quantize_row_avx512(x, cols, activations);
+    else quantize_activations(x, 1, cols, activations, nullptr);
+  }
+
+  int64_t total = 0;
+  for (const LinearOutput& o : outputs) total += units_of(*o.weight);
+  // The concatenated units are claimed in chunks of ~kChunkBytes of weights:
+  // long enough that each claim streams sequentially and the claim costs
+  // nothing, short enough that a thread delayed by the OS leaves little work
+  // the other cannot take over (ThreadPool::parallel_chunks).
+  constexpr double kChunkBytes = 192 * 1024;
+  const WeightMatrix& first = *outputs[0].weight;
+  const double unit_bytes = static_cast<double>(first.bytes()) / static_cast<double>(units_of(first));
+  const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>(kChunkBytes / unit_bytes));
+  auto run_range = [&](int64_t begin, int64_t end) {
+    int64_t offset = 0;
+    for (const LinearOutput& o : outputs) {
+      const int64_t units = units_of(*o.weight);
+      const int64_t u0 = std::max(begin, offset) - offset, u1 = std::min(end, offset + units) - offset;
+      if (u0 < u1) gemv_units(x, activations, o, u0, u1, isa);
+      offset += units;
+    }
+  };
+  pool.parallel_chunks(total, chunk, run_range);
+}
+
+}  // namespace qwen3vl

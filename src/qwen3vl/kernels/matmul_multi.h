@@ -1,0 +1,27 @@
+// Several linear layers applied to the same input in one call: q/k/v of an
+// attention block, gate/up of an MLP. For a single input row (decode) the
+// layers' output rows are split over the threads together, so there is one
+// parallel region (one synchronisation) instead of one per layer and, for
+// Q8/Q4, the activations are quantized once. Results are bit-identical to
+// calling matmul() on each layer. For several input rows it calls matmul()
+// per layer (the GEMM kernels amortise their own overheads).
+#pragma once
+#include <cstdint>
+#include <span>
+
+#include "qwen3vl/base/thread_pool.h"
+#include "qwen3vl/kernels/weight_matrix.h"
+
+namespace qwen3vl {
+
+struct LinearOutput {
+  const WeightMatrix* weight = nullptr;
+  const float* bias = nullptr;  // may be null
+  float* y = nullptr;           // [m, weight->rows]
+};
+
+// Every weight must have the same number of columns (the input width).
+void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outputs,
+                  ThreadPool& pool = ThreadPool::global());
+
+}  // namespace qwen3vl

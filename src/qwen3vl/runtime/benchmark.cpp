@@ -1,0 +1,165 @@
+#include "qwen3vl/runtime/benchmark.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "qwen3vl/base/system_probe.h"
+#include "qwen3vl/base/thread_pool.h"
+#include "qwen3vl/image/png_encode.h"
+#include "qwen3vl/image/preprocess.h"
+#include "qwen3vl/kernels/cpu_features.h"
+#include "qwen3vl/qwen3vl.h"
+#include "qwen3vl/runtime/model_impl.h"
+#include "qwen3vl/runtime/weight_formats.h"
+
+namespace qwen3vl {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+// Ordinary English prose, varied enough that BPE produces typical tokens.
+std::vector<int32_t> english_prompt(const Tokenizer& tok, int n) {
+  static const char* kSentences[] = {
+      "The committee met on Tuesday to review the budget for the coming year. ",
+      "Several members raised questions about the cost of maintaining the old bridge, ",
+      "which has carried traffic across the river since 1932. ",
+      "An engineer explained that the steel supports show signs of corrosion, ",
+      "but the deck itself remains in good condition. ",
+      "After a long discussion, they agreed to commission a detailed survey before spring. ",
+      "Meanwhile, the library will extend its opening hours during the examination period, ",
+      "and volunteers have offered to help students find quiet places to work. "};
+  std::string text;
+  std::vector<int32_t> ids;
+  for (int round = 0; static_cast<int>(ids.size()) < n; ++round) {
+    text += kSentences[round % 8];
+    if (round % 8 == 7) ids = tok.encode(text, false);
+  }
+  ids.resize(static_cast<size_t>(n));
+  return ids;
+}
+
+struct VisionTiming {
+  double preprocess_ms = 0, encode_ms = 0;
+  int64_t tokens = 0;
+};
+
+VisionTiming time_vision(const Model::Impl& m, int width, int height) {
+  const RgbImage img = synthetic_image(width, height);
+  VisionTiming t;
+  auto t0 = Clock::now();
+  const PreprocessedImage pre = preprocess_image(img, m.preprocessor, {});
+  t.preprocess_ms = ms_since(t0);
+  t0 = Clock::now();
+  const std::vector<VisionGrid> grids = {{pre.grid.t, pre.grid.h, pre.grid.w}};
+  const VisionInputs inputs = m.vision->prepare(grids);
+  const VisionEncoderOutput out = m.vision->encode(pre.pixel_values.data(), inputs);
+  t.encode_ms = ms_since(t0);
+  t.tokens = out.num_tokens;
+  return t;
+}
+
+}  // namespace
+
+Json run_benchmark(const BenchOptions& o) {
+  auto log = [&](const std::string& s) {
+    if (o.log) o.log(s);
+  };
+  if (o.threads > 0) ThreadPool::set_default_threads(o.threads);
+  LoadOptions lo;
+  lo.threads = o.threads;
+  lo.weights = o.weights;
+  lo.context_length = o.context_length;
+  lo.load_vision = o.vision;
+  if (!o.kv_cache.empty()) lo.kv_cache = o.kv_cache;
+  log("loading " + (o.model.empty() ? std::string("the embedded default model") : o.model));
+  auto t0 = Clock::now();
+  std::shared_ptr<Model> model = o.model.empty() ? Model::load_default(lo) : Model::load(o.model, lo);
+  const double load_ms = ms_since(t0);
+  const Model::Impl& m = model->impl();
+  Json r;
+  r["model"] = o.model.empty() ? "embedded-default" : o.model;
+  r["weights"] = o.weights;
+  r["threads"] = ThreadPool::global().size();
+  r["isa"] = isa_level_name(active_isa_level());
+  r["load_ms"] = load_ms;
+
+  // Prefill and decode on the text decoder alone (no template, no sampling).
+  TextDecoder decoder = *m.decoder;
+  KVCache cache = decoder.make_cache(o.context_length, resolved_kv_cache_type(lo));
+  r["kv_cache"] = kv_cache_type_name(cache.type());
+  const std::vector<int32_t> prompt = english_prompt(*m.tokenizer, o.prompt_tokens);
+  std::vector<int32_t> pos(prompt.size());
+  for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(i);
+  log("prefill " + std::to_string(prompt.size()) + " tokens");
+  DecoderInput in;
+  in.ids = prompt;
+  for (auto& p : in.positions) p = pos;
+  t0 = Clock::now();
+  auto logits = decoder.forward(in, cache, {});
+  const double prefill_ms = ms_since(t0);
+  r["prompt_tokens"] = prompt.size();
+  r["prefill_ms"] = prefill_ms;
+  r["prefill_tps"] = prompt.size() * 1000.0 / prefill_ms;
+
+  log("decode " + std::to_string(o.decode_tokens) + " tokens");
+  int32_t token = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  t0 = Clock::now();
+  for (int step = 0; step < o.decode_tokens; ++step) {
+    const int32_t p = static_cast<int32_t>(cache.size());
+    DecoderInput d;
+    d.ids = std::span<const int32_t>(&token, 1);
+    for (auto& a : d.positions) a = std::span<const int32_t>(&p, 1);
+    logits = decoder.forward(d, cache, {});
+    token = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  }
+  const double decode_ms = ms_since(t0);
+  const double decode_tps = o.decode_tokens * 1000.0 / decode_ms;
+  r["decode_tokens"] = o.decode_tokens;
+  r["decode_tps"] = decode_tps;
+  r["weight_bytes_per_token"] = decoder.weight_bytes();
+
+  if (o.vision && m.vision) {
+    log("vision encoder 448x448");
+    const VisionTiming v448 = time_vision(m, 448, 448);
+    log("vision encoder 1000x750");
+    const VisionTiming v1000 = time_vision(m, 1000, 750);
+    r["vision_ms_448"] = v448.encode_ms;
+    r["vision_preprocess_ms_448"] = v448.preprocess_ms;
+    r["vision_tokens_448"] = v448.tokens;
+    r["vision_ms_1000x750"] = v1000.encode_ms;
+    r["vision_preprocess_ms_1000x750"] = v1000.preprocess_ms;
+    r["vision_tokens_1000x750"] = v1000.tokens;
+
+    log("time to first token, 1000x750 image");
+    const std::string png = "/tmp/qwen3vl-bench-" + std::to_string(::getpid()) + ".png";
+    write_png_file(synthetic_image(1000, 750), png);
+    Session session(model);
+    GenerateOptions g;
+    g.max_tokens = 1;
+    g.sampling.temperature = 0.0f;
+    const Json messages = Json::array({{{"role", "user"},
+                                        {"content", Json::array({{{"type", "image"}, {"image", png}},
+                                                                 {{"type", "text"}, {"text", "Describe this image."}}})}}});
+    const GenerationResult res = session.generate(messages, g);
+    std::remove(png.c_str());
+    r["ttft_ms_1000x750"] = res.timings.ttft_ms;
+    r["ttft_prompt_tokens_1000x750"] = res.prompt_ids.size();
+  }
+  r["peak_rss_bytes"] = peak_rss_bytes();
+
+  // Last, so its 1 GiB buffer does not count in the peak RSS above.
+  log("memory bandwidth");
+  const double bw = measure_read_bandwidth_gbps(ThreadPool::global());
+  r["membw_gbps"] = bw;
+  const double limit = bw * 1e9 / static_cast<double>(decoder.weight_bytes());
+  r["decode_limit_tps"] = limit;
+  r["decode_fraction_of_limit"] = decode_tps / limit;
+  return r;
+}
+
+}  // namespace qwen3vl

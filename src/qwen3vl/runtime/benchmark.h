@@ -1,0 +1,28 @@
+// `qwen3vl bench`: one run that measures everything the speed targets are
+// stated in, so figures are ratios taken on the same machine at the same time.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "qwen3vl/base/json.h"
+
+namespace qwen3vl {
+
+struct BenchOptions {
+  std::string model;          // checkpoint dir or model file; empty: embedded default
+  std::string weights = "auto";
+  int threads = 0;
+  int64_t context_length = 4096;
+  int prompt_tokens = 512;
+  int decode_tokens = 128;
+  bool vision = true;
+  std::string kv_cache;       // empty: the library default
+  std::function<void(const std::string&)> log;  // progress lines
+};
+
+// Returns one object with membw_gbps, weight_bytes_per_token, decode_tps,
+// decode_limit_tps, decode_fraction_of_limit, prefill_tps, vision_ms_448,
+// vision_ms_1000x750, ttft_ms_1000x750, load_ms, peak_rss_bytes and details.
+Json run_benchmark(const BenchOptions& options);
+
+}  // namespace qwen3vl
