@@ -83,14 +83,14 @@ Json run_benchmark(const BenchOptions& o) {
   const Model::Impl& m = model->impl();
   Json r;
   r["model"] = o.model.empty() ? "embedded-default" : o.model;
-  r["weights"] = o.weights;
+  r["weights"] = model->load_options().weights;  // a model file reports its own format
   r["threads"] = ThreadPool::global().size();
   r["isa"] = isa_level_name(active_isa_level());
   r["load_ms"] = load_ms;
 
   // Prefill and decode on the text decoder alone (no template, no sampling).
   TextDecoder decoder = *m.decoder;
-  KVCache cache = decoder.make_cache(o.context_length, resolved_kv_cache_type(lo));
+  KVCache cache = decoder.make_cache(o.context_length, resolved_kv_cache_type(model->load_options()));
   r["kv_cache"] = kv_cache_type_name(cache.type());
   const std::vector<int32_t> prompt = english_prompt(*m.tokenizer, o.prompt_tokens);
   std::vector<int32_t> pos(prompt.size());
