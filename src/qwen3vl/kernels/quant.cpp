@@ -139,13 +139,20 @@ WeightMatrix quantize_weight(const WeightMatrix& src, WeightFormat fmt, int grou
       }
     }
   }
+  return quantized_weight_over(fmt, src.rows, src.cols, std::move(storage));
+}
+
+WeightMatrix quantized_weight_over(WeightFormat fmt, int64_t rows, int64_t cols,
+                                   std::shared_ptr<std::vector<uint8_t>> storage) {
+  check(storage && storage->size() == quantized_weight_bytes(fmt, rows, cols),
+        "quantized_weight_over: storage does not match the layout");
   WeightMatrix w;
   w.format = fmt;
-  w.rows = src.rows;
-  w.cols = src.cols;
+  w.rows = rows;
+  w.cols = cols;
   w.group_size = kQuantGroup;
   w.data = storage->data();
-  w.owner = storage;
+  w.owner = std::move(storage);
   return w;
 }
 

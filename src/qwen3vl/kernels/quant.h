@@ -31,6 +31,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "qwen3vl/base/thread_pool.h"
@@ -52,6 +53,11 @@ size_t quantized_weight_bytes(WeightFormat fmt, int64_t rows, int64_t cols);
 // Quantizes an F32/BF16/F16 matrix to Q8 or Q4 (group_size must be 32).
 // The result owns its storage.
 WeightMatrix quantize_weight(const WeightMatrix& src, WeightFormat fmt, int group_size = kQuantGroup);
+
+// A Q8/Q4 matrix over `storage`, which holds quantized_weight_bytes(fmt, rows,
+// cols) bytes in the layout above (filled by the caller).
+WeightMatrix quantized_weight_over(WeightFormat fmt, int64_t rows, int64_t cols,
+                                   std::shared_ptr<std::vector<uint8_t>> storage);
 
 // The float values a Q8/Q4 row stands for (q · d), `cols` of them.
 void dequantize_row(const WeightMatrix& w, int64_t row, float* out);

@@ -22,18 +22,7 @@ namespace {
 WeightMatrix conv_as_linear_weight(const Checkpoint& ckpt, const std::string& name,
                                    const std::vector<int64_t>& shape, const WeightOptions& options) {
   const TensorView& t = ckpt.get(name, shape);
-  WeightMatrix w;
-  switch (t.dtype) {
-    case DType::F32: w.format = WeightFormat::F32; break;
-    case DType::BF16: w.format = WeightFormat::BF16; break;
-    case DType::F16: w.format = WeightFormat::F16; break;
-    default:
-      throw Error(t.file + ": tensor '" + name + "' has dtype " + dtype_name(t.dtype) +
-                  "; a convolution weight must be F32, BF16 or F16");
-  }
-  w.rows = shape[0];
-  w.cols = t.numel() / shape[0];
-  w.data = t.data;
+  const WeightMatrix w = tensor_as_weight(t, shape[0], t.numel() / shape[0], "a convolution weight");
   return convert_weight(w, options.format_for(WeightClass::Vision), options.convert, name);
 }
 

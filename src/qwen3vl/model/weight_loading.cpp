@@ -25,16 +25,21 @@ WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int6
                   " matrix, the config needs " + std::to_string(rows) + "x" + std::to_string(cols));
     return *ready;
   }
-  const TensorView& t = ckpt.get(name, {rows, cols});
+  return tensor_as_weight(ckpt.get(name, {rows, cols}), rows, cols, "linear weights");
+}
+
+WeightMatrix tensor_as_weight(const TensorView& t, int64_t rows, int64_t cols, const std::string& what) {
   WeightMatrix w;
   switch (t.dtype) {
     case DType::F32: w.format = WeightFormat::F32; break;
     case DType::BF16: w.format = WeightFormat::BF16; break;
     case DType::F16: w.format = WeightFormat::F16; break;
     default:
-      throw Error(t.file + ": tensor '" + name + "' has dtype " + dtype_name(t.dtype) +
-                  "; linear weights must be F32, BF16 or F16");
+      throw Error(t.file + ": tensor '" + t.name + "' has dtype " + dtype_name(t.dtype) + "; " + what +
+                  " must be F32, BF16 or F16");
   }
+  check(rows * cols == t.numel(), t.file + ": tensor '" + t.name + "' does not hold a " + std::to_string(rows) +
+                                      "x" + std::to_string(cols) + " matrix");
   w.rows = rows;
   w.cols = cols;
   w.data = t.data;  // points into the mapping, which the Checkpoint keeps alive

@@ -44,6 +44,11 @@ struct WeightOptions {
 // and file on a shape mismatch or another dtype.
 WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols);
 
+// A zero-copy [rows, cols] view of a stored F32/BF16/F16 tensor whose element
+// count is rows*cols (a convolution kernel flattened to its output rows, say).
+// `what` names the kind of weight in the error for another dtype.
+WeightMatrix tensor_as_weight(const TensorView& t, int64_t rows, int64_t cols, const std::string& what);
+
 // As above, then converted to the format `options` asks for `cls`.
 WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols,
                            WeightClass cls, const WeightOptions& options);

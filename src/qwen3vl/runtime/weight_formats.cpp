@@ -47,14 +47,7 @@ WeightMatrix quantize_weight_parallel(const WeightMatrix& src, WeightFormat fmt,
                   static_cast<size_t>(t1 - t0) * tile_bytes);
     }
   });
-  WeightMatrix w;
-  w.format = fmt;
-  w.rows = src.rows;
-  w.cols = src.cols;
-  w.group_size = kQuantGroup;
-  w.data = storage->data();
-  w.owner = storage;
-  return w;
+  return quantized_weight_over(fmt, src.rows, src.cols, std::move(storage));
 }
 
 WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat target, const std::string& name) {
