@@ -304,6 +304,51 @@ void rows_against_block_bf16(const uint32_t* qs2, const uint32_t* kt2, const uin
   accumulate_values_bf16<R>(p2, vt2, count, head_dim, o);
 }
 
+// A full key block that every row of the group sees entirely (all blocks
+// but the last in the non-causal vision case): the scores stay in registers
+// from Q·Kᵀ through the running max, exp and sum to the bf16 pairs of P, with
+// no masking pass and no round trip through the scores buffer. Same
+// operations in the same order as softmax_update, so the result is the same.
+template <int R>
+void full_block_bf16(const uint32_t* qs2, int head_dim, const uint32_t* kt2, const uint32_t* vt2,
+                     RowState* state, float* o, uint32_t* p2) {
+  constexpr int C = kBk / 16;
+  __m512 acc[R][C];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+  for (int p = 0; p < head_dim / 2; ++p) {
+    __m512bh kv[C];
+    for (int c = 0; c < C; ++c) kv[c] = (__m512bh)_mm512_loadu_si512(kt2 + p * kBk + 16 * c);
+    for (int r = 0; r < R; ++r) {
+      const __m512bh qb = (__m512bh)_mm512_set1_epi32(static_cast<int>(qs2[r * (head_dim / 2) + p]));
+      for (int c = 0; c < C; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], qb, kv[c]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    RowState& st = state[r];
+    __m512 mx = acc[r][0];
+    for (int c = 1; c < C; ++c) mx = _mm512_max_ps(mx, acc[r][c]);
+    const float new_max = std::max(st.max, _mm512_reduce_max_ps(mx));
+    const float correction = st.max == new_max ? 1.0f : std::exp(st.max - new_max);
+    const __m512 nm = _mm512_set1_ps(new_max == -INFINITY ? 0.0f : new_max);
+    __m512 sum = _mm512_setzero_ps();
+    for (int c = 0; c < C; ++c) {
+      acc[r][c] = exp_ps(_mm512_sub_ps(acc[r][c], nm));
+      sum = _mm512_add_ps(sum, acc[r][c]);
+    }
+    st.sum = st.sum * correction + _mm512_reduce_add_ps(sum);
+    st.max = new_max;
+    for (int c = 0; c < C / 2; ++c)
+      _mm512_storeu_si512(p2 + r * (kBk / 2) + 16 * c, to_bf16_pairs(acc[r][2 * c], acc[r][2 * c + 1]));
+    if (correction != 1.0f) {
+      const __m512 cv = _mm512_set1_ps(correction);
+      float* orow = o + r * head_dim;
+      for (int d = 0; d < head_dim; d += 16) _mm512_storeu_ps(orow + d, _mm512_mul_ps(cv, _mm512_loadu_ps(orow + d)));
+    }
+  }
+  accumulate_values_bf16<R>(p2, vt2, kBk, head_dim, o);
+}
+
 }  // namespace
 
 int64_t attention_key_blocks(int64_t n_kv) { return (n_kv + kBk - 1) / kBk; }
@@ -353,6 +398,18 @@ void attention_rows_bf16_avx512(const float* q, const uint32_t* k_packed, const 
       if (visible[r0 + group - 1] <= j0) continue;
       const uint32_t* qg = qs2.data() + r0 * (hd / 2);
       float* og = o.data() + r0 * hd;
+      // Rows see non-decreasing key counts: the first row seeing the whole block means all do.
+      if (count == kBk && visible[r0] >= j0 + kBk) {
+        switch (group) {
+          case 6: full_block_bf16<6>(qg, hd, kt2, vt2, state + r0, og, p2.data()); break;
+          case 5: full_block_bf16<5>(qg, hd, kt2, vt2, state + r0, og, p2.data()); break;
+          case 4: full_block_bf16<4>(qg, hd, kt2, vt2, state + r0, og, p2.data()); break;
+          case 3: full_block_bf16<3>(qg, hd, kt2, vt2, state + r0, og, p2.data()); break;
+          case 2: full_block_bf16<2>(qg, hd, kt2, vt2, state + r0, og, p2.data()); break;
+          default: full_block_bf16<1>(qg, hd, kt2, vt2, state + r0, og, p2.data()); break;
+        }
+        continue;
+      }
       switch (group) {
         case 6: rows_against_block_bf16<6>(qg, kt2, vt2, hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
         case 5: rows_against_block_bf16<5>(qg, kt2, vt2, hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
