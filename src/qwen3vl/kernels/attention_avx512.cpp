@@ -307,8 +307,8 @@ void rows_against_block_bf16(const uint32_t* qs2, const uint32_t* kt2, const uin
 // A full key block that every row of the group sees entirely (all blocks
 // but the last in the non-causal vision case): the scores stay in registers
 // from Q·Kᵀ through the running max, exp and sum to the bf16 pairs of P, with
-// no masking pass and no round trip through the scores buffer. Same
-// operations in the same order as softmax_update, so the result is the same.
+// no masking pass and no round trip through the scores buffer. The weights
+// only feed bf16 products, so a shorter exp polynomial is enough.
 template <int R>
 void full_block_bf16(const uint32_t* qs2, int head_dim, const uint32_t* kt2, const uint32_t* vt2,
                      RowState* state, float* o, uint32_t* p2) {
@@ -333,7 +333,7 @@ void full_block_bf16(const uint32_t* qs2, int head_dim, const uint32_t* kt2, con
     const __m512 nm = _mm512_set1_ps(new_max == -INFINITY ? 0.0f : new_max);
     __m512 sum = _mm512_setzero_ps();
     for (int c = 0; c < C; ++c) {
-      acc[r][c] = exp_ps(_mm512_sub_ps(acc[r][c], nm));
+      acc[r][c] = exp_nonpositive_ps_for_bf16(_mm512_sub_ps(acc[r][c], nm));
       sum = _mm512_add_ps(sum, acc[r][c]);
     }
     st.sum = st.sum * correction + _mm512_reduce_add_ps(sum);
