@@ -268,26 +268,33 @@ inline void score_tile_bf16(const uint32_t* qs2, int head_dim, const uint32_t* k
 }
 
 // o_r += Σ_j p[r][j] · v_j with key pairs; p2[r * kBk/2 + jj] is the bf16 pair (p[r][2jj], p[r][2jj+1]).
+// VECS: output vectors per chunk, a compile-time count so the accumulators
+// stay in registers (a run-time count made the compiler branch and spill).
+template <int R, int VECS>
+inline void accumulate_value_chunk_bf16(const uint32_t* p2, const uint32_t* vt2, int pairs, int head_dim, int d0,
+                                        float* o) {
+  __m512 acc[R][VECS];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < VECS; ++c) acc[r][c] = _mm512_loadu_ps(o + r * head_dim + d0 + 16 * c);
+  for (int jj = 0; jj < pairs; ++jj) {
+    __m512bh vv[VECS];
+    for (int c = 0; c < VECS; ++c) vv[c] = (__m512bh)_mm512_loadu_si512(vt2 + jj * head_dim + d0 + 16 * c);
+    for (int r = 0; r < R; ++r) {
+      const __m512bh pb = (__m512bh)_mm512_set1_epi32(static_cast<int>(p2[r * (kBk / 2) + jj]));
+      for (int c = 0; c < VECS; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], pb, vv[c]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < VECS; ++c) _mm512_storeu_ps(o + r * head_dim + d0 + 16 * c, acc[r][c]);
+}
+
 template <int R>
 inline void accumulate_values_bf16(const uint32_t* p2, const uint32_t* vt2, int count, int head_dim, float* o) {
   const int pairs = (count + 1) / 2;
-  for (int d0 = 0; d0 < head_dim; d0 += 64) {
-    const int vecs = std::min(64, head_dim - d0) / 16;
-    __m512 acc[R][4];
-    for (int r = 0; r < R; ++r)
-      for (int c = 0; c < 4; ++c)
-        acc[r][c] = c < vecs ? _mm512_loadu_ps(o + r * head_dim + d0 + 16 * c) : _mm512_setzero_ps();
-    for (int jj = 0; jj < pairs; ++jj) {
-      __m512bh vv[4];
-      for (int c = 0; c < vecs; ++c) vv[c] = (__m512bh)_mm512_loadu_si512(vt2 + jj * head_dim + d0 + 16 * c);
-      for (int r = 0; r < R; ++r) {
-        const __m512bh pb = (__m512bh)_mm512_set1_epi32(static_cast<int>(p2[r * (kBk / 2) + jj]));
-        for (int c = 0; c < vecs; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], pb, vv[c]);
-      }
-    }
-    for (int r = 0; r < R; ++r)
-      for (int c = 0; c < vecs; ++c) _mm512_storeu_ps(o + r * head_dim + d0 + 16 * c, acc[r][c]);
-  }
+  int d0 = 0;
+  for (; d0 + 64 <= head_dim; d0 += 64) accumulate_value_chunk_bf16<R, 4>(p2, vt2, pairs, head_dim, d0, o);
+  // head_dim is a multiple of 32 here: at most one 32-wide chunk is left.
+  if (d0 < head_dim) accumulate_value_chunk_bf16<R, 2>(p2, vt2, pairs, head_dim, d0, o);
 }
 
 template <int R>
