@@ -73,7 +73,9 @@ TEST(AttentionKernel, MatchesReferenceOnOddShapes) {
 // 32), the float32 kernels otherwise; close to the reference either way.
 TEST(AttentionKernel, Bf16ProductsStayCloseToReference) {
   const std::vector<Case> cases = {
-      {70, 133, 3, 1, 64, false}, {65, 65, 2, 1, 128, true}, {100, 231, 4, 2, 64, true}, {19, 50, 2, 2, 80, false}};
+      {70, 133, 3, 1, 64, false}, {65, 65, 2, 1, 128, true}, {100, 231, 4, 2, 64, true}, {19, 50, 2, 2, 80, false},
+      {131, 200, 2, 2, 64, false},  // several full key blocks, partial row groups
+      {40, 90, 2, 1, 96, true}};    // a 64-wide and a 32-wide value chunk
   for (IsaLevel isa : testing::available_isa_levels())
     for (const Case& c : cases) check_case(c, isa, true);
 }

@@ -28,7 +28,7 @@ struct Shape {
 
 std::vector<Shape> odd_shapes() {
   std::vector<Shape> shapes;
-  for (int64_t m : {1, 2, 3, 7, 33})
+  for (int64_t m : {1, 2, 3, 7, 10, 33})
     for (int64_t rows : {1, 17, 129})
       for (int64_t cols : {1, 17, 32, 96, 160, 4096 + 32}) shapes.push_back({m, rows, cols});
   shapes.push_back({5, 64, 4096 + 17});

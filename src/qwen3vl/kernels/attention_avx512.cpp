@@ -268,26 +268,33 @@ inline void score_tile_bf16(const uint32_t* qs2, int head_dim, const uint32_t* k
 }
 
 // o_r += Σ_j p[r][j] · v_j with key pairs; p2[r * kBk/2 + jj] is the bf16 pair (p[r][2jj], p[r][2jj+1]).
+// VECS: output vectors per chunk, a compile-time count so the accumulators
+// stay in registers (a run-time count made the compiler branch and spill).
+template <int R, int VECS>
+inline void accumulate_value_chunk_bf16(const uint32_t* p2, const uint32_t* vt2, int pairs, int head_dim, int d0,
+                                        float* o) {
+  __m512 acc[R][VECS];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < VECS; ++c) acc[r][c] = _mm512_loadu_ps(o + r * head_dim + d0 + 16 * c);
+  for (int jj = 0; jj < pairs; ++jj) {
+    __m512bh vv[VECS];
+    for (int c = 0; c < VECS; ++c) vv[c] = (__m512bh)_mm512_loadu_si512(vt2 + jj * head_dim + d0 + 16 * c);
+    for (int r = 0; r < R; ++r) {
+      const __m512bh pb = (__m512bh)_mm512_set1_epi32(static_cast<int>(p2[r * (kBk / 2) + jj]));
+      for (int c = 0; c < VECS; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], pb, vv[c]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < VECS; ++c) _mm512_storeu_ps(o + r * head_dim + d0 + 16 * c, acc[r][c]);
+}
+
 template <int R>
 inline void accumulate_values_bf16(const uint32_t* p2, const uint32_t* vt2, int count, int head_dim, float* o) {
   const int pairs = (count + 1) / 2;
-  for (int d0 = 0; d0 < head_dim; d0 += 64) {
-    const int vecs = std::min(64, head_dim - d0) / 16;
-    __m512 acc[R][4];
-    for (int r = 0; r < R; ++r)
-      for (int c = 0; c < 4; ++c)
-        acc[r][c] = c < vecs ? _mm512_loadu_ps(o + r * head_dim + d0 + 16 * c) : _mm512_setzero_ps();
-    for (int jj = 0; jj < pairs; ++jj) {
-      __m512bh vv[4];
-      for (int c = 0; c < vecs; ++c) vv[c] = (__m512bh)_mm512_loadu_si512(vt2 + jj * head_dim + d0 + 16 * c);
-      for (int r = 0; r < R; ++r) {
-        const __m512bh pb = (__m512bh)_mm512_set1_epi32(static_cast<int>(p2[r * (kBk / 2) + jj]));
-        for (int c = 0; c < vecs; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], pb, vv[c]);
-      }
-    }
-    for (int r = 0; r < R; ++r)
-      for (int c = 0; c < vecs; ++c) _mm512_storeu_ps(o + r * head_dim + d0 + 16 * c, acc[r][c]);
-  }
+  int d0 = 0;
+  for (; d0 + 64 <= head_dim; d0 += 64) accumulate_value_chunk_bf16<R, 4>(p2, vt2, pairs, head_dim, d0, o);
+  // head_dim is a multiple of 32 here: at most one 32-wide chunk is left.
+  if (d0 < head_dim) accumulate_value_chunk_bf16<R, 2>(p2, vt2, pairs, head_dim, d0, o);
 }
 
 template <int R>
@@ -302,6 +309,51 @@ void rows_against_block_bf16(const uint32_t* qs2, const uint32_t* kt2, const uin
       _mm512_storeu_si512(p2 + r * (kBk / 2) + 16 * c, to_bf16_pairs(_mm512_loadu_ps(sr), _mm512_loadu_ps(sr + 16)));
     }
   accumulate_values_bf16<R>(p2, vt2, count, head_dim, o);
+}
+
+// A full key block that every row of the group sees entirely (all blocks
+// but the last in the non-causal vision case): the scores stay in registers
+// from Q·Kᵀ through the running max, exp and sum to the bf16 pairs of P, with
+// no masking pass and no round trip through the scores buffer. The weights
+// only feed bf16 products, so a shorter exp polynomial is enough.
+template <int R>
+void full_block_bf16(const uint32_t* qs2, int head_dim, const uint32_t* kt2, const uint32_t* vt2,
+                     RowState* state, float* o, uint32_t* p2) {
+  constexpr int C = kBk / 16;
+  __m512 acc[R][C];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+  for (int p = 0; p < head_dim / 2; ++p) {
+    __m512bh kv[C];
+    for (int c = 0; c < C; ++c) kv[c] = (__m512bh)_mm512_loadu_si512(kt2 + p * kBk + 16 * c);
+    for (int r = 0; r < R; ++r) {
+      const __m512bh qb = (__m512bh)_mm512_set1_epi32(static_cast<int>(qs2[r * (head_dim / 2) + p]));
+      for (int c = 0; c < C; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], qb, kv[c]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    RowState& st = state[r];
+    __m512 mx = acc[r][0];
+    for (int c = 1; c < C; ++c) mx = _mm512_max_ps(mx, acc[r][c]);
+    const float new_max = std::max(st.max, _mm512_reduce_max_ps(mx));
+    const float correction = st.max == new_max ? 1.0f : std::exp(st.max - new_max);
+    const __m512 nm = _mm512_set1_ps(new_max == -INFINITY ? 0.0f : new_max);
+    __m512 sum = _mm512_setzero_ps();
+    for (int c = 0; c < C; ++c) {
+      acc[r][c] = exp_nonpositive_ps_for_bf16(_mm512_sub_ps(acc[r][c], nm));
+      sum = _mm512_add_ps(sum, acc[r][c]);
+    }
+    st.sum = st.sum * correction + _mm512_reduce_add_ps(sum);
+    st.max = new_max;
+    for (int c = 0; c < C / 2; ++c)
+      _mm512_storeu_si512(p2 + r * (kBk / 2) + 16 * c, to_bf16_pairs(acc[r][2 * c], acc[r][2 * c + 1]));
+    if (correction != 1.0f) {
+      const __m512 cv = _mm512_set1_ps(correction);
+      float* orow = o + r * head_dim;
+      for (int d = 0; d < head_dim; d += 16) _mm512_storeu_ps(orow + d, _mm512_mul_ps(cv, _mm512_loadu_ps(orow + d)));
+    }
+  }
+  accumulate_values_bf16<R>(p2, vt2, kBk, head_dim, o);
 }
 
 }  // namespace
@@ -353,6 +405,18 @@ void attention_rows_bf16_avx512(const float* q, const uint32_t* k_packed, const 
       if (visible[r0 + group - 1] <= j0) continue;
       const uint32_t* qg = qs2.data() + r0 * (hd / 2);
       float* og = o.data() + r0 * hd;
+      // Rows see non-decreasing key counts: the first row seeing the whole block means all do.
+      if (count == kBk && visible[r0] >= j0 + kBk) {
+        switch (group) {
+          case 6: full_block_bf16<6>(qg, hd, kt2, vt2, state + r0, og, p2.data()); break;
+          case 5: full_block_bf16<5>(qg, hd, kt2, vt2, state + r0, og, p2.data()); break;
+          case 4: full_block_bf16<4>(qg, hd, kt2, vt2, state + r0, og, p2.data()); break;
+          case 3: full_block_bf16<3>(qg, hd, kt2, vt2, state + r0, og, p2.data()); break;
+          case 2: full_block_bf16<2>(qg, hd, kt2, vt2, state + r0, og, p2.data()); break;
+          default: full_block_bf16<1>(qg, hd, kt2, vt2, state + r0, og, p2.data()); break;
+        }
+        continue;
+      }
       switch (group) {
         case 6: rows_against_block_bf16<6>(qg, kt2, vt2, hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
         case 5: rows_against_block_bf16<5>(qg, kt2, vt2, hd, j0, count, visible + r0, state + r0, og, scores.data(), p2.data()); break;
