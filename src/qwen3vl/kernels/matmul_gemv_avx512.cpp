@@ -15,43 +15,14 @@
 #include <cstring>
 
 #include "qwen3vl/kernels/gemv_kernels.h"
+#include "qwen3vl/kernels/widen_avx512.h"
 
 namespace qwen3vl::kernels {
 
 namespace {
 
-inline __mmask16 first_lanes(int64_t n) {
-  return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << std::max<int64_t>(n, 0)) - 1);
-}
-
 // ------------------------------------------------------------- float weights
 
-template <WeightFormat F>
-constexpr int64_t element_bytes() {
-  return F == WeightFormat::F32 ? 4 : 2;
-}
-
-template <WeightFormat F>
-inline __m512 widen16(const void* row, int64_t k) {
-  if constexpr (F == WeightFormat::F32) {
-    return _mm512_loadu_ps(static_cast<const float*>(row) + k);
-  } else {
-    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(row) + k));
-    if constexpr (F == WeightFormat::BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-    else return _mm512_cvtph_ps(h);
-  }
-}
-
-template <WeightFormat F>
-inline __m512 widen16_masked(const void* row, int64_t k, __mmask16 mask) {
-  if constexpr (F == WeightFormat::F32) {
-    return _mm512_maskz_loadu_ps(mask, static_cast<const float*>(row) + k);
-  } else {
-    const __m256i h = _mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(row) + k);
-    if constexpr (F == WeightFormat::BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-    else return _mm512_cvtph_ps(h);
-  }
-}
 
 // R rows at once, two accumulators per row (32 inputs per step) so each
 // row's FMA chain is half as long; the next stretch of every row is
@@ -71,14 +42,14 @@ inline void float_rows(const float* x, const WeightMatrix& w, int64_t n, float* 
     const __m512 x0 = _mm512_loadu_ps(x + k), x1 = _mm512_loadu_ps(x + k + 16);
     for (int r = 0; r < R; ++r) {
       _mm_prefetch(rows[r] + k * element_bytes<F>() + kAhead, _MM_HINT_T0);
-      a0[r] = _mm512_fmadd_ps(widen16<F>(rows[r], k), x0, a0[r]);
-      a1[r] = _mm512_fmadd_ps(widen16<F>(rows[r], k + 16), x1, a1[r]);
+      a0[r] = _mm512_fmadd_ps(load16<F>(rows[r], k), x0, a0[r]);
+      a1[r] = _mm512_fmadd_ps(load16<F>(rows[r], k + 16), x1, a1[r]);
     }
   }
   for (; k < K; k += 16) {
     const __mmask16 mask = first_lanes(K - k);
     const __m512 xv = _mm512_maskz_loadu_ps(mask, x + k);
-    for (int r = 0; r < R; ++r) a0[r] = _mm512_fmadd_ps(widen16_masked<F>(rows[r], k, mask), xv, a0[r]);
+    for (int r = 0; r < R; ++r) a0[r] = _mm512_fmadd_ps(load16_masked<F>(rows[r], k, mask), xv, a0[r]);
   }
   for (int r = 0; r < R; ++r) y[n + r] = _mm512_reduce_add_ps(_mm512_add_ps(a0[r], a1[r]));
 }
