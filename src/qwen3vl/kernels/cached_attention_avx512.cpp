@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "qwen3vl/kernels/cached_attention.h"
+#include "qwen3vl/kernels/vector_exp_avx512.h"
 
 namespace qwen3vl::kernels {
 
@@ -47,25 +48,9 @@ inline void prefetch_row(const KVRows& r, int64_t j, int64_t col, int hd) {
 
 constexpr int64_t kPrefetchRows = 6;
 
-// e^x for the softmax (x <= 0 here, after subtracting the maximum): x = n·ln2
-// + r with |r| <= ln2/2, e^r by its degree-6 Taylor polynomial (truncation
-// error < 1.3e-7 relative, about one float ulp), then scaled by 2^n with
-// vscalefps, which also underflows cleanly to 0 for very negative x.
-inline __m512 exp_ps(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
-  constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), kNearest);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);  // ln2 split in two parts so n·ln2
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723212e-6f), r);  // is subtracted almost exactly
-  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
-}
+// e^x for the softmax (x <= 0 here, after subtracting the maximum): degree 6
+// (truncation error < 1.3e-7 relative, about one float ulp).
+inline __m512 softmax_exp_ps(__m512 x) { return exp_taylor_ps<6, false>(x); }
 
 // In place: s[j] = e^(s[j] - max s); returns Σ s[j].
 inline float exp_and_sum(float* s, int64_t n) {
@@ -77,12 +62,12 @@ inline float exp_and_sum(float* s, int64_t n) {
   const __m512 vmax = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
   __m512 sum = _mm512_setzero_ps();
   for (j = 0; j + 16 <= n; j += 16) {
-    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(s + j), vmax));
+    const __m512 e = softmax_exp_ps(_mm512_sub_ps(_mm512_loadu_ps(s + j), vmax));
     _mm512_storeu_ps(s + j, e);
     sum = _mm512_add_ps(sum, e);
   }
   if (j < n) {
-    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, s + j), vmax));
+    const __m512 e = softmax_exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, s + j), vmax));
     _mm512_mask_storeu_ps(s + j, tail, e);
     sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(tail, e));
   }
