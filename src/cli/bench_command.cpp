@@ -3,6 +3,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "model_args.h"
 #include "qwen3vl/runtime/benchmark.h"
 
 namespace qwen3vl::cli {
@@ -13,12 +14,8 @@ int bench_command(int argc, char** argv) {
             "fraction of the bandwidth limit, prefill tok/s, vision encoder time for 448x448 and 1000x750\n"
             "images, time to first token for \"Describe this image.\" with the 1000x750 image, load time and\n"
             "peak RSS. Make a model of real shape with `qwen3vl make-random-model --preset 4b -o DIR`.");
-  args.value("-m,--model", "DIR|FILE", "model to measure (default: the embedded tiny model)")
-      .value("--quant", "auto|f32|bf16|q8|q4", "weight format (default auto)")
-      .value("-t,--threads", "N", "threads (default: one per core)")
-      .value("--kv-cache", "auto|f32|f16|bf16|q8", "KV cache element type (default auto)")
-      .value("-c,--ctx", "N", "context length (default 4096)")
-      .value("--prompt-tokens", "N", "prefill length (default 512)")
+  add_model_options(args);
+  args.value("--prompt-tokens", "N", "prefill length (default 512)")
       .value("--decode-tokens", "N", "tokens to decode (default 128)")
       .flag("--no-vision", "skip the vision encoder and time-to-first-token measurements")
       .flag("--json", "print one JSON object");
