@@ -37,3 +37,79 @@ inline CliResult run_cli(const std::string& args, const std::string& stdin_text 
   r.err = slurp(base + ".err");
   return r;
 }
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+// How a bounded child runs: limits set with setrlimit in the child before it
+// execs (so a runaway allocation fails instead of swapping the machine) and
+// an alarm that kills it if it blocks or spins (a pending alarm survives
+// exec). Nothing here measures time: a run either ends by itself or is
+// killed, and the test asserts which.
+struct ChildLimits {
+  uint64_t address_space_bytes = 0;  // RLIMIT_AS, 0 = unlimited
+  uint64_t file_size_bytes = 0;      // RLIMIT_FSIZE, 0 = unlimited (SIGXFSZ then ignored)
+  unsigned alarm_seconds = 120;
+  bool ignore_sigpipe = false;       // as some parents (servers, nohup) leave it
+  bool close_stdout_pipe = false;    // stdout is a pipe whose reader has gone
+  std::string working_dir;           // chdir before exec when non-empty
+  std::string extra_env;             // NAME=value put into the environment
+  std::string stdin_path = "/dev/null";
+  std::string stdout_path;           // default: a file the result's `out` is read from
+};
+
+struct ChildResult {
+  bool exited = false;  // else killed by a signal
+  int exit_code = -1;
+  int signal = 0;
+  std::string out, err;
+};
+
+// Runs the CLI with `args` (shell words, callers quote) under `limits`.
+inline ChildResult run_cli_bounded(const std::string& args, const ChildLimits& limits) {
+  static int counter = 0;
+  const std::string base =
+      ::testing::TempDir() + "/bounded_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+  int pipe_fds[2] = {-1, -1};
+  if (limits.close_stdout_pipe && ::pipe(pipe_fds) != 0) return {};
+  std::string command = "exec " + std::string(QWEN3VL_CLI_PATH) + " " + args + " 2>" + base + ".err <" + limits.stdin_path;
+  if (!limits.close_stdout_pipe) command += " >" + (limits.stdout_path.empty() ? base + ".out" : limits.stdout_path);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (limits.close_stdout_pipe) {
+      ::close(pipe_fds[0]);  // nobody will ever read
+      ::dup2(pipe_fds[1], 1);
+      ::close(pipe_fds[1]);
+    }
+    if (!limits.working_dir.empty() && ::chdir(limits.working_dir.c_str()) != 0) ::_exit(126);
+    if (limits.address_space_bytes) {
+      const rlimit r{limits.address_space_bytes, limits.address_space_bytes};
+      ::setrlimit(RLIMIT_AS, &r);
+    }
+    if (limits.file_size_bytes) {
+      const rlimit r{limits.file_size_bytes, limits.file_size_bytes};
+      ::setrlimit(RLIMIT_FSIZE, &r);
+      ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG
+    }
+    ::signal(SIGPIPE, limits.ignore_sigpipe ? SIG_IGN : SIG_DFL);
+    if (!limits.extra_env.empty()) ::putenv(const_cast<char*>(limits.extra_env.c_str()));
+    ::alarm(limits.alarm_seconds);
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  if (limits.close_stdout_pipe) {
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ChildResult r;
+  r.exited = WIFEXITED(status);
+  r.exit_code = r.exited ? WEXITSTATUS(status) : -1;
+  r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  r.out = slurp(base + ".out");
+  r.err = slurp(base + ".err");
+  return r;
+}

@@ -12,12 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "image_test_util.h"
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/base/mapped_file.h"
 #include "qwen3vl/image/data_uri.h"
 #include "qwen3vl/image/image_decode.h"
 
 using namespace qwen3vl;
+using namespace image_test;
 
 namespace {
 
@@ -57,37 +59,6 @@ std::vector<uint8_t> encode_png(png_uint_32 format, int w, int h, const void* pi
   EXPECT_TRUE(png_image_write_to_memory(&image, out.data(), &size, 0, pixels, 0, colormap));
   out.resize(size);
   return out;
-}
-
-uint32_t crc32_of(const uint8_t* p, size_t n) {
-  uint32_t crc = 0xFFFFFFFFu;
-  for (size_t i = 0; i < n; ++i) {
-    crc ^= p[i];
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-  }
-  return ~crc;
-}
-
-void put_be32(std::vector<uint8_t>& v, uint32_t x) {
-  for (int s = 24; s >= 0; s -= 8) v.push_back(static_cast<uint8_t>(x >> s));
-}
-
-// Signature + IHDR (width x height, 8-bit RGB) + a tiny IDAT; `break_crc`
-// corrupts the IHDR checksum.
-std::vector<uint8_t> png_with_header(uint32_t width, uint32_t height, bool break_crc) {
-  std::vector<uint8_t> v = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-  put_be32(v, 13);
-  const size_t chunk_start = v.size();
-  v.insert(v.end(), {'I', 'H', 'D', 'R'});
-  put_be32(v, width);
-  put_be32(v, height);
-  v.insert(v.end(), {8, 2, 0, 0, 0});
-  put_be32(v, crc32_of(v.data() + chunk_start, v.size() - chunk_start) ^ (break_crc ? 1u : 0u));
-  put_be32(v, 2);
-  const size_t idat_start = v.size();
-  v.insert(v.end(), {'I', 'D', 'A', 'T', 0x78, 0x9C});
-  put_be32(v, crc32_of(v.data() + idat_start, v.size() - idat_start));
-  return v;
 }
 
 std::string base64_encode(const std::vector<uint8_t>& in) {

@@ -8,48 +8,11 @@
 #include <vector>
 
 #include "qwen3vl/image/exif_orientation.h"
+#include "image_test_util.h"
 #include "qwen3vl/image/image_decode.h"
 
 using namespace qwen3vl;
-
-namespace {
-
-// Minimal big-endian EXIF APP1 payload with one IFD0 entry: orientation.
-std::vector<uint8_t> exif_with_orientation(int orientation) {
-  return {'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0, 42, 0, 0, 0, 8,  // TIFF header, IFD at 8
-          0, 1,                                                   // one entry
-          0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, static_cast<uint8_t>(orientation), 0, 0,  // SHORT
-          0, 0, 0, 0};
-}
-
-std::vector<uint8_t> encode_jpeg(const RgbImage& img, const std::vector<uint8_t>& app1) {
-  jpeg_compress_struct cinfo;
-  jpeg_error_mgr err;
-  cinfo.err = jpeg_std_error(&err);
-  jpeg_create_compress(&cinfo);
-  unsigned char* buffer = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&cinfo, &buffer, &size);
-  cinfo.image_width = img.width;
-  cinfo.image_height = img.height;
-  cinfo.input_components = 3;
-  cinfo.in_color_space = JCS_RGB;
-  jpeg_set_defaults(&cinfo);
-  jpeg_set_quality(&cinfo, 95, TRUE);
-  jpeg_start_compress(&cinfo, TRUE);
-  if (!app1.empty()) jpeg_write_marker(&cinfo, JPEG_APP0 + 1, app1.data(), app1.size());
-  while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW row = const_cast<uint8_t*>(img.row(cinfo.next_scanline));
-    jpeg_write_scanlines(&cinfo, &row, 1);
-  }
-  jpeg_finish_compress(&cinfo);
-  std::vector<uint8_t> out(buffer, buffer + size);
-  jpeg_destroy_compress(&cinfo);
-  free(buffer);
-  return out;
-}
-
-}  // namespace
+using namespace image_test;
 
 TEST(ImageExif, ParsesOrientationTag) {
   for (int o = 1; o <= 8; ++o) {

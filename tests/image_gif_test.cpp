@@ -7,36 +7,11 @@
 #include <vector>
 
 #include "qwen3vl/base/error.h"
+#include "image_test_util.h"
 #include "qwen3vl/image/image_decode.h"
 
 using namespace qwen3vl;
-
-namespace {
-
-int append_bytes(GifFileType* gif, const GifByteType* data, int n) {
-  auto* out = static_cast<std::vector<uint8_t>*>(gif->UserData);
-  out->insert(out->end(), data, data + n);
-  return n;
-}
-
-// 3x2 image, 4-colour global palette, indices row by row.
-std::vector<uint8_t> encode_gif(const std::vector<GifPixelType>& indices, int w, int h) {
-  std::vector<uint8_t> bytes;
-  int error = 0;
-  GifFileType* gif = EGifOpen(&bytes, append_bytes, &error);
-  EXPECT_NE(gif, nullptr);
-  const GifColorType colours[4] = {{0, 0, 0}, {255, 0, 0}, {0, 255, 0}, {10, 20, 30}};
-  ColorMapObject* map = GifMakeMapObject(4, colours);
-  EXPECT_EQ(EGifPutScreenDesc(gif, w, h, 8, 0, map), GIF_OK);
-  EXPECT_EQ(EGifPutImageDesc(gif, 0, 0, w, h, false, nullptr), GIF_OK);
-  for (int y = 0; y < h; ++y)
-    EXPECT_EQ(EGifPutLine(gif, const_cast<GifPixelType*>(&indices[y * w]), w), GIF_OK);
-  EGifCloseFile(gif, &error);
-  GifFreeMapObject(map);
-  return bytes;
-}
-
-}  // namespace
+using namespace image_test;
 
 TEST(ImageGif, FirstFramePaletteExpanded) {
   const auto bytes = encode_gif({0, 1, 2, 3, 2, 1}, 3, 2);

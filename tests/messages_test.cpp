@@ -44,3 +44,36 @@ TEST(Messages, CliShapePutsImagesBeforeText) {
   EXPECT_EQ(m[1]["content"][0]["image"], "a.png");
   EXPECT_EQ(m[1]["content"][2]["text"], "Describe.");
 }
+
+TEST(Messages, RelativePathsResolveAgainstTheBaseDirectoryOnly) {
+  const Json m = Json::parse(R"([{"role":"user","content":[
+    {"type":"image","image":"pics/a.png"},
+    {"type":"image_url","image_url":{"url":"file:///abs/my%20pic.png"}},
+    {"type":"image","image":"file://localhost/abs/b.png"},
+    {"type":"image","image":"file:/abs/c.png"},
+    {"type":"image","image":"DATA:image/png;base64,AAAA"}]}])");
+  const auto with_base = normalize_messages(m, "/msgs");
+  ASSERT_EQ(with_base.images.size(), 5u);
+  EXPECT_EQ(with_base.images[0].source, "/msgs/pics/a.png");
+  EXPECT_EQ(with_base.images[1].source, "/abs/my pic.png");
+  EXPECT_EQ(with_base.images[2].source, "/abs/b.png");
+  EXPECT_EQ(with_base.images[3].source, "/abs/c.png");
+  EXPECT_EQ(with_base.images[4].source, "data:image/png;base64,AAAA");
+  // Without a base directory (command-line --image), relative stays relative to the working directory.
+  EXPECT_EQ(normalize_messages(m).images[0].source, "pics/a.png");
+}
+
+TEST(Messages, BadFileUrlsAreRefused) {
+  auto error_for = [](const std::string& url) {
+    try {
+      normalize_messages(Json::array({{{"role", "user"}, {"content", Json::array({{{"type", "image"}, {"image", url}}})}}}));
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_for("file://evil.example/etc/passwd").find("only local files"), std::string::npos);
+  EXPECT_NE(error_for("file:relative.png").find("has no absolute path"), std::string::npos);
+  EXPECT_NE(error_for("file:///a%zz.png").find("malformed %-escape"), std::string::npos);
+  EXPECT_NE(error_for("file:///a%00.png").find("NUL"), std::string::npos);
+}

@@ -105,5 +105,5 @@ TEST(Session, GenerationStopsAtTheContextEnd) {
   o.max_tokens = 100;
   const GenerationResult r = s.generate(Json::parse(R"([{"role":"user","content":"Give me a short introduction to large language models."}])"), o);
   EXPECT_EQ(r.prompt_ids.size() + r.output_ids.size(), 24u);
-  EXPECT_EQ(r.finish_reason, "length");
+  EXPECT_EQ(r.finish_reason, "context_full");  // not "length": -n was 100
 }

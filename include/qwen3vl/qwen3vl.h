@@ -77,7 +77,9 @@ struct GenerationResult {
   std::vector<int32_t> prompt_ids;  // after <|image_pad|> expansion
   std::vector<int32_t> output_ids;
   std::string text;
-  std::string finish_reason;  // "stop" (EOS or stop string) or "length"
+  // "stop" (EOS or stop string), "length" (max_tokens generated) or
+  // "context_full" (the context filled up before max_tokens).
+  std::string finish_reason;
   int image_tokens = 0;
   StageTimings timings;
 };
@@ -137,8 +139,8 @@ class Session {
                             const std::function<bool(std::string_view)>& on_text = {},
                             const TensorCapture* capture = nullptr);
 
-  // Images in the messages are resolved relative to this directory when their
-  // paths are relative and not found from the working directory.
+  // Relative image paths in the messages resolve against this directory only
+  // (a messages file's directory); unset, against the working directory.
   void set_base_dir(const std::string& dir);
 
  private:

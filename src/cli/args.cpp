@@ -1,6 +1,7 @@
 #include "args.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -70,21 +71,21 @@ bool Args::parse(int argc, char** argv, int first) {
       }
     }
     const Option* o = find(a);
-    if (!o) throw Error("qwen3vl " + command_ + ": unknown option '" + a + "' (see --help)");
+    if (!o) fail("unknown option '" + a + "'");
     if (o->key == "help") {
       std::cout << help();
       return false;
     }
     if (!o->takes_value) {
-      if (has_inline) throw Error("qwen3vl " + command_ + ": " + a + " takes no value");
+      if (has_inline) fail(a + " takes no value");
       values_[o->key].push_back("1");
       continue;
     }
     std::string v;
     if (has_inline) v = inline_value;
     else if (i + 1 < argc) v = argv[++i];
-    else throw Error("qwen3vl " + command_ + ": " + a + " needs a value (" + o->metavar + ")");
-    if (!o->repeat && values_.count(o->key)) throw Error("qwen3vl " + command_ + ": " + a + " given twice");
+    else fail(a + " needs a value (" + o->metavar + ")");
+    if (!o->repeat && values_.count(o->key)) fail(a + " given twice");
     values_[o->key].push_back(v);
   }
   return true;
@@ -102,28 +103,36 @@ std::vector<std::string> Args::all(const std::string& name) const {
   return it == values_.end() ? std::vector<std::string>{} : it->second;
 }
 
-long long Args::get_int64(const std::string& name, long long fallback) const {
+void Args::fail(const std::string& message) const {
+  throw UsageError(message + " (see qwen3vl " + command_ + " --help)");
+}
+
+long long Args::get_int64(const std::string& name, long long fallback, long long min, long long max) const {
   if (!has(name)) return fallback;
   const std::string v = get(name);
   char* end = nullptr;
   errno = 0;
-  long long r = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || errno != 0) throw Error("qwen3vl " + command_ + ": --" + name + " needs an integer, got '" + v + "'");
+  const long long r = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno != 0) fail("--" + name + " needs an integer, got '" + v + "'");
+  if (r < min || r > max) {
+    // Bounds that are only the type's range are not worth stating.
+    const bool no_max = max == INT64_MAX || max == INT32_MAX;
+    if (no_max) fail("--" + name + " must be at least " + std::to_string(min) + ", got " + v);
+    fail("--" + name + " must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + v);
+  }
   return r;
 }
 
-int Args::get_int(const std::string& name, int fallback) const {
-  long long v = get_int64(name, fallback);
-  if (v < -2147483647LL || v > 2147483647LL) throw Error("qwen3vl " + command_ + ": --" + name + " is out of range");
-  return static_cast<int>(v);
+int Args::get_int(const std::string& name, int fallback, long long min, long long max) const {
+  return static_cast<int>(get_int64(name, fallback, min, max));
 }
 
 double Args::get_double(const std::string& name, double fallback) const {
   if (!has(name)) return fallback;
   const std::string v = get(name);
   char* end = nullptr;
-  double r = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0') throw Error("qwen3vl " + command_ + ": --" + name + " needs a number, got '" + v + "'");
+  const double r = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || !std::isfinite(r)) fail("--" + name + " needs a finite number, got '" + v + "'");
   return r;
 }
 

@@ -1,6 +1,7 @@
 // A small command-line parser: declared options, --help text generated from
 // them, clear errors for unknown options and missing or malformed values.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -8,6 +9,14 @@
 #include "qwen3vl/base/error.h"
 
 namespace qwen3vl::cli {
+
+// Bad command-line usage (unknown option, missing or malformed value, values
+// out of range): the process exits with status 2 and points to --help.
+// Everything else that fails is a runtime Error and exits with status 1.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
 
 class Args {
  public:
@@ -20,15 +29,21 @@ class Args {
   Args& flag(const std::string& names, const std::string& help);
 
   // Parses argv[first..]; returns false when --help was asked (help printed).
-  // Throws qwen3vl::Error on bad usage.
+  // Throws UsageError on bad usage.
   bool parse(int argc, char** argv, int first);
 
   bool has(const std::string& name) const;
   std::string get(const std::string& name, const std::string& fallback = "") const;
   std::vector<std::string> all(const std::string& name) const;
-  int get_int(const std::string& name, int fallback) const;
-  long long get_int64(const std::string& name, long long fallback) const;
+  // Integer and number values; UsageError for malformed or non-finite ones
+  // and for values outside [min, max].
+  int get_int(const std::string& name, int fallback, long long min = -2147483647LL, long long max = 2147483647LL) const;
+  long long get_int64(const std::string& name, long long fallback, long long min = INT64_MIN,
+                      long long max = INT64_MAX) const;
   double get_double(const std::string& name, double fallback) const;
+  // Throws UsageError("<message> (see qwen3vl <command> --help)").
+  [[noreturn]] void fail(const std::string& message) const;
+  const std::string& command() const { return command_; }
   std::string help() const;
 
  private:

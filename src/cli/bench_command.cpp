@@ -23,15 +23,14 @@ int bench_command(int argc, char** argv) {
   BenchOptions o;
   o.model = args.get("model");
   o.weights = args.get("quant", "auto");
-  o.threads = args.get_int("threads", 0);
+  o.threads = threads_from_args(args, false);
   o.kv_cache = args.get("kv-cache", "auto");
-  o.context_length = args.get_int64("ctx", 4096);
-  o.prompt_tokens = args.get_int("prompt-tokens", 512);
-  o.decode_tokens = args.get_int("decode-tokens", 128);
+  o.context_length = args.get_int64("ctx", 4096, 1);
+  o.prompt_tokens = args.get_int("prompt-tokens", 512, 1);
+  o.decode_tokens = args.get_int("decode-tokens", 128, 1);
   o.vision = !args.has("no-vision");
-  if (o.prompt_tokens <= 0 || o.decode_tokens <= 0) throw Error("token counts must be positive");
-  if (o.prompt_tokens + o.decode_tokens >= o.context_length)
-    throw Error("--prompt-tokens + --decode-tokens must fit in --ctx");
+  if (int64_t{o.prompt_tokens} + o.decode_tokens >= o.context_length)
+    args.fail("--prompt-tokens + --decode-tokens must fit in --ctx");
   o.log = [](const std::string& s) { std::cerr << "bench: " << s << "\n"; };
   const Json r = run_benchmark(o);
   if (args.has("json")) {

@@ -3,6 +3,8 @@
 #include "args.h"
 #include "commands.h"
 #include "model_args.h"
+#include "qwen3vl/base/human_format.h"
+#include "qwen3vl/base/regular_file.h"
 #include "qwen3vl/io/safetensors.h"
 
 namespace qwen3vl::cli {
@@ -22,14 +24,14 @@ int dump_command(int argc, char** argv) {
       .value("-n,--max-tokens", "N", "tokens to generate greedily (default 12)")
       .value("-o,--output", "FILE", "safetensors file to write");
   if (!args.parse(argc, argv, 2)) return 0;
-  if (!args.has("output")) throw Error("dump needs -o OUT.safetensors");
+  if (!args.has("output")) args.fail("dump needs -o OUT.safetensors");
   std::string base_dir;
   const Json messages = messages_from_args(args, &base_dir);
   auto model = load_model_from_args(args, true);
   Session session(model);
   if (!base_dir.empty()) session.set_base_dir(base_dir);
   GenerateOptions options;
-  options.max_tokens = args.get_int("max-tokens", 12);
+  options.max_tokens = args.get_int("max-tokens", 12, 0);
   options.sampling.temperature = 0.0f;
   SafetensorsWriter writer;
   TensorCapture capture;
@@ -48,7 +50,8 @@ int dump_command(int argc, char** argv) {
   writer.add_i64("generated_ids", {static_cast<int64_t>(generated.size())}, generated);
   writer.write(args.get("output"));
   std::cerr << "wrote " << args.get("output") << " (" << r.prompt_ids.size() << " prompt tokens, "
-            << r.output_ids.size() << " generated)\n";
+            << r.output_ids.size() << " generated, " << format_bytes(file_size_or_zero(args.get("output")))
+            << ")\n";
   return 0;
 }
 

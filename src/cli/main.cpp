@@ -1,16 +1,22 @@
 // qwen3vl: the command-line front end over the library in include/qwen3vl.
+#include <csignal>
 #include <cstring>
 #include <exception>
 #include <iostream>
 #include <string>
 
+#include "args.h"
 #include "commands.h"
+#include "qwen3vl/base/atomic_file.h"
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/kernels/cpu_features.h"
+#include "standard_output.h"
 
 namespace {
 
 const char* kUsage =
     "usage: qwen3vl <command> [options]\n"
+    "       qwen3vl --version\n"
     "\n"
     "Runs Qwen3-VL vision-language models (Hugging Face checkpoints or qwen3vl model files) on the CPU.\n"
     "\n"
@@ -22,7 +28,16 @@ const char* kUsage =
     "  make-random-model   write a random-weight checkpoint with the real 2B/4B/8B shapes\n"
     "  bench               measure decode, prefill, vision and memory against this machine's limits\n"
     "\n"
-    "`qwen3vl <command> --help` describes each command.\n";
+    "`qwen3vl <command> --help` describes each command.\n"
+    "\n"
+    "exit status: 0 success, 1 runtime error (bad file, model, image or prompt), 2 usage error\n"
+    "(unknown command or option, malformed or out-of-range value); errors print\n"
+    "\"qwen3vl: error: ...\" on stderr. A closed output pipe ends the process by SIGPIPE.\n"
+    "\n"
+    "limits: JSON nested at most 128 levels; text and JSON files (messages, configs, tokenizer,\n"
+    "chat template) must be regular files of at most 256 MiB (QWEN3VL_MAX_FILE_MB raises it);\n"
+    "images at most 178,956,970 pixels by their header (--max-image-pixels); threads at most\n"
+    "the hardware threads; --ctx at most the model's max_position_embeddings.\n";
 
 struct Command {
   const char* name;
@@ -38,29 +53,62 @@ const Command kCommands[] = {
     {"bench", qwen3vl::cli::bench_command},
 };
 
+constexpr int kExitRuntimeError = 1;
+constexpr int kExitUsageError = 2;
+
+// Ctrl-C during `quantize` or `dump` must not leave a temporary file behind.
+void remove_temporary_files_and_die(int signal_number) {
+  qwen3vl::remove_pending_temporary_files();
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
+}
+
+void print_error(const std::string& message) { std::cerr << "qwen3vl: error: " << message << "\n"; }
+
+int run_command(const Command& command, int argc, char** argv) {
+  try {
+    const int status = command.fn(argc, argv);
+    qwen3vl::cli::finish_standard_output();
+    return status;
+  } catch (const qwen3vl::cli::UsageError& e) {
+    print_error(e.what());
+    return kExitUsageError;
+  } catch (const qwen3vl::Error& e) {
+    print_error(e.what());
+  } catch (const std::bad_alloc&) {
+    print_error("out of memory");
+  } catch (const std::exception& e) {
+    print_error(e.what());
+  }
+  return kExitRuntimeError;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) std::signal(s, remove_temporary_files_and_die);
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return kExitUsageError;
+  }
+  const std::string first = argv[1];
+  if (first == "--help" || first == "-h" || first == "help") {
     std::cout << kUsage;
-    return argc < 2 ? 2 : 0;
+    return 0;
   }
-  for (const auto& c : kCommands) {
-    if (argv[1] == std::string(c.name)) {
-      try {
-        return c.fn(argc, argv);
-      } catch (const qwen3vl::Error& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-      } catch (const std::bad_alloc&) {
-        std::cerr << "error: out of memory\n";
-        return 1;
-      } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-      }
+  if (first == "--version" || first == "version") {
+    std::cout << "qwen3vl " << QWEN3VL_VERSION << " (kernels: "
+              << qwen3vl::isa_level_name(qwen3vl::active_isa_level()) << ")\n";
+    try {
+      qwen3vl::cli::finish_standard_output();
+    } catch (const qwen3vl::Error& e) {
+      print_error(e.what());
+      return kExitRuntimeError;
     }
+    return 0;
   }
-  std::cerr << "qwen3vl: unknown command '" << argv[1] << "'\n\n" << kUsage;
-  return 2;
+  for (const auto& c : kCommands)
+    if (first == c.name) return run_command(c, argc, argv);
+  print_error("unknown command '" + first + "' (see qwen3vl --help)");
+  return kExitUsageError;
 }

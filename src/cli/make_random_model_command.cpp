@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "progress.h"
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/base/human_format.h"
 #include "qwen3vl/base/json.h"
 #include "qwen3vl/model/presets.h"
 #include "qwen3vl/model/random_checkpoint.h"
@@ -21,7 +22,7 @@ int make_random_model_command(int argc, char** argv) {
       .value("--seed", "N", "random seed (default 1234)")
       .flag("-q,--quiet", "no progress bar");
   if (!args.parse(argc, argv, 2)) return 0;
-  if (!args.has("preset") || !args.has("output")) throw Error("make-random-model needs --preset and -o DIR");
+  if (!args.has("preset") || !args.has("output")) args.fail("make-random-model needs --preset and -o DIR");
   RandomCheckpointOptions opts;
   opts.seed = static_cast<uint64_t>(args.get_int64("seed", 1234));
   ProgressBar bar("writing " + args.get("output"), !args.has("quiet"));
@@ -31,7 +32,7 @@ int make_random_model_command(int argc, char** argv) {
   bar.finish();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cerr << "wrote " << args.get("preset") << " random-weight checkpoint to " << args.get("output") << " in "
-            << s << " s\n";
+            << format_duration_ms(s * 1000) << "\n";
   return 0;
 }
 

@@ -3,40 +3,58 @@
 #include <iostream>
 
 #include "progress.h"
+#include "qwen3vl/base/system_probe.h"
+#include "qwen3vl/runtime/generate_options_check.h"
 
 namespace qwen3vl::cli {
 
 void add_model_options(Args& args) {
   args.value("-m,--model", "DIR|FILE",
              "checkpoint directory or model file from `qwen3vl quantize` (default: embedded tiny model)")
-      .value("-t,--threads", "N", "threads (default: one per core)")
+      .value("-t,--threads", "N", "threads, at least 1 (default: one per hardware thread; more are capped to that)")
       .value("--quant", "auto|f32|bf16|q8|q4", "weight format of linear layers (default auto: as stored, f32 math)")
-      .value("-c,--ctx", "N", "context length: KV cache capacity in tokens (default 4096)")
+      .value("-c,--ctx", "N",
+             "context length: KV cache capacity in tokens (default 4096; at most the model's max_position_embeddings)")
       .value("--kv-cache", "auto|f32|f16|bf16|q8", "KV cache element type (default auto: f32 with exact weights, f16 with --quant bf16/q8/q4)");
 }
 
 void add_generation_options(Args& args) {
   args.value("-n,--max-tokens", "N", "maximum tokens to generate (default 256)")
-      .value("--temp,--temperature", "T", "sampling temperature; 0 = greedy (default from generation_config.json)")
-      .value("--top-k", "K", "sample from the K most likely tokens")
-      .value("--top-p", "P", "nucleus sampling threshold")
-      .value("--min-p", "P", "drop tokens below P times the top probability")
-      .value("--repeat-penalty,--repetition-penalty", "R", "penalise tokens already seen (1 = off)")
+      .value("--temp,--temperature", "T", "sampling temperature >= 0; 0 = greedy (default from generation_config.json)")
+      .value("--top-k", "K", "sample from the K most likely tokens (0 = off)")
+      .value("--top-p", "P", "nucleus sampling threshold in (0, 1]")
+      .value("--min-p", "P", "drop tokens below P times the top probability, P in [0, 1]")
+      .value("--repeat-penalty,--repetition-penalty", "R", "penalise tokens already seen (> 0; 1 = off)")
       .value("--presence-penalty", "X", "subtract X from tokens already generated")
       .value("--seed", "S", "random seed for sampling (default 0)")
       .value("--stop", "TEXT", "stop when TEXT is generated", true)
-      .value("--image-min-tokens", "N", "lower bound of tokens per image (default from preprocessor_config.json)")
-      .value("--image-max-tokens", "N", "upper bound of tokens per image (default from preprocessor_config.json)")
-      .value("--max-image-pixels", "N", "refuse images whose header declares more pixels than N");
+      .value("--image-min-tokens", "N",
+             "lower bound of tokens per image, up to " + std::to_string(kMaxImageTokensOption) +
+                 " (default from preprocessor_config.json)")
+      .value("--image-max-tokens", "N",
+             "upper bound of tokens per image, up to " + std::to_string(kMaxImageTokensOption) +
+                 " (default from preprocessor_config.json)")
+      .value("--max-image-pixels", "N",
+             "refuse images whose header declares more than N pixels (default 178956970, Pillow's bomb limit)");
+}
+
+int threads_from_args(const Args& args, bool quiet) {
+  if (!args.has("threads")) return 0;
+  const int requested = args.get_int("threads", 0, 1, 1 << 20);
+  const int hardware = hardware_threads();
+  if (requested <= hardware) return requested;
+  // More threads than CPUs only makes the spinning workers wait for each other.
+  if (!quiet)
+    std::cerr << "qwen3vl: note: --threads " << requested << " is more than the " << hardware
+              << " hardware threads here; using " << hardware << "\n";
+  return hardware;
 }
 
 std::shared_ptr<Model> load_model_from_args(const Args& args, bool quiet) {
   LoadOptions opts;
-  opts.threads = args.get_int("threads", 0);
-  if (opts.threads < 0) throw Error("--threads must be positive");
+  opts.threads = threads_from_args(args, quiet);
   opts.weights = args.get("quant", "auto");
-  opts.context_length = args.get_int64("ctx", 4096);
-  if (opts.context_length <= 0) throw Error("--ctx must be positive");
+  opts.context_length = args.get_int64("ctx", 4096, 1);
   opts.kv_cache = args.get("kv-cache", "auto");
   ProgressBar bar("loading", !quiet);
   opts.progress = [&](const std::string&, double f) { bar.update(f); };
@@ -45,9 +63,7 @@ std::shared_ptr<Model> load_model_from_args(const Args& args, bool quiet) {
     model = Model::load(args.get("model"), opts);
   } else {
     if (!quiet)
-      std::cerr << "qwen3vl: no -m given, using the embedded tiny default model. Its weights are random, so its\n"
-                   "words are noise. For real answers download a checkpoint (e.g. Qwen/Qwen3-VL-4B-Instruct from\n"
-                   "Hugging Face) and run: qwen3vl run -m /path/to/Qwen3-VL-4B-Instruct --image photo.jpg -p \"...\"\n";
+      std::cerr << "qwen3vl: note: no -m given: using the embedded tiny model, whose random weights write noise\n";
     model = Model::load_default(opts);
   }
   bar.finish();
@@ -56,8 +72,7 @@ std::shared_ptr<Model> load_model_from_args(const Args& args, bool quiet) {
 
 GenerateOptions generation_options_from_args(const Args& args) {
   GenerateOptions o;
-  o.max_tokens = args.get_int("max-tokens", 256);
-  if (o.max_tokens < 0) throw Error("--max-tokens must not be negative");
+  o.max_tokens = args.get_int("max-tokens", 256, 0);
   auto& s = o.sampling;
   if (args.has("temp")) s.temperature = static_cast<float>(args.get_double("temp", 0));
   if (args.has("top-k")) s.top_k = args.get_int("top-k", 0);
@@ -67,10 +82,18 @@ GenerateOptions generation_options_from_args(const Args& args) {
   if (args.has("presence-penalty")) s.presence_penalty = static_cast<float>(args.get_double("presence-penalty", 0));
   s.seed = static_cast<uint64_t>(args.get_int64("seed", 0));
   o.stop = args.all("stop");
-  o.image.min_tokens = args.get_int("image-min-tokens", 0);
-  o.image.max_tokens = args.get_int("image-max-tokens", 0);
-  o.image.max_input_pixels = args.get_int64("max-image-pixels", 0);
-  if (o.image.min_tokens < 0 || o.image.max_tokens < 0) throw Error("image token bounds must be positive");
+  o.image.min_tokens = args.get_int("image-min-tokens", 0, 0, kMaxImageTokensOption);
+  o.image.max_tokens = args.get_int("image-max-tokens", 0, 0, kMaxImageTokensOption);
+  o.image.max_input_pixels = args.get_int64("max-image-pixels", 0, 1);
+  // The library checks these again; checking here makes them usage errors
+  // (exit 2) reported before the model loads.
+  try {
+    validate_generate_options(o);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    args.fail(e.what());
+  }
   return o;
 }
 

@@ -12,6 +12,9 @@ namespace qwen3vl::cli {
 void add_model_options(Args& args);
 // Adds sampling, image-size and stop options.
 void add_generation_options(Args& args);
+// --threads: 0 (one per hardware thread) when absent; UsageError below 1;
+// capped at hardware_threads() with a note on stderr unless `quiet`.
+int threads_from_args(const Args& args, bool quiet);
 // Loads -m DIR, or the embedded default model with a notice on stderr.
 std::shared_ptr<Model> load_model_from_args(const Args& args, bool quiet);
 GenerateOptions generation_options_from_args(const Args& args);

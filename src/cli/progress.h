@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <string>
 
+#include "qwen3vl/base/human_format.h"
+
 namespace qwen3vl::cli {
 
 class ProgressBar {
@@ -21,7 +23,7 @@ class ProgressBar {
     std::string bar(static_cast<size_t>(filled), '#');
     bar.resize(width, '.');
     std::fprintf(stderr, "\r%s [%s] %3d%%", label_.c_str(), bar.c_str(), static_cast<int>(fraction * 100));
-    if (bytes) std::fprintf(stderr, " %.2f GB", double(bytes) / 1e9);
+    if (bytes) std::fprintf(stderr, " %s", format_bytes(bytes).c_str());
     std::fflush(stderr);
     drawn_ = true;
   }

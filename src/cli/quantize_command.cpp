@@ -1,11 +1,12 @@
-#include <sys/stat.h>
-
 #include <chrono>
 #include <iostream>
 
 #include "args.h"
 #include "commands.h"
+#include "model_args.h"
 #include "progress.h"
+#include "qwen3vl/base/human_format.h"
+#include "qwen3vl/base/regular_file.h"
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/runtime/model_file.h"
@@ -21,12 +22,11 @@ int quantize_command(int argc, char** argv) {
       .value("-o,--output", "FILE", "model file to write (replaced if it exists)")
       .value("--quant", "q4|q8|bf16",
              "q4: int4 attention/MLP, int8 embedding/head and vision; q8: int8 everywhere; bf16 (default q4)")
-      .value("-t,--threads", "N", "threads (default: one per core)")
+      .value("-t,--threads", "N", "threads, at least 1 (default: one per hardware thread; more are capped to that)")
       .flag("-q,--quiet", "no progress bar");
   if (!args.parse(argc, argv, 2)) return 0;
-  if (!args.has("model") || !args.has("output")) throw Error("quantize needs -m DIR and -o FILE");
-  const int threads = args.get_int("threads", 0);
-  if (threads < 0) throw Error("--threads must be positive");
+  if (!args.has("model") || !args.has("output")) args.fail("quantize needs -m DIR and -o FILE");
+  const int threads = threads_from_args(args, args.has("quiet"));
   if (threads > 0) ThreadPool::set_default_threads(threads);
   QuantizeOptions opts;
   opts.quant = args.get("quant", "q4");
@@ -36,11 +36,9 @@ int quantize_command(int argc, char** argv) {
   write_model_file(args.get("model"), args.get("output"), opts);
   bar.finish();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  struct stat st {};
-  ::stat(args.get("output").c_str(), &st);
   if (!args.has("quiet"))
-    std::cerr << "wrote " << opts.quant << " model file " << args.get("output") << " (" << double(st.st_size) / 1e9
-              << " GB) in " << s << " s\n";
+    std::cerr << "wrote " << opts.quant << " model file " << args.get("output") << " ("
+              << format_bytes(file_size_or_zero(args.get("output"))) << ") in " << format_duration_ms(s * 1000) << "\n";
   return 0;
 }
 

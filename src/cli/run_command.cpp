@@ -1,11 +1,15 @@
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 
 #include "args.h"
 #include "commands.h"
 #include "model_args.h"
-#include "qwen3vl/base/mapped_file.h"
+#include "qwen3vl/base/human_format.h"
+#include "qwen3vl/base/regular_file.h"
 #include "qwen3vl/runtime/messages.h"
+#include "standard_output.h"
 
 namespace qwen3vl::cli {
 
@@ -29,66 +33,90 @@ Json timings_json(const GenerationResult& r, double load_ms) {
           {"decode_tps", decode_tps}};
 }
 
+std::string rate(double tokens_per_second) {
+  return format_number(static_cast<double>(static_cast<int64_t>(tokens_per_second * 10 + 0.5)) / 10) + " tok/s";
+}
+
+void print_timings(const GenerationResult& r, double load_ms) {
+  const auto& t = r.timings;
+  const Json j = timings_json(r, load_ms);
+  std::cerr << "timings: load " << format_duration_ms(load_ms) << ", image decode "
+            << format_duration_ms(t.image_decode_ms) << ", preprocess " << format_duration_ms(t.preprocess_ms)
+            << ", vision encoder " << format_duration_ms(t.vision_ms) << ", prefill "
+            << format_duration_ms(t.prefill_ms) << " (" << r.prompt_ids.size() << " tokens, "
+            << rate(j["prefill_tps"].get<double>()) << "), decode " << format_duration_ms(t.decode_ms) << " ("
+            << r.output_ids.size() << " tokens, " << rate(j["decode_tps"].get<double>()) << "), first token after "
+            << format_duration_ms(t.ttft_ms) << "\n";
+}
+
+// Why the answer ended early, when it did not end by itself.
+void print_finish_note(const GenerationResult& r, const GenerateOptions& options, const Model& model) {
+  if (r.finish_reason == "context_full")
+    std::cerr << "qwen3vl: note: the answer stopped because the context of "
+              << model.load_options().context_length << " tokens is full (raise --ctx)\n";
+  else if (r.finish_reason == "length")
+    std::cerr << "qwen3vl: note: the answer stopped at -n " << options.max_tokens << " tokens (raise -n)\n";
+}
+
 }  // namespace
 
 // Reads the messages of --messages FILE, or builds them from -p/--system/--image.
 Json messages_from_args(const Args& args, std::string* base_dir) {
   if (args.has("messages")) {
     if (args.has("prompt") || args.has("image") || args.has("system"))
-      throw Error("--messages cannot be combined with -p, --image or --system");
+      args.fail("--messages cannot be combined with -p, --image or --system");
     const std::string path = args.get("messages");
-    Json m = path == "-" ? parse_json(std::string(std::istreambuf_iterator<char>(std::cin), {}), "stdin")
-                         : load_json_file(path);
-    if (path != "-") *base_dir = std::filesystem::absolute(path).parent_path().string();
+    if (path == "-") return parse_json(read_descriptor(STDIN_FILENO, "stdin"), "stdin");
+    Json m = load_json_file(path);
+    // Relative image paths in the file are relative to the file, wherever
+    // qwen3vl runs from.
+    *base_dir = std::filesystem::absolute(path).parent_path().string();
     return m;
   }
-  if (!args.has("prompt") && !args.has("image")) throw Error("give a prompt with -p TEXT (or --messages FILE)");
+  if (!args.has("prompt") && !args.has("image")) args.fail("give a prompt with -p TEXT (or --messages FILE)");
   return make_user_messages(args.get("system"), args.all("image"), args.get("prompt"));
 }
 
 int run_command(int argc, char** argv) {
-  Args args("run", "Answers a prompt about text and images, streaming the answer to stdout.");
+  Args args("run",
+            "Answers a prompt about text and images, streaming the answer to stdout.\n"
+            "\n"
+            "Images: JPEG, PNG, WebP (still), GIF (first frame) and BMP, recognised by their content; paths,\n"
+            "file:// URLs or data: URIs (base64). Relative image paths in a --messages file resolve against\n"
+            "the file's directory (against the working directory for --image and --messages -). An image\n"
+            "whose header declares more than --max-image-pixels pixels is refused before decoding.");
   add_model_options(args);
   args.value("-p,--prompt", "TEXT", "the user's message")
-      .value("--image", "PATH", "an image (file or data: URI) placed before the prompt", true)
+      .value("--image", "PATH", "an image (file, file:// URL or data: URI) placed before the prompt", true)
       .value("--system", "TEXT", "a system message")
       .value("--messages", "FILE", "a JSON array of chat messages (OpenAI style; - for stdin)");
   add_generation_options(args);
-  args.flag("--json", "print one JSON object (prompt_ids, output_ids, text, timings) instead of streaming")
+  args.flag("--json", "print one JSON object (prompt_ids, output_ids, text, finish_reason, timings) instead of streaming")
       .flag("-v,--verbose", "print per-stage timings to stderr")
       .flag("-q,--quiet", "no notices or progress on stderr");
   if (!args.parse(argc, argv, 2)) return 0;
   const bool json = args.has("json"), verbose = args.has("verbose"), quiet = args.has("quiet");
   std::string base_dir;
-  const Json messages = messages_from_args(args, &base_dir);
   const GenerateOptions options = generation_options_from_args(args);
+  const Json messages = messages_from_args(args, &base_dir);
+  normalize_messages(messages, base_dir);  // malformed messages fail before the model loads
   auto model = load_model_from_args(args, quiet || json);
   Session session(model);
   if (!base_dir.empty()) session.set_base_dir(base_dir);
   std::function<bool(std::string_view)> stream;
-  if (!json) stream = [](std::string_view piece) {
-    std::cout << piece << std::flush;
-    return true;
-  };
+  if (!json) stream = write_standard_output;
   const GenerationResult r = session.generate(messages, options, stream);
   if (json) {
     Json out = {{"prompt_ids", r.prompt_ids}, {"output_ids", r.output_ids},    {"text", r.text},
                 {"finish_reason", r.finish_reason}, {"timings", timings_json(r, model->load_ms())},
                 {"model", model->is_default_model() ? "embedded-default (random weights)" : model->path()}};
-    std::cout << out.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
+    write_standard_output(out.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
   } else {
-    std::cout << "\n";
+    write_standard_output("\n");
   }
-  if (verbose) {
-    const Json t = timings_json(r, model->load_ms());
-    std::cerr << "timings: load " << t["load_ms"].get<double>() << " ms, image decode "
-              << t["image_decode_ms"].get<double>() << " ms, preprocess " << t["preprocess_ms"].get<double>()
-              << " ms, vision encoder " << t["vision_ms"].get<double>() << " ms, prefill "
-              << t["prefill_ms"].get<double>() << " ms (" << r.prompt_ids.size() << " tokens, "
-              << t["prefill_tps"].get<double>() << " tok/s), decode " << t["decode_ms"].get<double>() << " ms ("
-              << r.output_ids.size() << " tokens, " << t["decode_tps"].get<double>() << " tok/s), first token after "
-              << t["ttft_ms"].get<double>() << " ms\n";
-  }
+  finish_standard_output();
+  if (!quiet && !json) print_finish_note(r, options, *model);
+  if (verbose) print_timings(r, model->load_ms());
   return 0;
 }
 

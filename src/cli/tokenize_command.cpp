@@ -14,7 +14,7 @@ int tokenize_command(int argc, char** argv) {
       .flag("--no-special", "treat special-token text as plain text")
       .flag("--json", "print {\"ids\": [...]}");
   if (!args.parse(argc, argv, 2)) return 0;
-  if (!args.has("text")) throw Error("tokenize needs --text TEXT");
+  if (!args.has("text")) args.fail("tokenize needs --text TEXT");
   LoadOptions opts;
   opts.load_weights = false;
   auto model = args.has("model") ? Model::load(args.get("model"), opts) : Model::load_default(opts);

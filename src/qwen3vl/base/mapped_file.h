@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "qwen3vl/base/regular_file.h"  // read_text_file
+
 namespace qwen3vl {
 
 class MappedFile {
@@ -41,8 +43,6 @@ void release_mapped_pages(const void* data, size_t n);
 // use of a weight does not pay a page fault per 4 KB. Advisory only.
 void prefault_mapped_pages(const void* data, size_t n);
 
-// Reads a whole (small) file into a string; throws Error naming the path.
-std::string read_text_file(const std::string& path);
 bool file_exists(const std::string& path);
 
 }  // namespace qwen3vl

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "qwen3vl/base/system_probe.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define QWEN3VL_PAUSE() _mm_pause()
@@ -20,7 +22,7 @@ constexpr uint64_t kGateCount = kGateClosed - 1;
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
-  if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (n_threads <= 0) n_threads = hardware_threads();
   n_threads_ = n_threads;
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }

@@ -15,7 +15,8 @@ namespace qwen3vl {
 
 class ThreadPool {
  public:
-  // n_threads <= 0 means one per online core.
+  // n_threads <= 0 means one per hardware thread this process may use
+  // (hardware_threads(): its CPU affinity mask).
   explicit ThreadPool(int n_threads = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;

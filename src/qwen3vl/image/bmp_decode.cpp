@@ -24,39 +24,65 @@ int byte_mask_shift(uint32_t mask) {
   return -1;
 }
 
+struct BmpHeader {
+  uint32_t pixel_offset = 0, dib_size = 0;
+  int64_t width = 0, height = 0;
+  int bits = 0, planes = 0;
+  uint32_t compression = 0, colours_used = 0;
+  bool core_header = false, top_down = false;
+};
+
+[[noreturn]] void refuse(const std::string& source, const std::string& what) {
+  throw Error(source + ": cannot decode BMP: " + what);
+}
+
+// The file and DIB headers, with the declared size checked against the limits.
+BmpHeader parse_header(const uint8_t* data, size_t size, const std::string& source, const DecodeLimits& limits) {
+  if (size < 14 + 12) refuse(source, "file too short for its headers");
+  BmpHeader h;
+  h.pixel_offset = u32le(data + 10);
+  h.dib_size = u32le(data + 14);
+  if (h.dib_size < 12 || 14 + static_cast<uint64_t>(h.dib_size) > size) refuse(source, "bad DIB header size");
+  h.core_header = h.dib_size == 12;
+  if (h.core_header) {
+    h.width = u16le(data + 18);
+    h.height = u16le(data + 20);
+    h.planes = u16le(data + 22);
+    h.bits = u16le(data + 24);
+  } else {
+    if (h.dib_size < 40) refuse(source, "bad DIB header size");
+    h.width = static_cast<int32_t>(u32le(data + 18));
+    h.height = static_cast<int32_t>(u32le(data + 22));
+    h.planes = u16le(data + 26);
+    h.bits = u16le(data + 28);
+    h.compression = u32le(data + 30);
+    h.colours_used = u32le(data + 46);
+  }
+  h.top_down = h.height < 0;
+  if (h.top_down) h.height = -h.height;
+  if (h.width < 0) refuse(source, "negative width");
+  check_declared_size(h.width, h.height, source, limits);
+  if (h.planes != 1) refuse(source, "planes must be 1");
+  return h;
+}
+
 }  // namespace
+
+ImageDimensions read_bmp_header(const uint8_t* data, size_t size, const std::string& source,
+                            const DecodeLimits& limits) {
+  const BmpHeader h = parse_header(data, size, source, limits);
+  return {static_cast<int>(h.width), static_cast<int>(h.height)};
+}
 
 RgbImage decode_bmp(const uint8_t* data, size_t size, const std::string& source,
                     const DecodeLimits& limits) {
-  auto fail = [&](const std::string& what) -> RgbImage { throw Error(source + ": cannot decode BMP: " + what); };
-  if (size < 14 + 12) return fail("file too short for its headers");
-  const uint32_t pixel_offset = u32le(data + 10);
-  const uint32_t dib_size = u32le(data + 14);
-  if (dib_size < 12 || 14 + static_cast<uint64_t>(dib_size) > size) return fail("bad DIB header size");
-
-  int64_t width, height;
-  int bits, planes;
-  uint32_t compression = 0, colours_used = 0;
-  const bool core_header = dib_size == 12;
-  if (core_header) {
-    width = u16le(data + 18);
-    height = u16le(data + 20);
-    planes = u16le(data + 22);
-    bits = u16le(data + 24);
-  } else {
-    if (dib_size < 40) return fail("bad DIB header size");
-    width = static_cast<int32_t>(u32le(data + 18));
-    height = static_cast<int32_t>(u32le(data + 22));
-    planes = u16le(data + 26);
-    bits = u16le(data + 28);
-    compression = u32le(data + 30);
-    colours_used = u32le(data + 46);
-  }
-  const bool top_down = height < 0;
-  if (top_down) height = -height;
-  if (width < 0) return fail("negative width");
-  check_declared_size(width, height, source, limits);
-  if (planes != 1) return fail("planes must be 1");
+  const BmpHeader h = parse_header(data, size, source, limits);
+  auto fail = [&](const std::string& what) -> RgbImage { refuse(source, what); };
+  const uint32_t pixel_offset = h.pixel_offset, dib_size = h.dib_size, compression = h.compression,
+                 colours_used = h.colours_used;
+  const int64_t width = h.width, height = h.height;
+  const int bits = h.bits;
+  const bool core_header = h.core_header, top_down = h.top_down;
 
   // Channel shifts within a 32-bit little-endian pixel (BGRX by default).
   int red_shift = 16, green_shift = 8, blue_shift = 0;

@@ -46,19 +46,33 @@ std::string gif_error_text(int code) {
   return text ? text : ("giflib error " + std::to_string(code));
 }
 
+using GifHandle = std::unique_ptr<GifFileType, GifCloser>;
+
+// Opens the file and checks its logical screen, the size of the output image.
+GifHandle open_checked(MemoryReader* reader, const std::string& source, const DecodeLimits& limits) {
+  int error = 0;
+  GifHandle gif(DGifOpen(reader, read_from_memory, &error));
+  if (!gif) throw Error(source + ": cannot decode GIF: " + gif_error_text(error));
+  check_declared_size(gif->SWidth, gif->SHeight, source, limits);
+  return gif;
+}
+
 }  // namespace
+
+ImageDimensions read_gif_header(const uint8_t* data, size_t size, const std::string& source,
+                            const DecodeLimits& limits) {
+  MemoryReader reader{data, size, 0};
+  const GifHandle gif = open_checked(&reader, source, limits);
+  return {gif->SWidth, gif->SHeight};
+}
 
 RgbImage decode_gif(const uint8_t* data, size_t size, const std::string& source,
                     const DecodeLimits& limits) {
   MemoryReader reader{data, size, 0};
-  int error = 0;
-  std::unique_ptr<GifFileType, GifCloser> gif(DGifOpen(&reader, read_from_memory, &error));
-  if (!gif) throw Error(source + ": cannot decode GIF: " + gif_error_text(error));
+  const GifHandle gif = open_checked(&reader, source, limits);
   auto fail = [&](const char* what) {
     throw Error(source + ": cannot decode GIF (" + what + "): " + gif_error_text(gif->Error));
   };
-  check_declared_size(gif->SWidth, gif->SHeight, source, limits);
-
   for (;;) {
     GifRecordType record;
     if (DGifGetRecordType(gif.get(), &record) == GIF_ERROR) fail("record");

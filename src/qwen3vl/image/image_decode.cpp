@@ -49,33 +49,65 @@ void check_declared_size(int64_t width, int64_t height, const std::string& sourc
 
 }  // namespace image_detail
 
-RgbImage decode_image(const uint8_t* data, size_t size, const std::string& source,
-                      const DecodeLimits& limits) {
+namespace {
+
+// The decoder and header reader of one container format.
+struct Codec {
+  RgbImage (*decode)(const uint8_t*, size_t, const std::string&, const DecodeLimits&);
+  ImageDimensions (*header)(const uint8_t*, size_t, const std::string&, const DecodeLimits&);
+};
+
+const Codec& codec_for(const uint8_t* data, size_t size, const std::string& source) {
+  using namespace image_detail;
+  static const Codec jpeg{decode_jpeg, read_jpeg_header}, png{decode_png, read_png_header},
+      webp{decode_webp, read_webp_header}, gif{decode_gif, read_gif_header}, bmp{decode_bmp, read_bmp_header};
   if (size == 0) throw Error(source + ": empty image data");
   switch (detect_image_format(data, size)) {
-    case ImageFormat::Jpeg: return image_detail::decode_jpeg(data, size, source, limits);
-    case ImageFormat::Png: return image_detail::decode_png(data, size, source, limits);
-    case ImageFormat::WebP: return image_detail::decode_webp(data, size, source, limits);
-    case ImageFormat::Gif: return image_detail::decode_gif(data, size, source, limits);
-    case ImageFormat::Bmp: return image_detail::decode_bmp(data, size, source, limits);
+    case ImageFormat::Jpeg: return jpeg;
+    case ImageFormat::Png: return png;
+    case ImageFormat::WebP: return webp;
+    case ImageFormat::Gif: return gif;
+    case ImageFormat::Bmp: return bmp;
     case ImageFormat::Unknown: break;
   }
   throw Error(source + ": unknown image format (expected JPEG, PNG, WebP, GIF or BMP magic bytes)");
 }
 
-RgbImage load_image_file(const std::string& path, const DecodeLimits& limits) {
-  if (!file_exists(path)) throw Error(path + ": image file not found");
-  const MappedFile file(path);
-  if (file.size() == 0) throw Error(path + ": empty image file");
-  return decode_image(file.data(), file.size(), path, limits);
+}  // namespace
+
+RgbImage decode_image(const uint8_t* data, size_t size, const std::string& source, const DecodeLimits& limits) {
+  return codec_for(data, size, source).decode(data, size, source, limits);
 }
 
-RgbImage load_image(std::string_view path_or_data_uri, const DecodeLimits& limits) {
+ImageDimensions read_image_header(const uint8_t* data, size_t size, const std::string& source,
+                                  const DecodeLimits& limits) {
+  return codec_for(data, size, source).header(data, size, source, limits);
+}
+
+EncodedImage::EncodedImage(std::string_view path_or_data_uri, const DecodeLimits& limits) : limits_(limits) {
   if (is_data_uri(path_or_data_uri)) {
-    const DataUri uri = parse_data_uri(path_or_data_uri);
-    return decode_image(uri.bytes.data(), uri.bytes.size(), "data URI (" + uri.media_type + ")", limits);
+    DataUri uri = parse_data_uri(path_or_data_uri);
+    source_ = "data URI (" + uri.media_type + ")";
+    bytes_ = std::move(uri.bytes);
+    data_ = bytes_.data();
+    size_ = bytes_.size();
+  } else {
+    source_ = std::string(path_or_data_uri);
+    if (!file_exists(source_)) throw Error(source_ + ": image file not found");
+    file_ = MappedFile(source_);
+    if (file_.size() == 0) throw Error(source_ + ": empty image file");
+    data_ = file_.data();
+    size_ = file_.size();
   }
-  return load_image_file(std::string(path_or_data_uri), limits);
+  dimensions_ = read_image_header(data_, size_, source_, limits_);
+}
+
+RgbImage EncodedImage::decode() const { return decode_image(data_, size_, source_, limits_); }
+
+RgbImage load_image_file(const std::string& path, const DecodeLimits& limits) { return EncodedImage(path, limits).decode(); }
+
+RgbImage load_image(std::string_view path_or_data_uri, const DecodeLimits& limits) {
+  return EncodedImage(path_or_data_uri, limits).decode();
 }
 
 }  // namespace qwen3vl

@@ -30,7 +30,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "qwen3vl/base/mapped_file.h"
 #include "qwen3vl/image/rgb_image.h"
 
 namespace qwen3vl {
@@ -50,9 +52,47 @@ struct DecodeLimits {
   int64_t max_pixels = 178956970;
 };
 
+// Width and height of an image as its decoder returns it (a JPEG's EXIF
+// rotation applied), read from the header alone.
+struct ImageDimensions {
+  int width = 0;
+  int height = 0;
+};
+
 // Decodes an in-memory encoded image. `source` names it in error messages.
 RgbImage decode_image(const uint8_t* data, size_t size, const std::string& source,
                       const DecodeLimits& limits = {});
+
+// The header of an in-memory encoded image: format, dimensions and the pixel
+// limit checked without decoding a pixel (so an image's token count is known
+// before any decode or resize work). Throws the Error decode_image would
+// for a bad or oversized header.
+ImageDimensions read_image_header(const uint8_t* data, size_t size, const std::string& source,
+                                  const DecodeLimits& limits = {});
+
+// An image named by a path, a file:// path already resolved, or a data: URI:
+// its encoded bytes (a file is mapped, not read; a data URI decoded once) and
+// its header. Opening never blocks and refuses anything but a regular file.
+class EncodedImage {
+ public:
+  EncodedImage(std::string_view path_or_data_uri, const DecodeLimits& limits = {});
+  EncodedImage(EncodedImage&&) noexcept = default;
+  EncodedImage& operator=(EncodedImage&&) noexcept = default;
+
+  const ImageDimensions& dimensions() const { return dimensions_; }
+  const std::string& source() const { return source_; }  // names it in errors
+  // Decodes the pixels (the header was checked already).
+  RgbImage decode() const;
+
+ private:
+  std::string source_;
+  MappedFile file_;
+  std::vector<uint8_t> bytes_;  // a data URI's payload
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  DecodeLimits limits_;
+  ImageDimensions dimensions_;
+};
 
 // Reads and decodes a file (the path names it in errors).
 RgbImage load_image_file(const std::string& path, const DecodeLimits& limits = {});

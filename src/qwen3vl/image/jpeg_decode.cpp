@@ -76,7 +76,7 @@ inline uint8_t cmyk_channel(int c, int nk) {
 // Returns false with s->message set on failure. No C++ objects with
 // destructors live in this frame, so longjmp-ing back here is well defined.
 bool run_decoder(JpegSession* s, const uint8_t* data, size_t size, const DecodeLimits* limits,
-                 bool* size_refused) {
+                 bool* size_refused, bool header_only) {
   s->cinfo.err = jpeg_std_error(&s->error.manager);
   s->error.manager.error_exit = on_fatal_error;
   s->error.manager.emit_message = on_message;
@@ -100,6 +100,7 @@ bool run_decoder(JpegSession* s, const uint8_t* data, size_t size, const DecodeL
     *size_refused = true;
     return false;
   }
+  if (header_only) return true;
 
   const J_COLOR_SPACE in_space = s->cinfo.jpeg_color_space;
   if (in_space == JCS_GRAYSCALE) {
@@ -146,19 +147,36 @@ bool run_decoder(JpegSession* s, const uint8_t* data, size_t size, const DecodeL
   return true;
 }
 
-}  // namespace
-
-RgbImage decode_jpeg(const uint8_t* data, size_t size, const std::string& source,
-                     const DecodeLimits& limits) {
+// Runs the decoder (or only its header part) and turns failures into Error.
+std::unique_ptr<JpegSession> run_checked(const uint8_t* data, size_t size, const std::string& source,
+                                         const DecodeLimits& limits, bool header_only) {
   auto session = std::make_unique<JpegSession>();
   bool size_refused = false;
-  if (!run_decoder(session.get(), data, size, &limits, &size_refused)) {
+  if (!run_decoder(session.get(), data, size, &limits, &size_refused, header_only)) {
     if (size_refused)
       check_declared_size(session->cinfo.image_width, session->cinfo.image_height, source, limits);
     throw Error(source + ": cannot decode JPEG: " + session->error.message);
   }
+  return session;
+}
+
+}  // namespace
+
+RgbImage decode_jpeg(const uint8_t* data, size_t size, const std::string& source,
+                     const DecodeLimits& limits) {
+  const auto session = run_checked(data, size, source, limits, false);
   if (session->orientation != 1) return apply_exif_orientation(session->image, session->orientation);
   return std::move(session->image);
+}
+
+ImageDimensions read_jpeg_header(const uint8_t* data, size_t size, const std::string& source,
+                             const DecodeLimits& limits) {
+  const auto session = run_checked(data, size, source, limits, true);
+  const int width = static_cast<int>(session->cinfo.image_width);
+  const int height = static_cast<int>(session->cinfo.image_height);
+  // Orientations 5 to 8 turn the picture a quarter: width and height swap.
+  if (session->orientation >= 5 && session->orientation <= 8) return {height, width};
+  return {width, height};
 }
 
 }  // namespace qwen3vl::image_detail

@@ -57,7 +57,7 @@ void read_from_memory(png_structp png, png_bytep out, png_size_t length) {
   s->offset += length;
 }
 
-bool run_decoder(PngSession* s, const DecodeLimits* limits, bool* size_refused) {
+bool run_decoder(PngSession* s, const DecodeLimits* limits, bool* size_refused, bool header_only) {
   s->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, s, on_png_error, on_png_warning);
   if (!s->png) {
     std::snprintf(s->message, sizeof(s->message), "cannot create libpng reader");
@@ -80,6 +80,7 @@ bool run_decoder(PngSession* s, const DecodeLimits* limits, bool* size_refused) 
     *size_refused = true;
     return false;
   }
+  if (header_only) return true;
 
   const int color_type = png_get_color_type(s->png, s->info);
   const int bit_depth = png_get_bit_depth(s->png, s->info);
@@ -105,21 +106,34 @@ bool run_decoder(PngSession* s, const DecodeLimits* limits, bool* size_refused) 
   return true;
 }
 
-}  // namespace
-
-RgbImage decode_png(const uint8_t* data, size_t size, const std::string& source,
-                    const DecodeLimits& limits) {
+// Runs the decoder (or only its header part) and turns failures into Error.
+std::unique_ptr<PngSession> run_checked(const uint8_t* data, size_t size, const std::string& source,
+                                        const DecodeLimits& limits, bool header_only) {
   auto session = std::make_unique<PngSession>();
   session->data = data;
   session->size = size;
   bool size_refused = false;
-  if (!run_decoder(session.get(), &limits, &size_refused)) {
+  if (!run_decoder(session.get(), &limits, &size_refused, header_only)) {
     if (size_refused)
       check_declared_size(png_get_image_width(session->png, session->info),
                           png_get_image_height(session->png, session->info), source, limits);
     throw Error(source + ": cannot decode PNG: " + session->message);
   }
-  return std::move(session->image);
+  return session;
+}
+
+}  // namespace
+
+RgbImage decode_png(const uint8_t* data, size_t size, const std::string& source,
+                    const DecodeLimits& limits) {
+  return std::move(run_checked(data, size, source, limits, false)->image);
+}
+
+ImageDimensions read_png_header(const uint8_t* data, size_t size, const std::string& source,
+                            const DecodeLimits& limits) {
+  const auto session = run_checked(data, size, source, limits, true);
+  return {static_cast<int>(png_get_image_width(session->png, session->info)),
+          static_cast<int>(png_get_image_height(session->png, session->info))};
 }
 
 }  // namespace qwen3vl::image_detail

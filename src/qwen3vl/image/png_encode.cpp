@@ -4,8 +4,8 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 
+#include "qwen3vl/base/atomic_file.h"
 #include "qwen3vl/base/error.h"
 
 namespace qwen3vl {
@@ -30,9 +30,7 @@ std::vector<uint8_t> encode_png(const RgbImage& image) {
 
 void write_png_file(const RgbImage& image, const std::string& path) {
   const auto bytes = encode_png(image);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (!out) throw Error("cannot write " + path);
+  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 RgbImage synthetic_image(int width, int height, uint32_t seed) {

@@ -27,23 +27,31 @@ std::array<std::array<float, 256>, 3> make_value_tables(const PreprocessorConfig
   return tables;
 }
 
+// The grid of an image already at its final size; Error unless both sides are
+// positive multiples of patch_size * merge_size.
+ImageGrid grid_of_resized(int height, int width, const PreprocessorConfig& config) {
+  const int patch = config.patch_size, merge = config.merge_size, frames = config.temporal_patch_size;
+  if (patch <= 0 || merge <= 0 || frames <= 0) throw Error("preprocessor config: invalid patch sizes");
+  const int unit = patch * merge;
+  if (width <= 0 || height <= 0 || width % unit != 0 || height % unit != 0)
+    throw Error("patchify: image " + std::to_string(width) + "x" + std::to_string(height) +
+                " is not a positive multiple of " + std::to_string(unit) + " on both sides");
+  // One still image repeated to temporal_patch_size frames: one temporal patch.
+  return ImageGrid{1, height / patch, width / patch};
+}
+
 }  // namespace
 
 PreprocessedImage patchify_image(const RgbImage& resized, const PreprocessorConfig& config) {
   const int patch = config.patch_size, merge = config.merge_size, frames = config.temporal_patch_size;
-  if (patch <= 0 || merge <= 0 || frames <= 0) throw Error("preprocessor config: invalid patch sizes");
-  const int unit = patch * merge;
-  if (resized.width <= 0 || resized.height <= 0 || resized.width % unit != 0 || resized.height % unit != 0)
-    throw Error("patchify: image " + std::to_string(resized.width) + "x" + std::to_string(resized.height) +
-                " is not a positive multiple of " + std::to_string(unit) + " on both sides");
+  const ImageGrid grid = grid_of_resized(resized.height, resized.width, config);
   if (resized.pixels.size() != static_cast<size_t>(resized.width) * resized.height * 3)
     throw Error("patchify: pixel buffer does not match the image size");
 
   PreprocessedImage out;
   out.resized_width = resized.width;
   out.resized_height = resized.height;
-  // One still image repeated to temporal_patch_size frames: one temporal patch.
-  out.grid = ImageGrid{1, resized.height / patch, resized.width / patch};
+  out.grid = grid;
   out.patch_dim = 3 * frames * patch * patch;
   out.pixel_values.resize(static_cast<size_t>(out.grid.num_patches()) * out.patch_dim);
 
@@ -77,6 +85,12 @@ ImageSize preprocessed_size(int height, int width, const PreprocessorConfig& con
   const PixelBounds bounds = resolve_pixel_bounds(config, limits);
   return smart_resize(height, width, config.patch_size * config.merge_size, bounds.min_pixels,
                       bounds.max_pixels);
+}
+
+ImageGrid image_grid_for(int height, int width, const PreprocessorConfig& config, const ImageSizeLimits& limits) {
+  if (width <= 0 || height <= 0) throw Error("preprocess: empty image");
+  const ImageSize size = preprocessed_size(height, width, config, limits);
+  return grid_of_resized(size.height, size.width, config);
 }
 
 PreprocessedImage preprocess_image(const RgbImage& image, const PreprocessorConfig& config,

@@ -49,4 +49,10 @@ PreprocessedImage preprocess_image(const RgbImage& image, const PreprocessorConf
 ImageSize preprocessed_size(int height, int width, const PreprocessorConfig& config,
                             const ImageSizeLimits& limits = {});
 
+// The patch grid preprocess_image gives an image of height x width (known
+// from its header), so its token count, grid.num_tokens(merge_size), is
+// known before any pixel is decoded. Throws the Errors preprocess_image would.
+ImageGrid image_grid_for(int height, int width, const PreprocessorConfig& config,
+                         const ImageSizeLimits& limits = {});
+
 }  // namespace qwen3vl

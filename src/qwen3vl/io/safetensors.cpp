@@ -42,9 +42,9 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : file_(path) {
   const std::string header(reinterpret_cast<const char*>(base + 8), header_len);
   Json j;
   try {
-    j = Json::parse(header);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": corrupt safetensors header (invalid JSON: " + e.what() + ")");
+    j = parse_json(header, path + ": safetensors header");
+  } catch (const Error& e) {
+    throw Error(path + ": corrupt safetensors header (" + e.what() + ")");
   }
   if (!j.is_object()) throw Error(path + ": corrupt safetensors header (not a JSON object)");
   const size_t data_start = 8 + header_len;

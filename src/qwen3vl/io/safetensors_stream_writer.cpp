@@ -1,7 +1,5 @@
 #include "qwen3vl/io/safetensors_stream_writer.h"
 
-#include <cstdio>
-
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/base/json.h"
 
@@ -17,7 +15,7 @@ uint64_t align_up(uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
 SafetensorsStreamWriter::SafetensorsStreamWriter(std::string path, std::vector<Entry> entries,
                                                  const std::map<std::string, std::string>& metadata)
-    : path_(std::move(path)), tmp_path_(path_ + ".tmp"), entries_(std::move(entries)) {
+    : path_(std::move(path)), entries_(std::move(entries)) {
   Json header = Json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
@@ -37,20 +35,13 @@ SafetensorsStreamWriter::SafetensorsStreamWriter(std::string path, std::vector<E
   // Pad with spaces so the data section starts 64-byte aligned.
   while ((8 + text.size()) % kAlign != 0) text.push_back(' ');
   header_bytes_ = text.size();
-  out_.open(tmp_path_, std::ios::binary | std::ios::trunc);
-  if (!out_) throw Error("cannot write " + tmp_path_);
+  out_ = std::make_unique<AtomicFile>(path_);
   const uint64_t len = text.size();
-  out_.write(reinterpret_cast<const char*>(&len), 8);
-  out_.write(text.data(), static_cast<std::streamsize>(text.size()));
-  if (!out_) throw Error("error writing " + tmp_path_);
+  out_->write(&len, 8);
+  out_->write(text);
 }
 
-SafetensorsStreamWriter::~SafetensorsStreamWriter() {
-  if (!committed_) {
-    out_.close();
-    std::remove(tmp_path_.c_str());
-  }
-}
+SafetensorsStreamWriter::~SafetensorsStreamWriter() = default;
 
 void SafetensorsStreamWriter::write_next(const std::string& name, const void* data, size_t nbytes) {
   check(next_ < entries_.size(), path_ + ": tensor '" + name + "' written after the last declared one");
@@ -59,9 +50,8 @@ void SafetensorsStreamWriter::write_next(const std::string& name, const void* da
         path_ + ": expected tensor '" + e.name + "' (" + std::to_string(e.nbytes) + " bytes) next, got '" + name +
             "' (" + std::to_string(nbytes) + " bytes)");
   static const char zeros[kAlign] = {};
-  out_.write(zeros, static_cast<std::streamsize>(offsets_[next_] - position_));
-  out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(nbytes));
-  if (!out_) throw Error("error writing " + tmp_path_ + " (disk full?)");
+  out_->write(zeros, offsets_[next_] - position_);
+  out_->write(data, nbytes);
   position_ = offsets_[next_] + nbytes;
   ++next_;
 }
@@ -69,11 +59,7 @@ void SafetensorsStreamWriter::write_next(const std::string& name, const void* da
 void SafetensorsStreamWriter::commit() {
   check(next_ == entries_.size(), path_ + ": only " + std::to_string(next_) + " of " +
                                       std::to_string(entries_.size()) + " tensors were written");
-  out_.flush();
-  out_.close();
-  if (out_.fail()) throw Error("error writing " + tmp_path_ + " (disk full?)");
-  if (std::rename(tmp_path_.c_str(), path_.c_str()) != 0) throw Error("cannot rename " + tmp_path_ + " to " + path_);
-  committed_ = true;
+  out_->commit();
 }
 
 }  // namespace qwen3vl

@@ -4,15 +4,17 @@
 // then starts at a 64-byte aligned offset of the data section, which itself
 // starts 64-byte aligned in the file (the header is padded with spaces, as the
 // format allows), so every tensor can be used in place from a mapping.
-// The file is written under a temporary name and renamed on commit(): an
-// interrupted write never leaves a truncated file under the final name.
+// The file is written through an AtomicFile (a fresh temporary file in the
+// same directory, renamed on commit()): an interrupted write never leaves a
+// truncated file under the final name, and no planted symlink is followed.
 #pragma once
 #include <cstdint>
-#include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "qwen3vl/base/atomic_file.h"
 #include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
@@ -26,7 +28,7 @@ class SafetensorsStreamWriter {
     size_t nbytes = 0;  // must equal numel(shape) * dtype_size(dtype)
   };
 
-  // Opens `path`.tmp and writes the header for `entries`, whose data must
+  // Creates the temporary file and writes the header for `entries`, whose data must
   // then be written in this order. Throws Error naming the path.
   SafetensorsStreamWriter(std::string path, std::vector<Entry> entries,
                           const std::map<std::string, std::string>& metadata);
@@ -45,14 +47,13 @@ class SafetensorsStreamWriter {
   uint64_t header_bytes() const { return header_bytes_; }
 
  private:
-  std::string path_, tmp_path_;
+  std::string path_;
   std::vector<Entry> entries_;
   std::vector<uint64_t> offsets_;  // of each entry, relative to the data section
-  std::ofstream out_;
+  std::unique_ptr<AtomicFile> out_;
   size_t next_ = 0;
   uint64_t position_ = 0;  // bytes of the data section written so far
   uint64_t header_bytes_ = 0;
-  bool committed_ = false;
 };
 
 }  // namespace qwen3vl

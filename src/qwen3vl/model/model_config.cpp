@@ -1,6 +1,9 @@
 #include "qwen3vl/model/model_config.h"
 
+#include <tuple>
+
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/base/human_format.h"
 #include "qwen3vl/base/mapped_file.h"
 
 namespace qwen3vl {
@@ -31,6 +34,18 @@ void positive(int v, const char* key, const std::string& where) {
   if (v <= 0) throw Error(where + ": \"" + key + "\" must be positive, got " + std::to_string(v));
 }
 
+// Refuses a number outside [low, high] (NaN included), naming the field.
+void in_range(double v, double low, double high, const char* key, const std::string& where, const char* rule) {
+  if (!(v >= low && v <= high)) throw Error(where + ": \"" + key + "\" must be " + rule + ", got " + format_number(v));
+}
+
+// Token ids the engine looks up in the embedding table must exist in it.
+void token_id(int64_t id, int vocab_size, const char* key, const std::string& where) {
+  if (id < 0 || id >= vocab_size)
+    throw Error(where + ": \"" + key + "\" " + std::to_string(id) + " is outside the vocabulary (0.." +
+                std::to_string(vocab_size - 1) + ")");
+}
+
 TextConfig parse_text(const Json& t, const std::string& where) {
   TextConfig c;
   c.hidden_size = required<int>(t, "hidden_size", where);
@@ -52,6 +67,14 @@ TextConfig parse_text(const Json& t, const std::string& where) {
     throw Error(where + ": num_attention_heads (" + std::to_string(c.num_heads) +
                 ") is not a multiple of num_key_value_heads (" + std::to_string(c.num_kv_heads) + ")");
   if (c.head_dim % 2 != 0) throw Error(where + ": head_dim must be even");
+  // rms_norm_eps <= 0 or NaN turns every normalisation of a zero row into NaN.
+  in_range(c.rms_norm_eps, 1e-30, 1.0, "rms_norm_eps", where, "in (0, 1]");
+  if (c.max_position_embeddings <= 0)
+    throw Error(where + ": \"max_position_embeddings\" must be positive, got " +
+                std::to_string(c.max_position_embeddings));
+  const std::string act = optional<std::string>(t, "hidden_act", "silu", where);
+  if (act != "silu")
+    throw Error(where + ": unsupported \"hidden_act\" \"" + act + "\" (the Qwen3 decoder MLP is \"silu\")");
 
   // Newer transformers write "rope_parameters" (with rope_theta inside);
   // older ones "rope_scaling" plus a top-level "rope_theta".
@@ -63,6 +86,7 @@ TextConfig parse_text(const Json& t, const std::string& where) {
   const std::string rope_type = optional<std::string>(rope, "rope_type", optional<std::string>(rope, "type", "default", where), where);
   if (rope_type != "default" && rope_type != "mrope")
     throw Error(where + ": unsupported rope_type \"" + rope_type + "\" (only default M-RoPE is implemented)");
+  in_range(c.rope_theta, 1.0, 1e30, "rope_theta", where, "a finite number >= 1");
   c.mrope_interleaved = optional<bool>(rope, "mrope_interleaved", true, where);
   if (!c.mrope_interleaved)
     throw Error(where + ": mrope_interleaved=false is Qwen2-VL style rope, not supported for qwen3_vl");
@@ -72,6 +96,8 @@ TextConfig parse_text(const Json& t, const std::string& where) {
     section = {half - 2 * (half * 5 / 16), half * 5 / 16, half * 5 / 16};
   }
   if (section.size() != 3) throw Error(where + ": mrope_section must have 3 entries");
+  for (int s : section)
+    if (s < 0) throw Error(where + ": mrope_section entries must not be negative, got " + std::to_string(s));
   if (section[0] + section[1] + section[2] != c.head_dim / 2)
     throw Error(where + ": mrope_section sums to " + std::to_string(section[0] + section[1] + section[2]) +
                 ", expected head_dim/2 = " + std::to_string(c.head_dim / 2));
@@ -138,6 +164,10 @@ ModelConfig parse_model_config(const Json& j, const std::string& source) {
   c.video_token_id = optional<int>(j, "video_token_id", 151656, source);
   c.vision_start_token_id = optional<int>(j, "vision_start_token_id", 151652, source);
   c.vision_end_token_id = optional<int>(j, "vision_end_token_id", 151653, source);
+  for (const auto& [id, key] : {std::pair{c.image_token_id, "image_token_id"}, {c.video_token_id, "video_token_id"},
+                                {c.vision_start_token_id, "vision_start_token_id"},
+                                {c.vision_end_token_id, "vision_end_token_id"}})
+    token_id(id, c.text.vocab_size, key, source);
   if (c.vision.out_hidden_size != c.text.hidden_size)
     throw Error(source + ": vision out_hidden_size (" + std::to_string(c.vision.out_hidden_size) +
                 ") differs from text hidden_size (" + std::to_string(c.text.hidden_size) + ")");
@@ -208,6 +238,15 @@ GenerationConfig parse_generation_config(const Json& j, const std::string& sourc
   g.min_p = optional<float>(j, "min_p", 0.0f, source);
   g.repetition_penalty = optional<float>(j, "repetition_penalty", 1.0f, source);
   g.presence_penalty = optional<float>(j, "presence_penalty", 0.0f, source);
+  // The sampler's ranges: a checkpoint cannot smuggle in what --top-p refuses.
+  in_range(g.temperature, 0.0, 1e30, "temperature", source, "a finite number >= 0");
+  if (g.top_k < 0) throw Error(source + ": \"top_k\" must not be negative, got " + std::to_string(g.top_k));
+  in_range(g.top_p, 1e-30, 1.0, "top_p", source, "in (0, 1]");
+  in_range(g.min_p, 0.0, 1.0, "min_p", source, "in [0, 1]");
+  in_range(g.repetition_penalty, 1e-30, 1e30, "repetition_penalty", source, "a finite number > 0");
+  in_range(g.presence_penalty, -1e30, 1e30, "presence_penalty", source, "finite");
+  for (int id : g.eos_token_ids)
+    if (id < 0) throw Error(source + ": \"eos_token_id\" " + std::to_string(id) + " is negative");
   return g;
 }
 
@@ -237,6 +276,8 @@ PreprocessorConfig parse_preprocessor_config(const Json& j, const std::string& s
   auto std_ = optional<std::vector<float>>(j, "image_std", {0.5f, 0.5f, 0.5f}, source);
   if (mean.size() != 3 || std_.size() != 3) throw Error(source + ": image_mean/image_std need 3 values");
   for (int i = 0; i < 3; ++i) {
+    in_range(mean[i], -1e6, 1e6, "image_mean", source, "finite");
+    in_range(std_[i], -1e6, 1e6, "image_std", source, "finite");
     if (std_[i] == 0.0f) throw Error(source + ": image_std has a zero");
     p.image_mean[i] = mean[i];
     p.image_std[i] = std_[i];
@@ -245,9 +286,37 @@ PreprocessorConfig parse_preprocessor_config(const Json& j, const std::string& s
   p.do_resize = optional<bool>(j, "do_resize", true, source);
   p.do_rescale = optional<bool>(j, "do_rescale", true, source);
   p.do_normalize = optional<bool>(j, "do_normalize", true, source);
+  in_range(p.rescale_factor, 1e-30, 1e6, "rescale_factor", source, "a finite number > 0");
+  for (auto [v, k] : {std::pair{p.patch_size, "patch_size"}, {p.temporal_patch_size, "temporal_patch_size"},
+                      {p.merge_size, "merge_size"}})
+    if (v <= 0 || v > 1024) throw Error(source + ": \"" + k + "\" must be in 1..1024, got " + std::to_string(v));
   if (p.min_pixels <= 0 || p.max_pixels < p.min_pixels)
     throw Error(source + ": pixel bounds must satisfy 0 < min_pixels <= max_pixels");
+  if (p.max_pixels > kMaxPreprocessorPixels)
+    throw Error(source + ": \"max_pixels\" " + std::to_string(p.max_pixels) + " is above " +
+                std::to_string(kMaxPreprocessorPixels) + " (more tokens than any context holds)");
   return p;
+}
+
+void check_context_length(const ModelConfig& config, int64_t context_length, const std::string& source) {
+  if (context_length <= 0)
+    throw Error("the context length must be positive, got " + std::to_string(context_length));
+  if (context_length > config.text.max_position_embeddings)
+    throw Error("context length " + std::to_string(context_length) + " (--ctx) is above the model's " +
+                "max_position_embeddings of " + std::to_string(config.text.max_position_embeddings) + " (" +
+                source + ")");
+}
+
+void check_preprocessor_matches(const ModelConfig& config, const PreprocessorConfig& p, const std::string& source) {
+  // The vision encoder reads patches of its own size: a processor cutting
+  // other ones would hand it a buffer of the wrong length.
+  const VisionConfig& v = config.vision;
+  for (auto [mine, theirs, key] : {std::tuple{p.patch_size, v.patch_size, "patch_size"},
+                                   {p.temporal_patch_size, v.temporal_patch_size, "temporal_patch_size"},
+                                   {p.merge_size, v.spatial_merge_size, "merge_size"}})
+    if (mine != theirs)
+      throw Error(source + ": \"" + key + "\" " + std::to_string(mine) + " differs from the vision config's " +
+                  std::to_string(theirs));
 }
 
 PreprocessorConfig load_preprocessor_config(const std::string& path) {

@@ -91,7 +91,20 @@ struct PreprocessorConfig {
   bool do_normalize = true;
 };
 
+// Largest max_pixels a preprocessor config may ask for: 2^18 tokens of 32x32
+// pixels, the longest Qwen3-VL context filled with one image.
+constexpr int64_t kMaxPreprocessorPixels = int64_t{262144} * 1024;
+
 PreprocessorConfig parse_preprocessor_config(const Json& j, const std::string& source);
+
+// Throws Error unless 0 < context_length <= max_position_embeddings (positions
+// beyond it were never trained). `source` names the config.
+void check_context_length(const ModelConfig& config, int64_t context_length, const std::string& source);
+
+// Throws Error unless the preprocessor cuts the patches the vision config
+// expects (patch_size, temporal_patch_size, merge_size).
+void check_preprocessor_matches(const ModelConfig& config, const PreprocessorConfig& preprocessor,
+                                const std::string& source);
 PreprocessorConfig load_preprocessor_config(const std::string& path);
 
 }  // namespace qwen3vl

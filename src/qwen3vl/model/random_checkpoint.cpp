@@ -2,10 +2,10 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <vector>
 
+#include "qwen3vl/base/atomic_file.h"
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/model/model_config.h"
@@ -91,11 +91,10 @@ void write_random_checkpoint(const Json& config_json, const std::string& dir, co
     }
     std::string text = header.dump();
     while ((8 + text.size()) % 64) text.push_back(' ');
-    std::ofstream out(dir + "/" + file, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write " + dir + "/" + file);
+    AtomicFile out(dir + "/" + file);
     const uint64_t len = text.size();
-    out.write(reinterpret_cast<const char*>(&len), 8);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    out.write(&len, 8);
+    out.write(text);
     for (size_t i : shards[s]) {
       uint64_t count = 1;
       for (int64_t d : specs[i].shape) count *= static_cast<uint64_t>(d);
@@ -104,25 +103,23 @@ void write_random_checkpoint(const Json& config_json, const std::string& dir, co
         ThreadPool::global().parallel_for(static_cast<int64_t>(chunk), 1 << 16, [&](int64_t a, int64_t b) {
           fill(specs[i], opts.seed, first + a, b - a, buffer.data() + a);
         });
-        out.write(reinterpret_cast<const char*>(buffer.data()), static_cast<std::streamsize>(chunk * 2));
+        out.write(buffer.data(), chunk * 2);
         written += chunk * 2;
         if (opts.progress) opts.progress(written, total);
       }
     }
-    if (!out) throw Error("error writing " + dir + "/" + file + " (disk full?)");
+    out.commit();
   }
   if (sharded) {
     Json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
-    std::ofstream(dir + "/model.safetensors.index.json") << index.dump(2);
+    write_file_atomically(dir + "/model.safetensors.index.json", index.dump(2));
   } else {
     fs::remove(dir + "/model.safetensors.index.json", ec);
   }
-  std::ofstream(dir + "/config.json") << config_json.dump(2);
+  write_file_atomically(dir + "/config.json", config_json.dump(2));
   for (const auto& f : embedded_model_files()) {
     if (f.name == "config.json" || f.name == "model.safetensors") continue;
-    std::ofstream out(dir + "/" + f.name, std::ios::binary | std::ios::trunc);
-    out.write(f.data.data(), static_cast<std::streamsize>(f.data.size()));
-    if (!out) throw Error("cannot write " + dir + "/" + f.name);
+    write_file_atomically(dir + "/" + f.name, f.data);
   }
 }
 

@@ -5,8 +5,8 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
+#include "qwen3vl/base/atomic_file.h"
 #include "qwen3vl/base/error.h"
 
 #define QWEN3VL_DECLARE_EMBED(sym) \
@@ -70,16 +70,9 @@ std::string embedded_model_dir() {
   fs::create_directories(dir, ec);
   if (ec) throw Error("cannot create " + dir.string() + " for the default model: " + ec.message());
   for (const auto& f : files) {
-    // Write to a temporary name and rename, so concurrent first runs never
-    // see a half-written file.
-    const fs::path tmp = dir / (f.name + ".tmp" + std::to_string(::getpid()));
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out.write(f.data.data(), static_cast<std::streamsize>(f.data.size()));
-      if (!out) throw Error("cannot write " + tmp.string());
-    }
-    fs::rename(tmp, dir / f.name, ec);
-    if (ec) throw Error("cannot write " + (dir / f.name).string() + ": " + ec.message());
+    // Concurrent first runs never see a half-written file, and a shared
+    // cache directory (/tmp) cannot redirect the write through a symlink.
+    write_file_atomically((dir / f.name).string(), f.data);
   }
   return dir.string();
 }

@@ -1,14 +1,56 @@
 #include "qwen3vl/runtime/messages.h"
 
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/image/data_uri.h"
 
 namespace qwen3vl {
 
 namespace {
 
-std::string resolve(const std::string& source, const std::string& base_dir) {
-  if (source.rfind("data:", 0) == 0 || base_dir.empty() || source.empty() || source[0] == '/') return source;
-  if (source.rfind("file://", 0) == 0) return source.substr(7);
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 8089: file:///abs/path, file://localhost/abs/path or file:/abs/path,
+// percent-encoded bytes decoded. Only local absolute paths exist in a file URL.
+std::string path_from_file_url(const std::string& url, const std::string& where) {
+  std::string rest = url.substr(5);  // after "file:"
+  if (rest.rfind("//", 0) == 0) {
+    const size_t slash = rest.find('/', 2);
+    const std::string host = rest.substr(2, slash == std::string::npos ? std::string::npos : slash - 2);
+    if (!host.empty() && host != "localhost")
+      throw Error(where + ": file URL names host \"" + host + "\"; only local files (file:///path) are read");
+    rest = slash == std::string::npos ? "" : rest.substr(slash);
+  }
+  if (rest.empty() || rest[0] != '/') throw Error(where + ": file URL \"" + url + "\" has no absolute path");
+  std::string path;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] != '%') {
+      path += rest[i];
+      continue;
+    }
+    const int hi = i + 2 < rest.size() ? hex_value(rest[i + 1]) : -1;
+    const int lo = i + 2 < rest.size() ? hex_value(rest[i + 2]) : -1;
+    if (hi < 0 || lo < 0) throw Error(where + ": file URL \"" + url + "\" has a malformed %-escape");
+    path += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  if (path.find('\0') != std::string::npos) throw Error(where + ": file URL \"" + url + "\" holds a NUL byte");
+  return path;
+}
+
+// Where an image reference points: data: URIs as they are, file: URLs as
+// their path, absolute paths as they are, relative paths against base_dir
+// only (never "the working directory, else base_dir": the same messages file
+// must mean the same images wherever it is run from).
+std::string resolve(const std::string& source, const std::string& base_dir, const std::string& where) {
+  if (source.rfind("data:", 0) == 0) return source;
+  if (source.rfind("file:", 0) == 0) return path_from_file_url(source, where);
+  if (source.find('\0') != std::string::npos) throw Error(where + ": image path holds a NUL byte");
+  if (source[0] == '/' || base_dir.empty()) return source;
   return base_dir + "/" + source;
 }
 
@@ -17,6 +59,7 @@ std::string resolve(const std::string& source, const std::string& base_dir) {
 NormalizedMessages normalize_messages(const Json& messages, const std::string& base_dir) {
   if (!messages.is_array()) throw Error("messages must be a JSON array of {\"role\", \"content\"} objects");
   if (messages.empty()) throw Error("messages is empty");
+  check_json_depth(messages, "messages");
   NormalizedMessages out;
   out.messages = Json::array();
   for (size_t i = 0; i < messages.size(); ++i) {
@@ -55,10 +98,11 @@ NormalizedMessages normalize_messages(const Json& messages, const std::string& b
             src = p["image_url"]["url"];
           else throw Error(pw + " is an image without a path or URL");
           if (src.empty()) throw Error(pw + " has an empty image path");
+          if (is_data_uri(src) && src.rfind("data:", 0) != 0) src = "data:" + src.substr(5);
           if (src.rfind("http://", 0) == 0 || src.rfind("https://", 0) == 0)
             throw Error(pw + ": remote image URLs are not fetched; pass a local path or a data: URI");
           if (role != "user") throw Error(pw + ": images are only accepted in user messages");
-          out.images.push_back({resolve(src, base_dir)});
+          out.images.push_back({resolve(src, base_dir, pw)});
           parts.push_back({{"type", "image"}, {"image", src}});
         } else if (type == "video" || type == "video_url") {
           throw Error(pw + ": video input is not supported yet");

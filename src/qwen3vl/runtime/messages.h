@@ -20,9 +20,14 @@ struct NormalizedMessages {
 // Accepts a JSON array of {role, content} where content is a string or a list
 // of parts: {"type":"text","text":...}, {"type":"image","image":PATH},
 // {"type":"image_url","image_url":{"url":...}} (or "image_url": "..."),
-// {"type":"video",...} is refused for now. Relative image paths are resolved
-// against `base_dir` when it is non-empty. Throws Error naming the message
-// index and the problem.
+// {"type":"video",...} is refused for now. Image references become:
+// data: URIs as given; file:///abs/path (or file://localhost/..., file:/...,
+// %-escapes decoded) its path; absolute paths as given; relative paths
+// base_dir + "/" + path when base_dir is non-empty (the messages file's
+// directory, so a file means the same images from any working directory),
+// else unchanged (relative to the working directory). Documents nested deeper
+// than kMaxJsonDepth are refused. Throws Error naming the message index and
+// the problem.
 NormalizedMessages normalize_messages(const Json& messages, const std::string& base_dir = "");
 
 // Builds the messages for the common CLI case: optional system text, then one

@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "qwen3vl/base/mapped_file.h"
+#include "qwen3vl/base/system_probe.h"
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/embedded_model.h"
@@ -19,6 +20,13 @@ namespace {
 
 using Progress = std::function<void(const std::string&, double)>;
 
+// What the configs must agree on with each other and with the options,
+// checked before the tokenizer and weights load.
+void check_configs(const Model::Impl& m, const LoadOptions& options, const std::string& source) {
+  check_context_length(m.config, options.context_length, source);
+  check_preprocessor_matches(m.config, m.preprocessor, source + " vs preprocessor_config.json");
+}
+
 // A Hugging Face checkpoint directory: configs, tokenizer and template from
 // their files; weights viewed in place, or converted at load when --quant asks.
 void load_checkpoint_dir(Model::Impl& m, const std::string& path, const LoadOptions& options,
@@ -29,6 +37,7 @@ void load_checkpoint_dir(Model::Impl& m, const std::string& path, const LoadOpti
   m.config = load_model_config(path + "/config.json");
   m.generation = load_generation_config(path + "/generation_config.json");
   m.preprocessor = load_preprocessor_config(path + "/preprocessor_config.json");
+  check_configs(m, options, path + "/config.json");
   progress("tokenizer", 0.0);
   if (!file_exists(path + "/tokenizer.json")) throw Error("no tokenizer.json in " + path);
   m.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(path + "/tokenizer.json"));
@@ -75,6 +84,7 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
     m.preprocessor = parse_preprocessor_config(
         parse_json(std::string(file.preprocessor_config_json), origin + "preprocessor_config.json"),
         origin + "preprocessor_config.json");
+  check_configs(m, options, origin + "config.json");
   progress("tokenizer", 0.0);
   m.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load_from_json(file.tokenizer_json, origin + "tokenizer.json"));
   m.chat_template = std::make_unique<ChatTemplate>(
@@ -112,7 +122,9 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
 
 std::shared_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (options.threads > 0) ThreadPool::set_default_threads(options.threads);
+  if (options.threads < 0) throw Error("threads must not be negative, got " + std::to_string(options.threads));
+  // More threads than CPUs only makes the spinning workers wait for each other.
+  if (options.threads > 0) ThreadPool::set_default_threads(std::min(options.threads, hardware_threads()));
   if (!file_exists(path)) throw Error("model path " + path + " does not exist");
   resolved_kv_cache_type(options);  // reject a bad name before the long load
   std::shared_ptr<Model> model(new Model());

@@ -237,11 +237,7 @@ ModelFile open_model_file(const std::string& path) {
                 "\" " + *layout + " != " + quant_layout_fingerprint() +
                 "); quantize the checkpoint again with this build");
   if (const auto text = meta(kKeyQuantized)) {
-    try {
-      quantized = Json::parse(*text);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(path + ": metadata \"" + kKeyQuantized + "\" is not valid JSON (" + e.what() + ")");
-    }
+    quantized = parse_json(*text, path + ": metadata \"" + kKeyQuantized + "\"");
     if (!quantized.is_object()) throw Error(path + ": metadata \"" + kKeyQuantized + "\" is not a JSON object");
   }
   for (auto it = quantized.begin(); it != quantized.end(); ++it) {

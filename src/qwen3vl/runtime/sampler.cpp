@@ -5,19 +5,24 @@
 #include <string>
 
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/base/human_format.h"
 
 namespace qwen3vl {
 
-Sampler::Sampler(const SamplingParams& p) : params_(p), rng_(p.seed) {
-  check(std::isfinite(p.temperature) && p.temperature >= 0.0f,
-        "sampling: temperature must be >= 0, got " + std::to_string(p.temperature));
-  check(p.top_k >= 0, "sampling: top_k must be >= 0, got " + std::to_string(p.top_k));
-  check(p.top_p > 0.0f && p.top_p <= 1.0f, "sampling: top_p must be in (0, 1], got " + std::to_string(p.top_p));
-  check(p.min_p >= 0.0f && p.min_p <= 1.0f, "sampling: min_p must be in [0, 1], got " + std::to_string(p.min_p));
-  check(p.repetition_penalty > 0.0f,
-        "sampling: repetition_penalty must be > 0, got " + std::to_string(p.repetition_penalty));
-  check(std::isfinite(p.presence_penalty), "sampling: presence_penalty must be finite");
+void check_sampling_params(const SamplingParams& p) {
+  const auto bad = [](const char* name, const char* rule, double v) {
+    throw Error(std::string("sampling: ") + name + " must be " + rule + ", got " + format_number(v));
+  };
+  if (!(std::isfinite(p.temperature) && p.temperature >= 0.0f)) bad("temperature", ">= 0", p.temperature);
+  if (p.top_k < 0) bad("top_k", ">= 0", p.top_k);
+  if (!(p.top_p > 0.0f && p.top_p <= 1.0f)) bad("top_p", "in (0, 1]", p.top_p);
+  if (!(p.min_p >= 0.0f && p.min_p <= 1.0f)) bad("min_p", "in [0, 1]", p.min_p);
+  if (!(std::isfinite(p.repetition_penalty) && p.repetition_penalty > 0.0f))
+    bad("repetition_penalty", "> 0", p.repetition_penalty);
+  if (!std::isfinite(p.presence_penalty)) bad("presence_penalty", "finite", p.presence_penalty);
 }
+
+Sampler::Sampler(const SamplingParams& p) : params_(p), rng_(p.seed) { check_sampling_params(p); }
 
 void Sampler::add_prompt(std::span<const int32_t> ids) { seen_.insert(ids.begin(), ids.end()); }
 

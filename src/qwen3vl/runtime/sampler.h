@@ -22,6 +22,9 @@ struct SamplingParams {
   uint64_t seed = 0;
 };
 
+// Throws Error naming the first parameter out of its range (NaN included).
+void check_sampling_params(const SamplingParams& params);
+
 class Sampler {
  public:
   // Throws Error for out-of-range parameters.

@@ -10,6 +10,7 @@
 #include "qwen3vl/image/preprocess.h"
 #include "qwen3vl/model/rope_index.h"
 #include "qwen3vl/qwen3vl.h"
+#include "qwen3vl/runtime/generate_options_check.h"
 #include "qwen3vl/runtime/messages.h"
 #include "qwen3vl/runtime/model_impl.h"
 #include "qwen3vl/runtime/sampler.h"
@@ -45,11 +46,6 @@ struct Session::Impl {
         decoder(loaded_decoder(*model)),
         cache(decoder.make_cache(model->load_options().context_length,
                                  resolved_kv_cache_type(model->load_options()))) {}
-
-  std::string resolve_image(const std::string& source) const {
-    if (source.rfind("data:", 0) == 0 || base_dir.empty() || file_exists(source) || source[0] == '/') return source;
-    return base_dir + "/" + source;
-  }
 };
 
 Session::Session(std::shared_ptr<const Model> model) : impl_(std::make_unique<Impl>(std::move(model))) {}
@@ -60,12 +56,13 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
                                    const std::function<bool(std::string_view)>& on_text,
                                    const TensorCapture* capture) {
   const auto start = Clock::now();
+  validate_generate_options(options);  // before any work a bad option would waste
   const Model::Impl& m = impl_->model->impl();
   const ModelConfig& cfg = m.config;
   GenerationResult result;
 
   // 1. Messages and template.
-  const NormalizedMessages normalized = normalize_messages(messages);
+  const NormalizedMessages normalized = normalize_messages(messages, impl_->base_dir);
   const std::string prompt = m.chat_template->render(normalized.messages, true, options.template_extra);
   std::vector<int32_t> ids = m.tokenizer->encode(prompt, true);
 
@@ -80,7 +77,7 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
     auto t = Clock::now();
     RgbImage rgb;
     try {
-      rgb = load_image(impl_->resolve_image(normalized.images[i].source), decode_limits);
+      rgb = load_image(normalized.images[i].source, decode_limits);
     } catch (const Error& e) {
       throw Error("image " + std::to_string(i + 1) + ": " + e.what());
     }
@@ -235,7 +232,7 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
   StreamDecoder detok(*m.tokenizer);
   const int64_t room = capacity - L;
   const int max_new = static_cast<int>(std::min<int64_t>(options.max_tokens, room));
-  result.finish_reason = "length";
+  result.finish_reason = options.max_tokens > room ? "context_full" : "length";
   auto t_decode = Clock::now();
   std::vector<float> logits = std::move(last_logits);
   bool stopped = false, stop_string_hit = false;

@@ -12,15 +12,6 @@
 namespace qwen3vl {
 namespace {
 
-OrderedJson load_ordered_json(const std::string& path) {
-  std::string text = read_text_file(path);
-  try {
-    return OrderedJson::parse(text);
-  } catch (const std::exception& e) {
-    throw Error("invalid JSON in " + path + ": " + e.what());
-  }
-}
-
 // tokenizer_config.json's chat_template: a string or [{name, template}, ...].
 std::string template_from_tokenizer_config(const OrderedJson& value, const std::string& path) {
   if (value.is_string()) return value.get<std::string>();
@@ -54,11 +45,11 @@ ChatTemplate ChatTemplate::load_from_dir(const std::string& dir) {
   const std::string jinja_path = dir + "/chat_template.jinja";
   const std::string config_path = dir + "/tokenizer_config.json";
   OrderedJson config;
-  if (file_exists(config_path)) config = load_ordered_json(config_path);
+  if (file_exists(config_path)) config = load_json_file(config_path);
 
   std::optional<ChatTemplate> result;
   if (file_exists(json_path)) {
-    OrderedJson wrapper = load_ordered_json(json_path);
+    OrderedJson wrapper = load_json_file(json_path);
     if (!wrapper.is_object() || !wrapper.contains("chat_template") || !wrapper["chat_template"].is_string())
       throw Error(json_path + ": expected {\"chat_template\": \"...\"}");
     result.emplace(wrapper["chat_template"].get<std::string>(), json_path);
@@ -78,12 +69,7 @@ ChatTemplate ChatTemplate::from_parts(std::string source, std::string origin, st
                                       const std::string& tokenizer_config_origin) {
   ChatTemplate result(std::move(source), std::move(origin));
   if (!tokenizer_config.empty()) {
-    OrderedJson config;
-    try {
-      config = OrderedJson::parse(tokenizer_config);
-    } catch (const std::exception& e) {
-      throw Error("invalid JSON in " + tokenizer_config_origin + ": " + e.what());
-    }
+    const OrderedJson config = parse_json(tokenizer_config, tokenizer_config_origin);
     if (config.is_object()) result.set_special_tokens_from(config);
   }
   return result;
@@ -105,6 +91,9 @@ void ChatTemplate::set_default_variable(const std::string& name, const OrderedJs
 std::string ChatTemplate::render(const OrderedJson& messages, bool add_generation_prompt,
                                  const OrderedJson& extra) const {
   if (!extra.is_object()) throw Error("chat template " + origin_ + ": extra variables must be a JSON object");
+  // value_from_json recurses once per level.
+  check_json_depth(messages, "chat template messages");
+  check_json_depth(extra, "chat template variables");
   jinja::Dict variables;
   variables.set("messages", jinja::value_from_json(messages));
   variables.set("add_generation_prompt", jinja::Value(add_generation_prompt));

@@ -111,6 +111,8 @@ PipelineSpec read_pipeline(const Json& config, const std::string& path) {
 
 Tokenizer Tokenizer::load(const std::string& tokenizer_json_path) {
   const MappedFile file(tokenizer_json_path);
+  // Mapped, not copied, but parsing builds tables as large as the file.
+  check_text_size(tokenizer_json_path, file.size());
   return load_from_json(std::string_view(reinterpret_cast<const char*>(file.data()), file.size()),
                         tokenizer_json_path);
 }

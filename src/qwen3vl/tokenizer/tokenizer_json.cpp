@@ -164,6 +164,7 @@ TokenizerJson parse_tokenizer_json(std::string_view text, const std::string& ori
   out.vocab.reserve(160000);
   out.merges.reserve(160000);
   Reader reader(out);
+  check_json_text_depth(text, "tokenizer file " + origin);
   const bool ok = Json::sax_parse(text.data(), text.data() + text.size(), &reader);
   if (!ok) throw Error("invalid tokenizer file " + origin + ": " + reader.error);
   if (!out.config.is_object()) throw Error("invalid tokenizer file " + origin + ": top level is not an object");

@@ -1,0 +1,125 @@
+// Classes 5 and 6 of the hostile-input issue: what we write. Output files go
+// through a fresh temporary file in the target directory and a rename, so a
+// planted symlink is never followed and a failed write leaves nothing behind;
+// a failed write to stdout is an error, a closed pipe a quiet SIGPIPE.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include "cli_test_util.h"
+#include "test_util.h"
+#include "qwen3vl/base/atomic_file.h"
+#include "qwen3vl/base/error.h"
+
+using namespace qwen3vl;
+namespace fs = std::filesystem;
+
+static const std::string kFixture = QWEN3VL_FIXTURE_DIR;
+
+namespace {
+
+std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+TEST(OutputFiles, AtomicFileReplacesASymlinkInsteadOfWritingThroughIt) {
+  const std::string dir = fresh_dir("atomic_symlink");
+  const std::string victim = dir + "/victim.txt";
+  std::ofstream(victim) << "precious";
+  fs::create_symlink(victim, dir + "/out.bin");
+  write_file_atomically(dir + "/out.bin", "new contents");
+  EXPECT_EQ(slurp(victim), "precious");
+  EXPECT_FALSE(fs::is_symlink(dir + "/out.bin"));
+  EXPECT_EQ(slurp(dir + "/out.bin"), "new contents");
+  EXPECT_EQ(names_in(dir), (std::vector<std::string>{"out.bin", "victim.txt"}));
+  // Permissions as a plain open(0666) under the umask would give, not mkstemp's 0600.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  EXPECT_EQ(static_cast<mode_t>(fs::status(dir + "/out.bin").permissions()) & 0777, 0666 & ~mask);
+}
+
+TEST(OutputFiles, AtomicFileLeavesNothingBehindWhenNotCommitted) {
+  const std::string dir = fresh_dir("atomic_abandon");
+  std::ofstream(dir + "/out.bin") << "old";
+  {
+    AtomicFile f(dir + "/out.bin");
+    f.write("half of it");
+    EXPECT_EQ(names_in(dir).size(), 2u);  // the old file and the temporary one
+  }
+  EXPECT_EQ(names_in(dir), std::vector<std::string>{"out.bin"});
+  EXPECT_EQ(slurp(dir + "/out.bin"), "old");
+  // What a signal handler does: the pending temporary file goes.
+  AtomicFile pending(dir + "/other.bin");
+  pending.write("x");
+  ASSERT_TRUE(fs::exists(pending.temporary_path()));
+  remove_pending_temporary_files();
+  EXPECT_FALSE(fs::exists(pending.temporary_path()));
+  // Writing into a directory that is the target, or a missing directory, is a clear error.
+  EXPECT_THROW(AtomicFile f(dir), Error);
+  EXPECT_THROW(AtomicFile f(dir + "/missing/x.bin"), Error);
+}
+
+TEST(OutputFiles, DumpIgnoresPlantedLinksAndLeavesNoHalfFile) {
+  const std::string dir = fresh_dir("dump_out");
+  const std::string victim = dir + "/victim.txt";
+  std::ofstream(victim) << "precious";
+  // The old attack: <out>.tmp planted as a link to another file.
+  fs::create_symlink(victim, dir + "/out.safetensors.tmp");
+  const CliResult ok = run_cli("dump -m " + kFixture + " -p hi -n 1 -o " + dir + "/out.safetensors");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(slurp(victim), "precious");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(dir + "/out.safetensors")));
+  // A write that fails half way (file size limit): exit 1, no output, no temporary file.
+  const std::string failing = fresh_dir("dump_fail");
+  ChildLimits limits;
+  limits.file_size_bytes = 4096;
+  const ChildResult r = run_cli_bounded("dump -m " + kFixture + " -p hi -n 1 -o " + failing + "/out.safetensors", limits);
+  EXPECT_TRUE(r.exited) << r.signal;
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("qwen3vl: error: error writing " + failing + "/out.safetensors"), std::string::npos) << r.err;
+  EXPECT_TRUE(names_in(failing).empty()) << names_in(failing).front();
+}
+
+TEST(OutputFiles, QuantizeOutputIsAtomicToo) {
+  const std::string dir = fresh_dir("quantize_out");
+  const std::string victim = dir + "/victim.txt";
+  std::ofstream(victim) << "precious";
+  fs::create_symlink(victim, dir + "/model.qwen3vl.tmp");
+  fs::create_symlink(victim, dir + "/model.qwen3vl");
+  const CliResult r = run_cli("quantize -q -m " + kFixture + " -o " + dir + "/model.qwen3vl --quant q8");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(slurp(victim), "precious");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(dir + "/model.qwen3vl")));
+  EXPECT_GT(fs::file_size(dir + "/model.qwen3vl"), 1000u);
+}
+
+TEST(StandardOutput, AFullDiskIsAnErrorNotASilentSuccess) {
+  for (const std::string args : {"run -p hi -n 3", "run -p hi -n 3 --json", "tokenize --text hi", "--version"}) {
+    ChildLimits limits;
+    limits.stdout_path = "/dev/full";
+    const ChildResult r = run_cli_bounded(args, limits);
+    EXPECT_TRUE(r.exited) << args;
+    EXPECT_EQ(r.exit_code, 1) << args << ": " << r.err;
+    EXPECT_NE(r.err.find("qwen3vl: error: cannot write to standard output: No space left on device"),
+              std::string::npos) << args << ": " << r.err;
+  }
+}
+
+TEST(StandardOutput, AClosedPipeEndsQuietlyBySigpipe) {
+  for (const bool ignored : {false, true}) {
+    ChildLimits limits;
+    limits.close_stdout_pipe = true;
+    limits.ignore_sigpipe = ignored;  // even a parent that ignores SIGPIPE sees the conventional end
+    const ChildResult r = run_cli_bounded("run -q -p hi -n 20", limits);
+    EXPECT_FALSE(r.exited) << "exit code " << r.exit_code << ", ignored " << ignored;
+    EXPECT_EQ(r.signal, SIGPIPE) << "ignored " << ignored;
+    EXPECT_EQ(r.err, "") << "ignored " << ignored;
+  }
+}
