@@ -10,7 +10,7 @@
 #include "cli_test_util.h"
 #include "test_util.h"
 #include "qwen3vl/base/json.h"
-#include "qwen3vl/base/system_probe.h"
+#include "qwen3vl/base/thread_pool.h"
 
 using namespace qwen3vl;
 namespace fs = std::filesystem;
@@ -93,10 +93,10 @@ TEST(CliContract, ThreadsAboveTheHardwareAreCappedWithOneNote) {
   const ChildResult r = run_cli_bounded("run -p hi -n 2 --threads 1000000", limits);
   ASSERT_TRUE(r.exited) << r.signal;
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const std::string note = "--threads 1000000 is more than the " + std::to_string(hardware_threads()) +
-                           " hardware threads here; using " + std::to_string(hardware_threads());
+  const std::string note = "--threads 1000000 is more than the " + std::to_string(ThreadPool::hardware_threads()) +
+                           " hardware threads here; using " + std::to_string(ThreadPool::hardware_threads());
   EXPECT_EQ(count_of(r.err, note), 1u) << r.err;
-  const CliResult exact = run_cli("run -q -p hi -n 2 --threads " + std::to_string(hardware_threads()));
+  const CliResult exact = run_cli("run -q -p hi -n 2 --threads " + std::to_string(ThreadPool::hardware_threads()));
   EXPECT_EQ(exact.exit_code, 0);
   EXPECT_EQ(exact.err, "");
 }

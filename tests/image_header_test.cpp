@@ -10,6 +10,7 @@
 #include "image_test_util.h"
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/base/mapped_file.h"
+#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/image/image_decode.h"
 #include "qwen3vl/image/png_encode.h"
 #include "qwen3vl/image/preprocess.h"
@@ -114,11 +115,12 @@ TEST(ImageHeader, LyingAndBrokenHeadersAreRefusedLikeTheDecoderRefusesThem) {
 
 TEST(ImageHeader, TokenCountFromTheHeaderEqualsThePreprocessedGrid) {
   const PreprocessorConfig config = load_preprocessor_config(kFixture + "/preprocessor_config.json");
+  ThreadPool pool(1);
   for (const char* name : {"img_400x300.png", "img_240x520.jpg", "img_640x360.png"}) {
     const EncodedImage image(kFixture + "/golden/" + name);
     for (ImageSizeLimits limits : {ImageSizeLimits{}, ImageSizeLimits{0, 30}, ImageSizeLimits{400, 0}}) {
       const ImageGrid predicted = image_grid_for(image.dimensions().height, image.dimensions().width, config, limits);
-      EXPECT_EQ(predicted, preprocess_image(image.decode(), config, limits).grid) << name;
+      EXPECT_EQ(predicted, preprocess_image(image.decode(), config, pool, limits).grid) << name;
     }
   }
   // 400x300: 108 tokens by default (round(300/32)=9 rows, round(400/32)=12 columns, 9*12 merged tokens).

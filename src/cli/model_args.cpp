@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "progress.h"
-#include "qwen3vl/base/system_probe.h"
+#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/runtime/generate_options_check.h"
 
 namespace qwen3vl::cli {
@@ -41,7 +41,7 @@ void add_generation_options(Args& args) {
 int threads_from_args(const Args& args, bool quiet) {
   if (!args.has("threads")) return 0;
   const int requested = args.get_int("threads", 0, 1, 1 << 20);
-  const int hardware = hardware_threads();
+  const int hardware = ThreadPool::hardware_threads();
   if (requested <= hardware) return requested;
   // More threads than CPUs only makes the spinning workers wait for each other.
   if (!quiet)

@@ -5,10 +5,9 @@
 #include "commands.h"
 #include "model_args.h"
 #include "progress.h"
+#include "qwen3vl/base/error.h"
 #include "qwen3vl/base/human_format.h"
 #include "qwen3vl/base/regular_file.h"
-#include "qwen3vl/base/error.h"
-#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/runtime/model_file.h"
 
 namespace qwen3vl::cli {
@@ -27,8 +26,8 @@ int quantize_command(int argc, char** argv) {
   if (!args.parse(argc, argv, 2)) return 0;
   if (!args.has("model") || !args.has("output")) args.fail("quantize needs -m DIR and -o FILE");
   const int threads = threads_from_args(args, args.has("quiet"));
-  if (threads > 0) ThreadPool::set_default_threads(threads);
   QuantizeOptions opts;
+  opts.threads = threads;
   opts.quant = args.get("quant", "q4");
   ProgressBar bar("quantizing " + args.get("model"), !args.has("quiet"));
   opts.progress = [&](uint64_t done, uint64_t total) { bar.update(double(done) / double(total), done); };

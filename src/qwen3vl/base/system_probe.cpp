@@ -1,6 +1,5 @@
 #include "qwen3vl/base/system_probe.h"
 
-#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -10,7 +9,6 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <thread>
 
 #include "qwen3vl/base/thread_pool.h"
 
@@ -56,13 +54,6 @@ double measure_read_bandwidth_gbps(ThreadPool& pool, size_t bytes, int repeats) 
   }
   (void)sink;
   return best;
-}
-
-int hardware_threads() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 size_t peak_rss_bytes() {

@@ -11,10 +11,6 @@ class ThreadPool;
 // of a `bytes` buffer (far larger than the caches), best of `repeats`.
 double measure_read_bandwidth_gbps(ThreadPool& pool, size_t bytes = size_t(1) << 30, int repeats = 3);
 
-// Threads this process can run at once: the CPUs of its affinity mask (what
-// taskset or a container allows), at least 1.
-int hardware_threads();
-
 // Peak resident set size of this process so far, in bytes.
 size_t peak_rss_bytes();
 // Current resident set size, in bytes.
