@@ -1,10 +1,11 @@
 // Small images written in every format the decoders read, for tests that
 // need real files without shipping them: JPEG (with an optional EXIF APP1),
-// GIF, and a PNG made of a bare header.
+// GIF, a PNG made of a bare header and a large all-zero PNG.
 #pragma once
 #include <gif_lib.h>
 #include <gtest/gtest.h>
 #include <jpeglib.h>
+#include <png.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -103,6 +104,35 @@ inline std::vector<uint8_t> png_with_header(uint32_t width, uint32_t height, boo
   v.insert(v.end(), {'I', 'D', 'A', 'T', 0x78, 0x9C});
   put_be32(v, crc32_of(v.data() + idat_start, v.size() - idat_start));
   return v;
+}
+
+}  // namespace image_test
+
+namespace image_test {
+
+// A width x height 8-bit RGB PNG whose pixels are all zero, written row by
+// row: a few hundred kilobytes that decode to width*height*3 bytes (the
+// "large all-zero PNG" an attacker sends).
+inline std::vector<uint8_t> zero_png(uint32_t width, uint32_t height) {
+  std::vector<uint8_t> out;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png_create_info_struct(png);
+  png_set_write_fn(
+      png, &out,
+      [](png_structp p, png_bytep data, png_size_t n) {
+        auto* v = static_cast<std::vector<uint8_t>*>(png_get_io_ptr(p));
+        v->insert(v->end(), data, data + n);
+      },
+      nullptr);
+  png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  png_set_compression_level(png, 1);
+  png_write_info(png, info);
+  std::vector<uint8_t> row(size_t{width} * 3, 0);
+  for (uint32_t y = 0; y < height; ++y) png_write_row(png, row.data());
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  return out;
 }
 
 }  // namespace image_test

@@ -10,7 +10,6 @@
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/tensor_specs.h"
-#include "qwen3vl/runtime/embedded_model.h"
 #include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
@@ -118,10 +117,6 @@ void write_random_checkpoint(const Json& config_json, const std::string& dir, co
     fs::remove(dir + "/model.safetensors.index.json", ec);
   }
   write_file_atomically(dir + "/config.json", config_json.dump(2));
-  for (const auto& f : embedded_model_files()) {
-    if (f.name == "config.json" || f.name == "model.safetensors") continue;
-    write_file_atomically(dir + "/" + f.name, f.data);
-  }
 }
 
 }  // namespace qwen3vl

@@ -1,6 +1,7 @@
 #include <chrono>
 #include <algorithm>
 #include <functional>
+#include <tuple>
 
 #include "qwen3vl/base/mapped_file.h"
 #include "qwen3vl/base/thread_pool.h"
@@ -8,7 +9,9 @@
 #include "qwen3vl/runtime/embedded_model.h"
 #include "qwen3vl/runtime/model_file.h"
 #include "qwen3vl/runtime/model_impl.h"
-#include "qwen3vl/runtime/weight_formats.h"
+#include "qwen3vl/model/tensor_specs.h"
+#include "qwen3vl/runtime/kv_cache_choice.h"
+#include "qwen3vl/weights/weight_formats.h"
 
 namespace qwen3vl {
 
@@ -23,7 +26,16 @@ using Progress = std::function<void(const std::string&, double)>;
 // checked before the tokenizer and weights load.
 void check_configs(const Model::Impl& m, const LoadOptions& options, const std::string& source) {
   check_context_length(m.config, options.context_length, source);
-  check_preprocessor_matches(m.config, m.preprocessor, source + " vs preprocessor_config.json");
+  // The vision encoder reads patches of its own size: a processor cutting
+  // other ones would hand it a buffer of the wrong length.
+  const VisionConfig& v = m.config.vision;
+  const PreprocessorConfig& p = m.preprocessor;
+  for (auto [mine, theirs, key] : {std::tuple{p.patch_size, v.patch_size, "patch_size"},
+                                   {p.temporal_patch_size, v.temporal_patch_size, "temporal_patch_size"},
+                                   {p.merge_size, v.spatial_merge_size, "merge_size"}})
+    if (mine != theirs)
+      throw Error(source + " vs preprocessor_config.json: \"" + key + "\" " + std::to_string(mine) +
+                  " differs from the vision config's " + std::to_string(theirs));
 }
 
 // A Hugging Face checkpoint directory: configs, tokenizer and template from
@@ -44,23 +56,25 @@ void load_checkpoint_dir(Model::Impl& m, const std::string& path, const LoadOpti
   if (!options.load_weights) return;
   progress("weights", 0.05);
   m.checkpoint = std::make_unique<Checkpoint>(path);
+  WeightSource source(*m.checkpoint);
   const WeightOptions weights = weight_options_from_name(options.weights, *m.pool);
   if (options.weights != "auto" && !options.weights.empty()) {
-    // Convert every linear weight up front, each one's rows in parallel,
+    // Convert every weight matrix up front, each one's rows in parallel,
     // releasing the source pages as it goes; the model code then finds them
-    // ready (Checkpoint::prepared).
-    prepare_converted_weights(*m.checkpoint, convertible_weights(m.config, options.load_vision), weights,
+    // ready (WeightSource::prepared).
+    const ModelTensorSpecs specs = qwen3vl_tensor_specs(m.config);
+    prepare_converted_weights(source, options.load_vision ? specs.all() : specs.text.all(), weights,
                               [&](double f) { progress("weights", 0.05 + 0.9 * f); });
   }
   DecoderOptions dopts;
   dopts.weights = weights;
   dopts.pool = m.pool.get();
-  m.decoder.emplace(m.config, *m.checkpoint, dopts);
+  m.decoder.emplace(m.config, source, dopts);
   if (options.load_vision) {
     VisionEncoderOptions vopts;
     vopts.weights = dopts.weights;
     vopts.pool = m.pool.get();
-    m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint, vopts);
+    m.vision = std::make_unique<VisionEncoder>(m.config, source, vopts);
   }
 }
 
@@ -109,15 +123,16 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
   // conversion); a file written before the vision patch embedding was
   // quantized with the rest gets it converted here exactly as at load, and
   // the vision tower picks the same attention precision.
+  const WeightSource source(*m.checkpoint, std::move(file.quantized));
   DecoderOptions dopts;
   dopts.weights = weight_options_from_name(file.quant, *m.pool);
   dopts.pool = m.pool.get();
-  m.decoder.emplace(m.config, *m.checkpoint, dopts);
+  m.decoder.emplace(m.config, source, dopts);
   if (options.load_vision) {
     VisionEncoderOptions vopts;
     vopts.weights = dopts.weights;
     vopts.pool = m.pool.get();
-    m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint, vopts);
+    m.vision = std::make_unique<VisionEncoder>(m.config, source, vopts);
   }
 }
 
