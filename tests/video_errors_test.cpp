@@ -14,6 +14,7 @@
 #include "qwen3vl/video/frame_source.h"
 #include "qwen3vl/video/video_encode.h"
 #include "qwen3vl/video/video_preprocess.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 
@@ -52,7 +53,7 @@ void load_video(const std::string& path) {
   auto source = open_video_file(path);
   const VideoProcessorConfig config;
   const VideoPlan plan = plan_video(source->info(), {}, config);
-  preprocess_video(*source, plan, config);
+  preprocess_video(*source, plan, config, qwen3vl::testing::test_pool());
 }
 
 std::string error_of(const std::function<void()>& f) {
@@ -156,7 +157,7 @@ TEST(VideoBadInput, FrameListsWithMixedSizesOrTooFewFrames) {
   std::string e = error_of([&] {
     auto list = open_frame_list(mixed);
     const VideoProcessorConfig config;
-    preprocess_video(*list, plan_video(list->info(), {}, config), config);
+    preprocess_video(*list, plan_video(list->info(), {}, config), config, qwen3vl::testing::test_pool());
   });
   EXPECT_NE(e.find("same size"), std::string::npos) << e;
   e = error_of([&] {

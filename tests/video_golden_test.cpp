@@ -16,6 +16,7 @@
 #include "qwen3vl/video/frame_timestamps.h"
 #include "qwen3vl/video/video_preprocess.h"
 #include "qwen3vl/video/video_processor_config.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 
@@ -133,7 +134,7 @@ TEST_P(VideoGoldenCase, PlanAndPixelValuesMatchTheReference) {
   EXPECT_EQ(plan.tokens_per_frame_pair(), want["tokens_per_temporal_patch"].get<int64_t>());
 
   std::vector<RgbImage> resized;
-  const PreprocessedVideo pre = preprocess_video(*v.source, plan, config, &resized);
+  const PreprocessedVideo pre = preprocess_video(*v.source, plan, config, qwen3vl::testing::test_pool(), &resized);
   SafetensorsFile golden(kGolden + "/" + name + ".safetensors");
   const TensorView& frames = golden.get("video_frames_resized_0");
   ASSERT_EQ(frames.shape, (std::vector<int64_t>{static_cast<int64_t>(resized.size()), plan.resized.height,

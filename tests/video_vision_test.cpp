@@ -12,6 +12,7 @@
 #include "qwen3vl/io/safetensors.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/vision_encoder.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 
@@ -27,10 +28,16 @@ float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return worst;
 }
 
+VisionEncoderOptions vision_options() {
+  VisionEncoderOptions o;
+  o.pool = &qwen3vl::testing::test_pool();
+  return o;
+}
+
 struct Fixture {
   ModelConfig config = load_model_config(kVideoFixture + "/config.json");
   Checkpoint checkpoint{kVideoFixture};
-  VisionEncoder encoder{config, checkpoint};
+  VisionEncoder encoder{config, checkpoint, vision_options()};
 };
 
 Fixture& fixture() {

@@ -82,7 +82,7 @@ SampleValueTables video_value_tables(const PreprocessorConfig& config) {
 }
 
 PreprocessedVideo preprocess_video(FrameSource& source, const VideoPlan& plan, const VideoProcessorConfig& config,
-                                   std::vector<RgbImage>* resized_frames) {
+                                   ThreadPool& pool, std::vector<RgbImage>* resized_frames) {
   const PreprocessorConfig& pc = config.frames;
   const FrameSourceInfo& info = source.info();
   const size_t n = plan.frame_indices.size();
@@ -98,7 +98,7 @@ PreprocessedVideo preprocess_video(FrameSource& source, const VideoPlan& plan, c
       throw Error(info.name + ": frame " + std::to_string(plan.frame_indices[k]) + " is " +
                   std::to_string(frame.width) + "x" + std::to_string(frame.height) + ", expected " +
                   std::to_string(info.width) + "x" + std::to_string(info.height));
-    frames[k] = same_size ? frame : resize_bicubic(frame, plan.resized.width, plan.resized.height);
+    frames[k] = same_size ? frame : resize_bicubic(frame, plan.resized.width, plan.resized.height, pool);
   });
   if (resized_frames) *resized_frames = frames;
 

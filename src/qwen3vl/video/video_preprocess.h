@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/image/preprocess.h"
 #include "qwen3vl/image/rgb_image.h"
 #include "qwen3vl/image/smart_resize.h"
@@ -59,7 +60,8 @@ SampleValueTables video_value_tables(const PreprocessorConfig& config);
 
 // Decodes and preprocesses `plan`'s frames. `resized_frames`, when given,
 // receives the frames after resizing, before padding (for dumps and tests).
+// `pool` runs the resizes.
 PreprocessedVideo preprocess_video(FrameSource& source, const VideoPlan& plan, const VideoProcessorConfig& config,
-                                   std::vector<RgbImage>* resized_frames = nullptr);
+                                   ThreadPool& pool, std::vector<RgbImage>* resized_frames = nullptr);
 
 }  // namespace qwen3vl
