@@ -177,13 +177,16 @@ TEST(VideoBadInput, FrameListsWithMixedSizesOrTooFewFrames) {
 }
 
 TEST(VideoBadInput, TokenCostIsKnownBeforeDecoding) {
-  // A header-only plan: 20 frames at 10 fps -> 4 sampled frames, 2 pairs of
-  // 3x5 merged tokens, without a frame decoded.
+  // A plan from the header alone: 20 frames at 10 fps -> 4 sampled frames.
+  // With the class-default budget (at least 131072 pixels over the clip)
+  // 4x96x160 = 61440 is too small: beta = sqrt(131072/61440) = 1.4606,
+  // ceil(96*beta/32) = 5 -> 160, ceil(160*beta/32) = 8 -> 256; grid
+  // (2, 10, 16): 2 pairs of 5x8 = 40 merged tokens.
   auto source = open_video_file(kGolden + "/video_a.avi");
   const VideoPlan plan = plan_video(source->info(), {}, VideoProcessorConfig{});
-  // Class-default budget (min 131072 pixels over 4 frames): 96x160 grows.
-  EXPECT_GT(plan.tokens(), 0);
-  EXPECT_EQ(plan.tokens(), plan.grid.t * plan.tokens_per_frame_pair());
+  EXPECT_EQ(plan.resized, (ImageSize{160, 256}));
+  EXPECT_EQ(plan.tokens_per_frame_pair(), 40);
+  EXPECT_EQ(plan.tokens(), 80);
 }
 
 TEST(VideoEncodedClips, SeekingReadsTheSameFramesAsDecodingEverything) {

@@ -130,7 +130,7 @@ TEST_P(VideoGoldenCase, PlanAndPixelValuesMatchTheReference) {
   EXPECT_EQ(plan.resized.height, want["resized_hw"][0].get<int>());
   EXPECT_EQ(plan.resized.width, want["resized_hw"][1].get<int>());
   const auto grid = want["video_grid_thw"].get<std::vector<int64_t>>();
-  EXPECT_EQ(plan.grid, (VisionGrid{grid[0], grid[1], grid[2]}));
+  EXPECT_EQ((std::vector<int64_t>{plan.grid_t, plan.grid_h, plan.grid_w}), grid);
   EXPECT_EQ(plan.tokens_per_frame_pair(), want["tokens_per_temporal_patch"].get<int64_t>());
 
   std::vector<RgbImage> resized;
@@ -151,7 +151,7 @@ TEST_P(VideoGoldenCase, PlanAndPixelValuesMatchTheReference) {
   EXPECT_EQ(sum, want["resized_uint8_sum"].get<uint64_t>());
 
   const TensorView& pv = golden.get("pixel_values_videos");
-  ASSERT_EQ(pv.shape, (std::vector<int64_t>{plan.grid.patches(), pre.patch_dim}));
+  ASSERT_EQ(pv.shape, (std::vector<int64_t>{plan.patches(), pre.patch_dim}));
   const std::vector<float> expected = pv.to_f32();
   ASSERT_EQ(pre.pixel_values.size(), expected.size());
   float max_diff = 0;
@@ -159,7 +159,7 @@ TEST_P(VideoGoldenCase, PlanAndPixelValuesMatchTheReference) {
   EXPECT_LE(max_diff, 1e-6f);
   const TensorView& thw = golden.get("video_grid_thw");
   const auto* g = static_cast<const int64_t*>(thw.data);
-  EXPECT_EQ(plan.grid, (VisionGrid{g[0], g[1], g[2]}));
+  EXPECT_EQ((std::vector<int64_t>{plan.grid_t, plan.grid_h, plan.grid_w}), (std::vector<int64_t>{g[0], g[1], g[2]}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, VideoGoldenCase,

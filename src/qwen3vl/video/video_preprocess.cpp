@@ -54,7 +54,9 @@ VideoPlan plan_video(const FrameSourceInfo& source, const FrameSamplingRequest& 
                   " on both sides, got " + std::to_string(source.width) + "x" + std::to_string(source.height));
   }
   const int64_t pairs = (n + pc.temporal_patch_size - 1) / pc.temporal_patch_size;
-  plan.grid = VisionGrid{pairs, plan.resized.height / pc.patch_size, plan.resized.width / pc.patch_size};
+  plan.grid_t = pairs;
+  plan.grid_h = plan.resized.height / pc.patch_size;
+  plan.grid_w = plan.resized.width / pc.patch_size;
   return plan;
 }
 
@@ -86,7 +88,7 @@ PreprocessedVideo preprocess_video(FrameSource& source, const VideoPlan& plan, c
   const PreprocessorConfig& pc = config.frames;
   const FrameSourceInfo& info = source.info();
   const size_t n = plan.frame_indices.size();
-  const size_t padded = static_cast<size_t>(plan.grid.t * pc.temporal_patch_size);
+  const size_t padded = static_cast<size_t>(plan.grid_t * pc.temporal_patch_size);
   check(n >= 1 && padded >= n && padded - n < static_cast<size_t>(pc.temporal_patch_size),
         info.name + ": the plan's grid does not match its frames");
   // Each frame is resized as soon as it is decoded: memory holds the sampled
@@ -108,7 +110,7 @@ PreprocessedVideo preprocess_video(FrameSource& source, const VideoPlan& plan, c
   PreprocessedVideo out;
   out.plan = plan;
   out.patch_dim = 3 * pc.temporal_patch_size * pc.patch_size * pc.patch_size;
-  out.pixel_values.resize(static_cast<size_t>(plan.grid.patches()) * out.patch_dim);
+  out.pixel_values.resize(static_cast<size_t>(plan.patches()) * out.patch_dim);
   flatten_patches(order.data(), static_cast<int>(padded), video_value_tables(pc), pc, out.pixel_values.data());
   return out;
 }

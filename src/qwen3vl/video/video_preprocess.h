@@ -17,7 +17,6 @@
 #include "qwen3vl/image/preprocess.h"
 #include "qwen3vl/image/rgb_image.h"
 #include "qwen3vl/image/smart_resize.h"
-#include "qwen3vl/model/vision_grid.h"
 #include "qwen3vl/video/frame_sampling.h"
 #include "qwen3vl/video/frame_source.h"
 #include "qwen3vl/video/video_processor_config.h"
@@ -29,11 +28,13 @@ struct VideoPlan {
   double timestamp_fps = 0;            // the rate timestamps are computed with
   std::vector<double> timestamps;      // seconds, one per temporal patch (frame pair)
   ImageSize resized;                   // every frame's size after resizing
-  VisionGrid grid;                     // (frame pairs, rows, columns) in patches
+  // video_grid_thw: frame pairs (temporal patches), patch rows, patch columns.
+  int64_t grid_t = 0, grid_h = 0, grid_w = 0;
   int merge_size = 2;
 
-  int64_t tokens_per_frame_pair() const { return grid.h * grid.w / (merge_size * merge_size); }
-  int64_t tokens() const { return grid.merged_tokens(merge_size); }
+  int64_t patches() const { return grid_t * grid_h * grid_w; }
+  int64_t tokens_per_frame_pair() const { return grid_h * grid_w / (merge_size * merge_size); }
+  int64_t tokens() const { return grid_t * tokens_per_frame_pair(); }
 };
 
 // Throws Error when the request is invalid for this source (fps/num_frames
@@ -50,7 +51,7 @@ VideoPlan plan_video(const FrameSourceInfo& source, const FrameSamplingRequest& 
 struct PreprocessedVideo {
   VideoPlan plan;
   int patch_dim = 0;
-  std::vector<float> pixel_values;  // [plan.grid.patches(), patch_dim]
+  std::vector<float> pixel_values;  // [plan.patches(), patch_dim]
 };
 
 // The video processor's value of each 8-bit sample: torchvision's fused

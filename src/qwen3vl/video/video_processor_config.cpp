@@ -1,6 +1,7 @@
 #include "qwen3vl/video/video_processor_config.h"
 
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/base/json_fields.h"
 #include "qwen3vl/base/mapped_file.h"
 
 namespace qwen3vl {
@@ -22,20 +23,13 @@ VideoProcessorConfig parse_video_processor_config(const Json& j, const std::stri
     c.frames.min_pixels = class_defaults.min_pixels;
     c.frames.max_pixels = class_defaults.max_pixels;
   }
-  try {
-    // null means "not set" in these files, as in transformers.
-    auto set = [&](const char* key, auto& field) {
-      if (j.contains(key) && !j[key].is_null()) j[key].get_to(field);
-    };
-    set("fps", c.fps);
-    set("min_frames", c.min_frames);
-    set("max_frames", c.max_frames);
-    set("do_sample_frames", c.do_sample_frames);
-    set("cap_pixels_per_frame", c.cap_pixels_per_frame);
-    if (j.contains("num_frames") && !j["num_frames"].is_null()) c.num_frames = j["num_frames"].get<int64_t>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(source + ": a video setting has the wrong type (" + e.what() + ")");
-  }
+  c.fps = json_optional<double>(j, "fps", c.fps, source);
+  c.min_frames = json_optional<int>(j, "min_frames", c.min_frames, source);
+  c.max_frames = json_optional<int>(j, "max_frames", c.max_frames, source);
+  c.do_sample_frames = json_optional<bool>(j, "do_sample_frames", c.do_sample_frames, source);
+  c.cap_pixels_per_frame = json_optional<bool>(j, "cap_pixels_per_frame", c.cap_pixels_per_frame, source);
+  if (j.contains("num_frames") && !j["num_frames"].is_null())
+    c.num_frames = json_required<int64_t>(j, "num_frames", source);
   if (!(c.fps > 0)) throw Error(source + ": \"fps\" must be positive");
   if (c.min_frames < 1 || c.max_frames < c.min_frames)
     throw Error(source + ": frame bounds must satisfy 1 <= min_frames <= max_frames");

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "qwen3vl/base/json.h"
-#include "qwen3vl/model/model_config.h"
+#include "qwen3vl/image/preprocessor_config.h"
 
 namespace qwen3vl {
 
