@@ -10,6 +10,7 @@
 // a seek lands past its target the reader rewinds and counts from the start.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <string>
 
@@ -73,6 +74,16 @@ class VideoFile final : public FrameSource {
     read_metadata();
   }
 
+  // An encoded video held in memory; `name` stands for it in errors.
+  VideoFile(std::vector<uint8_t> bytes, const std::string& name, const VideoDecodeLimits& limits)
+      : path_(name), limits_(limits), memory_(std::move(bytes)), in_memory_(true) {
+    install_ffmpeg_log();
+    t_last_ffmpeg_message.clear();
+    if (memory_.empty()) throw Error(name + ": empty video data");
+    open_container();
+    read_metadata();
+  }
+
   ~VideoFile() override { close(); }
 
   const FrameSourceInfo& info() const override { return info_; }
@@ -104,9 +115,54 @@ class VideoFile final : public FrameSource {
     void operator()(SwsContext* s) const { sws_freeContext(s); }
   };
 
+  // Reads from memory_ through FFmpeg's custom I/O callbacks.
+  static int read_memory(void* opaque, uint8_t* buf, int size) {
+    auto* self = static_cast<VideoFile*>(opaque);
+    const size_t left = self->memory_.size() - self->memory_pos_;
+    if (left == 0) return AVERROR_EOF;
+    const size_t n = std::min(left, static_cast<size_t>(size));
+    std::memcpy(buf, self->memory_.data() + self->memory_pos_, n);
+    self->memory_pos_ += n;
+    return static_cast<int>(n);
+  }
+
+  static int64_t seek_memory(void* opaque, int64_t offset, int whence) {
+    auto* self = static_cast<VideoFile*>(opaque);
+    const int64_t size = static_cast<int64_t>(self->memory_.size());
+    if (whence & AVSEEK_SIZE) return size;
+    int64_t target = offset;
+    if ((whence & 3) == SEEK_CUR) target += static_cast<int64_t>(self->memory_pos_);
+    else if ((whence & 3) == SEEK_END) target += size;
+    if (target < 0 || target > size) return AVERROR(EINVAL);
+    self->memory_pos_ = static_cast<size_t>(target);
+    return target;
+  }
+
   void open_container() {
-    int rc = avformat_open_input(&fmt_, path_.c_str(), nullptr, nullptr);
-    if (rc < 0) throw Error(path_ + ": not a readable video file (" + av_error_text(rc) + ")");
+    int rc;
+    if (in_memory_) {
+      fmt_ = avformat_alloc_context();
+      constexpr int kBufferSize = 1 << 16;
+      auto* buffer = static_cast<uint8_t*>(av_malloc(kBufferSize));
+      memory_pos_ = 0;
+      if (fmt_ && buffer)
+        io_ = avio_alloc_context(buffer, kBufferSize, 0, this, &VideoFile::read_memory, nullptr,
+                                 &VideoFile::seek_memory);
+      if (!fmt_ || !io_) {
+        if (!io_) av_free(buffer);
+        close();
+        throw Error(path_ + ": out of memory for the video reader");
+      }
+      fmt_->pb = io_;
+      fmt_->flags |= AVFMT_FLAG_CUSTOM_IO;
+      rc = avformat_open_input(&fmt_, nullptr, nullptr, nullptr);  // frees fmt_ on failure
+    } else {
+      rc = avformat_open_input(&fmt_, path_.c_str(), nullptr, nullptr);
+    }
+    if (rc < 0) {
+      close();
+      throw Error(path_ + ": not a readable video file (" + av_error_text(rc) + ")");
+    }
     // Sizes the container header declares are checked before FFmpeg decodes
     // anything to fill in stream information.
     for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
@@ -123,6 +179,10 @@ class VideoFile final : public FrameSource {
 
   void close() {
     if (fmt_) avformat_close_input(&fmt_);
+    if (io_) {
+      av_freep(&io_->buffer);
+      avio_context_free(&io_);
+    }
   }
 
   void check_frame_size(int64_t width, int64_t height) {
@@ -385,6 +445,10 @@ class VideoFile final : public FrameSource {
 
   std::string path_;
   VideoDecodeLimits limits_;
+  std::vector<uint8_t> memory_;  // the encoded video, when read from memory
+  size_t memory_pos_ = 0;
+  bool in_memory_ = false;
+  AVIOContext* io_ = nullptr;  // custom I/O over memory_
   AVFormatContext* fmt_ = nullptr;
   AVStream* stream_ = nullptr;
   const AVCodec* decoder_ = nullptr;
@@ -397,6 +461,11 @@ class VideoFile final : public FrameSource {
 
 std::unique_ptr<FrameSource> open_video_file(const std::string& path, const VideoDecodeLimits& limits) {
   return std::make_unique<VideoFile>(path, limits);
+}
+
+std::unique_ptr<FrameSource> open_video_memory(std::vector<uint8_t> bytes, const std::string& name,
+                                               const VideoDecodeLimits& limits) {
+  return std::make_unique<VideoFile>(std::move(bytes), name, limits);
 }
 
 }  // namespace qwen3vl
