@@ -8,6 +8,7 @@
 #include "model_args.h"
 #include "qwen3vl/base/human_format.h"
 #include "qwen3vl/base/regular_file.h"
+#include "qwen3vl/grounding.h"
 #include "qwen3vl/runtime/messages.h"
 #include "standard_output.h"
 
@@ -92,6 +93,7 @@ int run_command(int argc, char** argv) {
       .value("--messages", "FILE", "a JSON array of chat messages (OpenAI style; - for stdin)");
   add_generation_options(args);
   args.flag("--json", "print one JSON object (prompt_ids, output_ids, text, finish_reason, timings) instead of streaming")
+      .value("--draw-boxes", "OUT.png", "draw the boxes and points of a grounding answer on the (last) image and write a PNG")
       .flag("-v,--verbose", "print per-stage timings to stderr")
       .flag("-q,--quiet", "no notices or progress on stderr");
   if (!args.parse(argc, argv, 2)) return 0;
@@ -99,7 +101,13 @@ int run_command(int argc, char** argv) {
   std::string base_dir;
   const GenerateOptions options = generation_options_from_args(args);
   const Json messages = messages_from_args(args, &base_dir);
-  normalize_messages(messages, base_dir);  // malformed messages fail before the model loads
+  // Malformed messages fail before the model loads.
+  const auto images = normalize_messages(messages, base_dir).images;
+  std::string draw_image;
+  if (args.has("draw-boxes")) {
+    if (images.empty()) args.fail("--draw-boxes needs an image in the prompt to draw on");
+    draw_image = images.back().source;
+  }
   auto model = load_model_from_args(args, quiet || json);
   Session session(model);
   if (!base_dir.empty()) session.set_base_dir(base_dir);
@@ -115,6 +123,10 @@ int run_command(int argc, char** argv) {
     write_standard_output("\n");
   }
   finish_standard_output();
+  if (!draw_image.empty()) {
+    const std::string out = args.get("draw-boxes");
+    report_drawing(draw_grounding_answer(draw_image, r.text, out), out);
+  }
   if (!quiet && !json) print_finish_note(r, options, *model);
   if (verbose) print_timings(r, model->load_ms());
   return 0;
