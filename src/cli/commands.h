@@ -9,5 +9,6 @@ int dump_command(int argc, char** argv);
 int make_random_model_command(int argc, char** argv);
 int quantize_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
+int serve_command(int argc, char** argv);
 
 }  // namespace qwen3vl::cli
