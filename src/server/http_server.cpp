@@ -69,7 +69,8 @@ void HttpServer::add_routes() {
   http.set_payload_max_length(static_cast<size_t>(o.max_body_bytes));
   http.set_read_timeout(o.read_timeout_s, 0);
   http.set_write_timeout(o.read_timeout_s, 0);
-  http.set_keep_alive_timeout(5);
+  // An idle keep-alive connection holds a thread: no longer than a read.
+  http.set_keep_alive_timeout(std::min(5, o.read_timeout_s));
   http.set_default_headers({{"Access-Control-Allow-Origin", "*"}});
 
   // Authentication before routing, for everything but /health (load

@@ -67,8 +67,7 @@ void Scheduler::worker() {
       job = std::move(queue_.front());
       queue_.pop_front();
       metrics_.set_queue_depth(static_cast<int64_t>(queue_.size()));
-      if (job->cancelled()) {
-        metrics_.count_cancelled();
+      if (job->cancelled()) {  // the client left while it waited (counted by the HTTP side)
         job->fail(ApiError(499, "invalid_request_error", "the client closed the connection"));
         continue;
       }
@@ -81,7 +80,6 @@ void Scheduler::worker() {
       metrics_.add_completion_tokens(r.completion_tokens);
       metrics_.add_prefix_cache_hit_tokens(r.cached_tokens);
       metrics_.add_decode(r.completion_tokens, r.decode_seconds);
-      if (job->cancelled()) metrics_.count_cancelled();
       job->finish(r);
     } catch (const ApiError& e) {
       job->fail(e);

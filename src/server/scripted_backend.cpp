@@ -3,6 +3,8 @@
 // streaming of those parts are driven from here, through the same HTTP,
 // template and tokenizer path as real answers.
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/stop_strings.h"
@@ -51,6 +53,9 @@ class ScriptedBackend : public GenerationBackend {
     bool stopped = false;
     size_t i = 0;
     for (; i < ids.size() && out.completion_tokens < job.options().max_tokens; ++i) {
+      // About the pace of a small model, so streams carry one token per chunk
+      // as they would with the real decoder.
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
       ++out.completion_tokens;
       const StopStringFilter::Output o = stops.push(detok.put(ids[i]));
       if (!o.emit.empty() && !job.append(o.emit)) return out;

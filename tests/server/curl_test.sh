@@ -38,7 +38,7 @@ WHOLE=$(echo "$R" | json 'j.choices[0].message.content')
 sed 's/"max_tokens": 8,/"max_tokens": 8, "stream": true, "stream_options": {"include_usage": true},/' \
   "$WORK/image.json" >"$WORK/image_stream.json"
 curl "${POST[@]}" -N --data-binary @"$WORK/image_stream.json" "$URL/v1/chat/completions" >"$WORK/stream.txt"
-expect_eq "stream: ends with [DONE]" "$(tail -c 14 "$WORK/stream.txt")" $'data: [DONE]\n\n'
+expect_eq "stream: ends with [DONE]" "$(tail -c 14 "$WORK/stream.txt" | tr '\n' '|')" "data: [DONE]||"
 STREAMED=$(grep '^data: {' "$WORK/stream.txt" | sed 's/^data: //' |
   node -e 'let t = ""; for (const l of require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean)) { const c = JSON.parse(l); if (c.choices.length && c.choices[0].delta.content) t += c.choices[0].delta.content; } process.stdout.write(t);')
 expect_eq "stream: same text as the whole answer" "$STREAMED" "$WHOLE"
@@ -139,7 +139,8 @@ CODE=$?
 set -e
 wait "$CURL_PID" || true
 expect_eq "SIGTERM: exit code" "$CODE" "0"
-expect_eq "SIGTERM: the in-flight stream was closed properly" "$(tail -c 14 "$WORK/term_stream.txt")" $'data: [DONE]\n\n'
+expect_eq "SIGTERM: the in-flight stream was closed properly" "$(tail -c 14 "$WORK/term_stream.txt" | tr '\n' '|')" \
+  "data: [DONE]||"
 expect_contains "SIGTERM: log" "$(cat "$WORK/main.log")" "stopped"
 if curl -s -m 2 "$URL/health" >/dev/null 2>&1; then fail "still listening after SIGTERM"; else pass "no longer listening"; fi
 
