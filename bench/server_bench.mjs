@@ -8,12 +8,13 @@
 //      against the first turn's (target <= 15%).
 // Usage (hold the bench lock; nothing else should run):
 //   flock /tmp/qwen3vl-bench.lock node bench/server_bench.mjs --model /models/4b-q4.qwen3vl [--threads 2]
-// Plain fetch only: no npm packages needed.
-import { spawn, execFileSync } from "node:child_process";
+// Plain fetch only: no npm packages needed (tests/node/server_process.mjs starts the server).
+import { execFileSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { fileURLToPath } from "node:url";
+import { startServer as startQwen3vlServer } from "../tests/node/server_process.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(
@@ -72,32 +73,8 @@ function testImagePng(width, height) {
   ]);
 }
 
-async function startServer(parallel) {
-  const child = spawn(CLI, ["serve", "-m", MODEL, "-t", THREADS, "--port", "0", "-q", "--parallel", String(parallel)], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let log = "";
-  child.stdout.on("data", (d) => (log += d));
-  child.stderr.on("data", (d) => (log += d));
-  for (let i = 0; i < 1200; i++) {
-    const m = log.match(/listening on (http:\/\/[\d.]+:\d+)/);
-    if (m) {
-      try {
-        if ((await fetch(m[1] + "/health")).status === 200) return { url: m[1], child };
-      } catch {}
-    }
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill("SIGKILL");
-  throw new Error("server did not start: " + log);
-}
-
-async function stopServer(s) {
-  const exited = new Promise((r) => s.child.once("exit", r));
-  s.child.kill("SIGTERM");
-  await exited;
-}
+const startServer = (parallel) =>
+  startQwen3vlServer(["-m", MODEL, "-t", THREADS, "--parallel", String(parallel)], { cli: CLI, timeoutMs: 300000 });
 
 // One streamed request; returns the arrival time (ms) of every content chunk and the usage.
 async function stream(url, body) {
@@ -173,7 +150,7 @@ try {
       `${((100 * r2.times[0]) / r1.times[0]).toFixed(1)}% of the first`,
   );
 } finally {
-  await stopServer(server);
+  await server.stop();
 }
 
 // qwen3vl bench on the same model, threads, prompt length and decode length,

@@ -52,14 +52,26 @@ GenerationJob::Update wait_finished(GenerationJob& j) {
   }
 }
 
+// A scheduler over an EchoBackend whose gate starts closed.
+struct GatedScheduler {
+  explicit GatedScheduler(int max_queue) {
+    auto backend = std::make_unique<EchoBackend>();
+    backend->gate = false;
+    echo = backend.get();
+    scheduler = std::make_unique<Scheduler>(std::move(backend), metrics, max_queue);
+  }
+  Metrics metrics;
+  EchoBackend* echo = nullptr;
+  std::unique_ptr<Scheduler> scheduler;
+};
+
 }  // namespace
 
 TEST(ServerScheduler, RunsJobsInArrivalOrderAndSkipsAbandonedOnes) {
-  auto backend = std::make_unique<EchoBackend>();
-  EchoBackend& b = *backend;
-  b.gate = false;
-  Metrics metrics;
-  Scheduler s(std::move(backend), metrics, 10);
+  GatedScheduler g(10);
+  EchoBackend& b = *g.echo;
+  Scheduler& s = *g.scheduler;
+  Metrics& metrics = g.metrics;
   auto a = job("first"), gone = job("gone"), c = job("third"), bad = job("bad");
   s.submit(a);
   s.submit(gone);
@@ -83,11 +95,10 @@ TEST(ServerScheduler, RunsJobsInArrivalOrderAndSkipsAbandonedOnes) {
 }
 
 TEST(ServerScheduler, FullQueueAndShutdownRefuseWith503) {
-  auto backend = std::make_unique<EchoBackend>();
-  EchoBackend& b = *backend;
-  b.gate = false;
-  Metrics metrics;
-  Scheduler s(std::move(backend), metrics, 1);
+  GatedScheduler g(1);
+  EchoBackend& b = *g.echo;
+  Scheduler& s = *g.scheduler;
+  Metrics& metrics = g.metrics;
   auto running = job("r"), queued = job("q");
   s.submit(running);
   while (s.idle() || metrics.prometheus_text(1).find("qwen3vl_active_slots 1") == std::string::npos)

@@ -11,6 +11,7 @@ import path from "node:path";
 import OpenAI from "openai";
 import { FIXTURES, modelWithTemplate, scriptFile, startServer, tempDir } from "./server_process.mjs";
 
+if (!FIXTURES) throw new Error("set QWEN3VL_FIXTURES to tests/fixtures (and QWEN3VL_CLI to the qwen3vl binary)");
 const PNG = fs.readFileSync(path.join(FIXTURES, "tiny-qwen3vl/golden/img_400x300.png"));
 const DATA_URI = "data:image/png;base64," + PNG.toString("base64");
 const THINKING_TEMPLATE = path.join(FIXTURES, "server/thinking_chat_template.jinja");

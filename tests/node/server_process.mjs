@@ -4,9 +4,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+// The tests take both from the environment (CMake sets them); bench passes its own binary.
 export const CLI = process.env.QWEN3VL_CLI;
 export const FIXTURES = process.env.QWEN3VL_FIXTURES;
-if (!CLI || !FIXTURES) throw new Error("set QWEN3VL_CLI (the qwen3vl binary) and QWEN3VL_FIXTURES (tests/fixtures)");
 
 export function tempDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), "qwen3vl-node-"));
@@ -24,12 +24,13 @@ export function modelWithTemplate(templateFile) {
   return dir;
 }
 
-export async function startServer(args = []) {
-  const child = spawn(CLI, ["serve", "--port", "0", "-q", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export async function startServer(args = [], { cli = CLI, timeoutMs = 30000 } = {}) {
+  if (!cli) throw new Error("set QWEN3VL_CLI to the qwen3vl binary");
+  const child = spawn(cli, ["serve", "--port", "0", "-q", ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout.on("data", (d) => (log += d));
   child.stderr.on("data", (d) => (log += d));
-  const deadline = Date.now() + 30000;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const m = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
     if (m) {
