@@ -17,6 +17,7 @@ int bench_command(int argc, char** argv) {
   add_model_options(args);
   args.value("--prompt-tokens", "N", "prefill length (default 512)")
       .value("--decode-tokens", "N", "tokens to decode (default 128)")
+      .value("--probe-mib", "N", "bandwidth probe buffer in MiB (default 1024; keep it far above the caches)")
       .flag("--no-vision", "skip the vision encoder and time-to-first-token measurements")
       .flag("--json", "print one JSON object");
   if (!args.parse(argc, argv, 2)) return 0;
@@ -29,6 +30,7 @@ int bench_command(int argc, char** argv) {
   o.prompt_tokens = args.get_int("prompt-tokens", 512, 1);
   o.decode_tokens = args.get_int("decode-tokens", 128, 1);
   o.vision = !args.has("no-vision");
+  o.probe_bytes = static_cast<size_t>(args.get_int64("probe-mib", 1024, 4)) << 20;
   if (int64_t{o.prompt_tokens} + o.decode_tokens >= o.context_length)
     args.fail("--prompt-tokens + --decode-tokens must fit in --ctx");
   o.log = [](const std::string& s) { std::cerr << "bench: " << s << "\n"; };

@@ -19,6 +19,7 @@ void validate_generate_options(const GenerateOptions& options) {
   p.min_p = s.min_p.value_or(p.min_p);
   p.repetition_penalty = s.repetition_penalty.value_or(p.repetition_penalty);
   p.presence_penalty = s.presence_penalty.value_or(p.presence_penalty);
+  p.frequency_penalty = s.frequency_penalty.value_or(p.frequency_penalty);
   check_sampling_params(p);
   for (const std::string& stop : options.stop)
     if (stop.empty()) throw Error("stop strings must not be empty");

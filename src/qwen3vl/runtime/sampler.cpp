@@ -20,6 +20,7 @@ void check_sampling_params(const SamplingParams& p) {
   if (!(std::isfinite(p.repetition_penalty) && p.repetition_penalty > 0.0f))
     bad("repetition_penalty", "> 0", p.repetition_penalty);
   if (!std::isfinite(p.presence_penalty)) bad("presence_penalty", "finite", p.presence_penalty);
+  if (!std::isfinite(p.frequency_penalty)) bad("frequency_penalty", "finite", p.frequency_penalty);
 }
 
 Sampler::Sampler(const SamplingParams& p) : params_(p), rng_(p.seed) { check_sampling_params(p); }
@@ -28,7 +29,7 @@ void Sampler::add_prompt(std::span<const int32_t> ids) { seen_.insert(ids.begin(
 
 void Sampler::accept(int32_t id) {
   seen_.insert(id);
-  generated_.insert(id);
+  ++generated_[id];
 }
 
 void Sampler::reset_history() {
@@ -48,9 +49,9 @@ void Sampler::apply_penalties(std::span<const float> logits) {
       x = x > 0.0f ? x / params_.repetition_penalty : x * params_.repetition_penalty;
     }
   }
-  if (params_.presence_penalty != 0.0f)
-    for (int32_t id : generated_)
-      if (id >= 0 && id < vocab) scratch_[id] -= params_.presence_penalty;
+  if (params_.presence_penalty != 0.0f || params_.frequency_penalty != 0.0f)
+    for (const auto& [id, count] : generated_)
+      if (id >= 0 && id < vocab) scratch_[id] -= params_.presence_penalty + params_.frequency_penalty * count;
 }
 
 double Sampler::uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
