@@ -169,7 +169,7 @@ TEST_F(ModelFileTest, CarriesConfigsTokenizerAndTemplate) {
 
 TEST_F(ModelFileTest, QuantizedWeightsAreViewsIntoTheMapping) {
   auto model = Model::load(file("q4"));
-  const Checkpoint& ckpt = *model->impl().checkpoint;
+  const Checkpoint& ckpt = *ModelAccess::of(*model).checkpoint;
   const std::string name = "model.language_model.layers.0.mlp.gate_proj.weight";
   const WeightMatrix* w = ckpt.prepared(name);
   ASSERT_NE(w, nullptr);

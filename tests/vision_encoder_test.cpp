@@ -9,6 +9,7 @@
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/io/safetensors.h"
+#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/vision_encoder.h"
 #include "qwen3vl/runtime/weight_formats.h"
@@ -68,10 +69,19 @@ void expect_matches_golden(const SafetensorsFile& golden, const std::map<std::st
   }
 }
 
-VisionCaptureFn capture_into(std::map<std::string, std::vector<float>>& store) {
-  return [&store](const std::string& name, const float* data, int64_t rows, int64_t cols) {
-    store[name].assign(data, data + rows * cols);
+ThreadPool& test_pool() {
+  static ThreadPool pool;
+  return pool;
+}
+
+ForwardContext plain() { return ForwardContext{test_pool()}; }
+
+TensorSink capture_into(std::map<std::string, std::vector<float>>& store) {
+  TensorSink sink;
+  sink.f32 = [&store](const std::string& name, const std::vector<int64_t>& shape, const float* data) {
+    store[name].assign(data, data + shape[0] * shape[1]);
   };
+  return sink;
 }
 
 }  // namespace
@@ -83,7 +93,8 @@ TEST(VisionEncoder, OneImageFromPixelValuesMatchesGolden) {
   const std::vector<float> pixels = golden.get("pixel_values").to_f32();
   ASSERT_EQ(static_cast<int64_t>(pixels.size()), inputs.num_patches * enc.config().patch_dim());
   std::map<std::string, std::vector<float>> captured;
-  const VisionEncoderOutput out = enc.encode(pixels.data(), inputs, capture_into(captured));
+  const TensorSink sink = capture_into(captured);
+  const VisionEncoderOutput out = enc.encode(pixels.data(), inputs, ForwardContext{test_pool(), &sink});
   expect_matches_golden(golden, captured, out);
 }
 
@@ -97,7 +108,9 @@ TEST(VisionEncoder, TwoImagesFromPatchEmbeddingsMatchGolden) {
   ASSERT_EQ(inputs.num_segments(), 2);
   const std::vector<float> patch_embeds = golden.get("vision_patch_embed").to_f32();
   std::map<std::string, std::vector<float>> captured;
-  const VisionEncoderOutput out = enc.encode_patch_embeddings(patch_embeds.data(), inputs, capture_into(captured));
+  const TensorSink sink = capture_into(captured);
+  const VisionEncoderOutput out =
+      enc.encode_patch_embeddings(patch_embeds.data(), inputs, ForwardContext{test_pool(), &sink});
   expect_matches_golden(golden, captured, out);
 }
 
@@ -111,7 +124,7 @@ TEST(VisionEncoder, EachImageIsEncodedIndependently) {
   const int64_t first_patches = grids[0].patches();
   const int64_t hidden = enc.config().hidden_size;
   const VisionEncoderOutput alone =
-      enc.encode_patch_embeddings(patch_embeds.data() + first_patches * hidden, enc.prepare({grids[1]}));
+      enc.encode_patch_embeddings(patch_embeds.data() + first_patches * hidden, enc.prepare({grids[1]}), plain());
   const std::vector<float> expected = golden.get("image_embeds").to_f32();
   const int64_t skip = grids[0].merged_tokens(2) * alone.out_hidden;
   ASSERT_EQ(alone.image_embeds.size() + skip, expected.size());
@@ -126,7 +139,7 @@ TEST(VisionEncoder, RejectsInputsPreparedForAnotherModel) {
   spec.head_dim = 8;
   const VisionInputs wrong = compute_vision_inputs({{1, 2, 2}}, spec);
   std::vector<float> patch_embeds(4 * enc.config().hidden_size, 0.0f);
-  EXPECT_THROW(enc.encode_patch_embeddings(patch_embeds.data(), wrong), Error);
+  EXPECT_THROW(enc.encode_patch_embeddings(patch_embeds.data(), wrong, plain()), Error);
 }
 
 TEST(VisionEncoder, NamesTheMissingTensor) {
@@ -167,8 +180,8 @@ TEST(VisionEncoder, Q8WeightsStayCloseToFloat) {
   const VisionEncoder q8(f.config, f.checkpoint, options);
   const VisionInputs inputs = q8.prepare(golden_grids(golden));
   const std::vector<float> pixels = golden.get("pixel_values").to_f32();
-  const VisionEncoderOutput exact = f.encoder.encode(pixels.data(), inputs);
-  const VisionEncoderOutput quant = q8.encode(pixels.data(), inputs);
+  const VisionEncoderOutput exact = f.encoder.encode(pixels.data(), inputs, plain());
+  const VisionEncoderOutput quant = q8.encode(pixels.data(), inputs, plain());
   ASSERT_EQ(quant.image_embeds.size(), exact.image_embeds.size());
   const double c = cosine(quant.image_embeds, exact.image_embeds);
   EXPECT_GE(c, 0.999) << "image_embeds cosine";

@@ -43,12 +43,12 @@ PreprocessedImage patchify_image(const RgbImage& resized, const PreprocessorConf
   out.resized_width = resized.width;
   out.resized_height = resized.height;
   // One still image repeated to temporal_patch_size frames: one temporal patch.
-  out.grid = ImageGrid{1, resized.height / patch, resized.width / patch};
+  out.grid = VisionGrid{1, resized.height / patch, resized.width / patch};
   out.patch_dim = 3 * frames * patch * patch;
-  out.pixel_values.resize(static_cast<size_t>(out.grid.num_patches()) * out.patch_dim);
+  out.pixel_values.resize(static_cast<size_t>(out.grid.patches()) * out.patch_dim);
 
   const auto tables = make_value_tables(config);
-  const int blocks_h = out.grid.h / merge, blocks_w = out.grid.w / merge;
+  const int blocks_h = static_cast<int>(out.grid.h / merge), blocks_w = static_cast<int>(out.grid.w / merge);
   const int plane = patch * patch;  // values of one channel of one frame
   float* dst = out.pixel_values.data();
   for (int bh = 0; bh < blocks_h; ++bh)

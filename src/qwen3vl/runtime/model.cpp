@@ -1,5 +1,6 @@
-#include <chrono>
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <functional>
 
 #include "qwen3vl/base/mapped_file.h"
@@ -15,7 +16,15 @@ namespace qwen3vl {
 Model::Model() : impl_(std::make_unique<Impl>()) {}
 Model::~Model() = default;
 
+const Qwen3VLModel& loaded_network(const Model& model) {
+  const Model::Impl& m = ModelAccess::of(model);
+  if (!m.network) throw Error("the model was loaded without weights (LoadOptions::load_weights)");
+  return *m.network;
+}
+
 namespace {
+
+std::atomic<uint64_t> g_next_model_id{1};
 
 using Progress = std::function<void(const std::string&, double)>;
 
@@ -44,14 +53,7 @@ void load_checkpoint_dir(Model::Impl& m, const std::string& path, const LoadOpti
     prepare_converted_weights(*m.checkpoint, linear_weight_plan(m.config, options.load_vision), weights,
                               [&](double f) { progress("weights", 0.05 + 0.9 * f); });
   }
-  DecoderOptions dopts;
-  dopts.weights = weights;
-  m.decoder.emplace(m.config, *m.checkpoint, dopts);
-  if (options.load_vision) {
-    VisionEncoderOptions vopts;
-    vopts.weights = dopts.weights;
-    m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint, vopts);
-  }
+  m.network.emplace(m.config, *m.checkpoint, ModelWeightsOptions{weights, options.load_vision});
 }
 
 // A qwen3vl model file: everything from the one mapping, weights as stored.
@@ -98,27 +100,25 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
   // conversion); the few stored as-is that the model code converts itself
   // (the vision patch embedding) get exactly the at-load conversion, and the
   // vision tower picks the same attention precision.
-  DecoderOptions dopts;
-  dopts.weights = weight_options_from_name(file.quant);
-  m.decoder.emplace(m.config, *m.checkpoint, dopts);
-  if (options.load_vision) {
-    VisionEncoderOptions vopts;
-    vopts.weights = dopts.weights;
-    m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint, vopts);
-  }
+  m.network.emplace(m.config, *m.checkpoint,
+                    ModelWeightsOptions{weight_options_from_name(file.quant), options.load_vision});
 }
 
 }  // namespace
 
 std::shared_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
+  // The load-time weight conversion still runs on the process-wide pool.
   if (options.threads > 0) ThreadPool::set_default_threads(options.threads);
+  if (options.threads < 0) throw Error("thread count must not be negative, got " + std::to_string(options.threads));
   if (!file_exists(path)) throw Error("model path " + path + " does not exist");
   resolved_kv_cache_type(options);  // reject a bad name before the long load
   std::shared_ptr<Model> model(new Model());
   Impl& m = *model->impl_;
   m.path = path;
   m.options = options;
+  m.instance_id = g_next_model_id++;
+  m.pool = std::make_unique<ThreadPool>(options.threads);
   auto progress = [&](const std::string& stage, double f) {
     if (options.progress) options.progress(stage, f);
   };
@@ -145,6 +145,7 @@ const std::string& Model::path() const { return impl_->path; }
 bool Model::is_default_model() const { return impl_->is_default; }
 const LoadOptions& Model::load_options() const { return impl_->options; }
 double Model::load_ms() const { return impl_->load_ms; }
-size_t Model::decoder_weight_bytes() const { return impl_->decoder ? impl_->decoder->weight_bytes() : 0; }
+size_t Model::decoder_weight_bytes() const { return impl_->network ? impl_->network->decoder().weight_bytes() : 0; }
+int Model::threads() const { return impl_->pool->size(); }
 
 }  // namespace qwen3vl
