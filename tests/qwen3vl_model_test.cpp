@@ -101,10 +101,15 @@ TEST(Qwen3VLModel, PlaceholdersAndMediaMustAgree) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message(one_image, {}).find("more <|image_pad|>"), std::string::npos);
-  EXPECT_NE(message(one_image, {{MediaKind::Video, {1, 2, 2}}}).find("is a video"), std::string::npos);
-  EXPECT_NE(message(one_video_pad, {{MediaKind::Video, {2, 2, 2}}}).find("fewer <|video_pad|>"), std::string::npos);
-  EXPECT_NE(message(one_image, {{MediaKind::Image, {1, 2, 2}}, {MediaKind::Image, {1, 2, 2}}}).find("2 were given"),
+  EXPECT_NE(message(one_image, {}).find("1 <|image_pad|> tokens but 0 images"), std::string::npos);
+  EXPECT_NE(message(one_video_pad, {{MediaKind::Video, {2, 2, 2}}}).find("1 <|video_pad|> tokens but the 1 videos given need 2"),
+            std::string::npos);
+  EXPECT_NE(message(one_image, {{MediaKind::Image, {1, 2, 2}}, {MediaKind::Image, {1, 2, 2}}}).find("but 2 images"),
+            std::string::npos);
+  // Counts agree, order does not: a video where the prompt has the image.
+  const std::vector<int32_t> image_then_video = {c.image_token_id, 5, c.video_token_id};
+  EXPECT_NE(message(image_then_video, {{MediaKind::Video, {1, 2, 2}}, {MediaKind::Image, {1, 2, 2}}})
+                .find("medium 1 is a video but the prompt has <|image_pad|>"),
             std::string::npos);
   EXPECT_NE(message(one_image, {{MediaKind::Image, {1, 3, 2}}}).find("multiples of the merge size"),
             std::string::npos);

@@ -90,6 +90,21 @@ PromptLayout Qwen3VLModel::layout_prompt(std::span<const int32_t> ids, std::span
     (media[i].kind == MediaKind::Image ? image_grids : video_grids).push_back(media[i].grid);
   }
 
+  // Counts first, for an error that says what disagrees.
+  int64_t image_pads = 0, video_pads = 0, frames = 0;
+  for (const int32_t id : ids) {
+    image_pads += id == config_.image_token_id;
+    video_pads += id == config_.video_token_id;
+  }
+  for (const VisionGrid& g : video_grids) frames += g.t;
+  if (image_pads != static_cast<int64_t>(image_grids.size()))
+    throw Error("the prompt has " + std::to_string(image_pads) + " <|image_pad|> tokens but " +
+                std::to_string(image_grids.size()) + " images were given");
+  if (video_pads != frames)
+    throw Error("the prompt has " + std::to_string(video_pads) + " <|video_pad|> tokens but the " +
+                std::to_string(video_grids.size()) + " videos given need " + std::to_string(frames) +
+                " (one per temporal patch)");
+
   PromptLayout p;
   p.media.reserve(media.size());
   size_t next_medium = 0;
