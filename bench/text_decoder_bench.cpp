@@ -27,7 +27,7 @@ struct Synthetic {
   std::unique_ptr<Checkpoint> ckpt;
   std::unique_ptr<TextDecoder> decoder;
   DecoderWorkspace workspace;
-  ThreadPool pool;
+  ThreadPool pool{0};
 
   std::span<const float> forward(const DecoderInput& in, KVCache& cache) {
     return decoder->forward(in, cache, workspace, ForwardContext{pool});

@@ -13,6 +13,7 @@
 #include "qwen3vl/io/safetensors.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/qwen3vl_model.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 
@@ -24,7 +25,7 @@ struct Fixture {
   ModelConfig config = load_model_config(kFixture + "/config.json");
   Checkpoint checkpoint{kFixture};
   Qwen3VLModel model{config, checkpoint};
-  ThreadPool pool;
+  ThreadPool& pool = qwen3vl::testing::test_pool();
 };
 
 Fixture& fixture() {

@@ -18,6 +18,7 @@
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/model/weight_loading.h"
 #include "qwen3vl/kernels/quant.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 
@@ -41,11 +42,6 @@ int32_t argmax(std::span<const float> v) {
   return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
-ThreadPool& test_pool() {
-  static ThreadPool pool;
-  return pool;
-}
-
 // The shared, read-only decoder plus the scratch one caller runs it with.
 struct DecoderRun {
   template <typename... Args>
@@ -55,7 +51,7 @@ struct DecoderRun {
     return decoder.make_cache(context, type);
   }
   std::span<const float> forward(const DecoderInput& in, KVCache& cache, const LogitsRequest& request = {}) {
-    return decoder.forward(in, cache, workspace, ForwardContext{test_pool(), capture}, request);
+    return decoder.forward(in, cache, workspace, ForwardContext{qwen3vl::testing::test_pool(), capture}, request);
   }
 
   TextDecoder decoder;

@@ -13,6 +13,7 @@
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/vision_encoder.h"
 #include "qwen3vl/runtime/weight_formats.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 
@@ -36,7 +37,7 @@ std::vector<VisionGrid> golden_grids(const SafetensorsFile& f) {
 struct Fixture {
   ModelConfig config = load_model_config(kFixture + "/config.json");
   Checkpoint checkpoint{kFixture};
-  VisionEncoder encoder{config, checkpoint};
+  VisionEncoder encoder{config, checkpoint, VisionEncoderOptions{}};
 };
 
 Fixture& fixture() {
@@ -69,12 +70,7 @@ void expect_matches_golden(const SafetensorsFile& golden, const std::map<std::st
   }
 }
 
-ThreadPool& test_pool() {
-  static ThreadPool pool;
-  return pool;
-}
-
-ForwardContext plain() { return ForwardContext{test_pool()}; }
+ForwardContext plain() { return ForwardContext{qwen3vl::testing::test_pool()}; }
 
 TensorSink capture_into(std::map<std::string, std::vector<float>>& store) {
   TensorSink sink;
@@ -94,7 +90,7 @@ TEST(VisionEncoder, OneImageFromPixelValuesMatchesGolden) {
   ASSERT_EQ(static_cast<int64_t>(pixels.size()), inputs.num_patches * enc.config().patch_dim());
   std::map<std::string, std::vector<float>> captured;
   const TensorSink sink = capture_into(captured);
-  const VisionEncoderOutput out = enc.encode(pixels.data(), inputs, ForwardContext{test_pool(), &sink});
+  const VisionEncoderOutput out = enc.encode(pixels.data(), inputs, ForwardContext{qwen3vl::testing::test_pool(), &sink});
   expect_matches_golden(golden, captured, out);
 }
 
@@ -110,7 +106,7 @@ TEST(VisionEncoder, TwoImagesFromPatchEmbeddingsMatchGolden) {
   std::map<std::string, std::vector<float>> captured;
   const TensorSink sink = capture_into(captured);
   const VisionEncoderOutput out =
-      enc.encode_patch_embeddings(patch_embeds.data(), inputs, ForwardContext{test_pool(), &sink});
+      enc.encode_patch_embeddings(patch_embeds.data(), inputs, ForwardContext{qwen3vl::testing::test_pool(), &sink});
   expect_matches_golden(golden, captured, out);
 }
 
@@ -151,7 +147,7 @@ TEST(VisionEncoder, NamesTheMissingTensor) {
   w.write(dir + "/model.safetensors");
   Checkpoint partial(dir);
   try {
-    VisionEncoder enc(fixture().config, partial);
+    VisionEncoder enc(fixture().config, partial, VisionEncoderOptions{});
     FAIL() << "expected an Error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("model.visual.patch_embed.proj.weight"), std::string::npos) << e.what();
@@ -175,8 +171,8 @@ static double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 TEST(VisionEncoder, Q8WeightsStayCloseToFloat) {
   SafetensorsFile golden(kFixture + "/golden/case2_one_image.safetensors");
   Fixture& f = fixture();
-  VisionEncoderOptions options;
-  options.weights = weight_options_from_name("q8");
+  VisionEncoderOptions options = VisionEncoderOptions{};
+  options.weights = weight_options_from_name("q8", qwen3vl::testing::test_pool());
   const VisionEncoder q8(f.config, f.checkpoint, options);
   const VisionInputs inputs = q8.prepare(golden_grids(golden));
   const std::vector<float> pixels = golden.get("pixel_values").to_f32();

@@ -145,9 +145,7 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspa
   PhaseTimer timer(ctx.profile);
 
   // Attention block: residual += o_proj(attention(rope(norm(q)), rope(norm(k)), v)).
-  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
-    rms_norm(residual + r0 * H, L.input_norm.data(), eps, r1 - r0, H, normed + r0 * H);
-  });
+  rms_norm(residual, L.input_norm.data(), eps, n, H, normed, pool);
   timer.lap(&DecoderProfile::norms_ms);
   // q, k and v of one input: one call, so decode pays one parallel region.
   const LinearOutput qkv[] = {{&L.q, bias_or_null(L.q_bias), q},
@@ -157,8 +155,8 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspa
   timer.lap(&DecoderProfile::qkv_ms);
   for_rows(pool, n, [&](int64_t r0, int64_t r1) {
     // q_norm / k_norm normalise each head separately over head_dim, before RoPE.
-    rms_norm(q + r0 * nh * hd, L.q_norm.data(), eps, (r1 - r0) * nh, hd, q + r0 * nh * hd);
-    rms_norm(k + r0 * nkv * hd, L.k_norm.data(), eps, (r1 - r0) * nkv, hd, k + r0 * nkv * hd);
+    rms_norm(q + r0 * nh * hd, L.q_norm.data(), eps, (r1 - r0) * nh, hd, q + r0 * nh * hd, pool);
+    rms_norm(k + r0 * nkv * hd, L.k_norm.data(), eps, (r1 - r0) * nkv, hd, k + r0 * nkv * hd, pool);
     apply_rope(q + r0 * nh * hd, r1 - r0, nh * hd, nh, hd, cos + r0 * hd, sin + r0 * hd);
     apply_rope(k + r0 * nkv * hd, r1 - r0, nkv * hd, nkv, hd, cos + r0 * hd, sin + r0 * hd);
   });
@@ -169,24 +167,20 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspa
   timer.lap(&DecoderProfile::attention_ms);
   matmul(ws.attention.data(), n, L.o, bias_or_null(L.o_bias), sublayer_out, pool);
   timer.lap(&DecoderProfile::out_proj_ms);
-  add_inplace(residual, sublayer_out, n * H);
+  add_inplace(residual, sublayer_out, n * H, pool);
 
   // MLP block: residual += down(silu(gate(x)) * up(x)), x = norm(residual).
-  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
-    rms_norm(residual + r0 * H, L.post_norm.data(), eps, r1 - r0, H, normed + r0 * H);
-  });
+  rms_norm(residual, L.post_norm.data(), eps, n, H, normed, pool);
   timer.lap(&DecoderProfile::norms_ms);
   float *gate = ws.gate.data(), *up = ws.up.data();
   const LinearOutput gate_up[] = {{&L.gate, nullptr, gate}, {&L.up, nullptr, up}};
   matmul_multi(normed, n, gate_up, pool);
   timer.lap(&DecoderProfile::mlp_ms);
-  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
-    silu_mul(gate + r0 * I, up + r0 * I, (r1 - r0) * I, gate + r0 * I);
-  });
+  silu_mul(gate, up, n * I, gate, pool);
   timer.lap(&DecoderProfile::norms_ms);
   matmul(gate, n, L.down, nullptr, sublayer_out, pool);
   timer.lap(&DecoderProfile::mlp_ms);
-  add_inplace(residual, sublayer_out, n * H);
+  add_inplace(residual, sublayer_out, n * H, pool);
   timer.lap(&DecoderProfile::norms_ms);
 }
 
@@ -234,7 +228,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
     if (layer < static_cast<int>(in.deepstack.size())) {
       const float* feature = in.deepstack[layer];
       for (size_t i = 0; i < in.visual_rows.size(); ++i)
-        add_inplace(residual + in.visual_rows[i] * H, feature + i * H, H);
+        add_inplace(residual + in.visual_rows[i] * H, feature + i * H, H, pool);
     }
     if (ctx.capturing()) ctx.capture->put("text_layer" + std::to_string(layer) + "_out", {n, H}, residual);
   }
@@ -245,9 +239,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
   const int64_t first_row = request.all_rows ? 0 : n - 1;
   const int64_t out_rows = n - first_row;
   float* normed = ws.normed.data();
-  for_rows(pool, out_rows, [&](int64_t r0, int64_t r1) {
-    rms_norm(residual + (first_row + r0) * H, final_norm_.data(), cfg_.rms_norm_eps, r1 - r0, H, normed + r0 * H);
-  });
+  rms_norm(residual + first_row * H, final_norm_.data(), cfg_.rms_norm_eps, out_rows, H, normed, pool);
   ws.logits.resize(static_cast<size_t>(out_rows * columns));
   if (columns == cfg_.vocab_size) {
     matmul(normed, out_rows, head_, nullptr, ws.logits.data(), pool);

@@ -52,7 +52,7 @@ VisionTiming time_vision(const Model::Impl& m, int width, int height) {
   const RgbImage img = synthetic_image(width, height);
   VisionTiming t;
   auto t0 = Clock::now();
-  const PreprocessedImage pre = preprocess_image(img, m.preprocessor, {});
+  const PreprocessedImage pre = preprocess_image(img, m.preprocessor, *m.pool);
   t.preprocess_ms = ms_since(t0);
   t0 = Clock::now();
   const MediaPixels pixels{MediaKind::Image, pre.grid, pre.pixel_values};
@@ -68,7 +68,6 @@ Json run_benchmark(const BenchOptions& o) {
   auto log = [&](const std::string& s) {
     if (o.log) o.log(s);
   };
-  if (o.threads > 0) ThreadPool::set_default_threads(o.threads);
   LoadOptions lo;
   lo.threads = o.threads;
   lo.weights = o.weights;

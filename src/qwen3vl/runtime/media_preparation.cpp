@@ -60,7 +60,7 @@ PreparedMedium prepare_image(const MediaReference& ref, const MediaPreparation& 
   ImageSizeLimits limits;
   limits.min_tokens = prep.options.image.min_tokens;
   limits.max_tokens = prep.options.image.max_tokens;
-  PreprocessedImage pre = preprocess_image(rgb, prep.preprocessor, limits);
+  PreprocessedImage pre = preprocess_image(rgb, prep.preprocessor, prep.pool, limits);
   m.grid = pre.grid;
   m.pixel_values = std::move(pre.pixel_values);
   // The pixels follow from the bytes, the model's preprocessor config and

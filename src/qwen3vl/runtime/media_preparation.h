@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/model/media_kind.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/qwen3vl.h"
@@ -31,6 +32,7 @@ struct PreparedMedium {
 struct MediaPreparation {
   const PreprocessorConfig& preprocessor;
   const GenerateOptions& options;
+  ThreadPool& pool;      // for resizing
   std::string base_dir;  // relative paths not found from the working directory resolve here
 };
 

@@ -45,7 +45,7 @@ void load_checkpoint_dir(Model::Impl& m, const std::string& path, const LoadOpti
   if (!options.load_weights) return;
   progress("weights", 0.05);
   m.checkpoint = std::make_unique<Checkpoint>(path);
-  const WeightOptions weights = weight_options_from_name(options.weights);
+  const WeightOptions weights = weight_options_from_name(options.weights, *m.pool);
   if (options.weights != "auto" && !options.weights.empty()) {
     // Convert every linear weight up front, each one's rows in parallel,
     // releasing the source pages as it goes; the model code then finds them
@@ -101,16 +101,14 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
   // quantized with the rest gets it converted here exactly as at load, and
   // the vision tower picks the same attention precision.
   m.network.emplace(m.config, *m.checkpoint,
-                    ModelWeightsOptions{weight_options_from_name(file.quant), options.load_vision});
+                    ModelWeightsOptions{weight_options_from_name(file.quant, *m.pool), options.load_vision});
 }
 
 }  // namespace
 
 std::shared_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
-  // The load-time weight conversion still runs on the process-wide pool.
-  if (options.threads > 0) ThreadPool::set_default_threads(options.threads);
-  if (options.threads < 0) throw Error("thread count must not be negative, got " + std::to_string(options.threads));
+  if (options.threads < 0) throw Error("LoadOptions::threads must be 0 (one per core) or positive");
   if (!file_exists(path)) throw Error("model path " + path + " does not exist");
   resolved_kv_cache_type(options);  // reject a bad name before the long load
   std::shared_ptr<Model> model(new Model());

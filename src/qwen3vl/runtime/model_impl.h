@@ -18,6 +18,11 @@ struct Model::Impl {
   bool is_default = false;
   uint64_t instance_id = 0;  // distinguishes models in a shared encoding cache
   LoadOptions options;
+  // The threads every kernel of this model runs on (LoadOptions::threads):
+  // its own pool, so a second model loaded with another thread count gets
+  // what it asked for; sessions on several threads share it (ThreadPool
+  // takes turns).
+  std::unique_ptr<ThreadPool> pool;
   ModelConfig config;
   GenerationConfig generation;
   PreprocessorConfig preprocessor;
@@ -25,9 +30,6 @@ struct Model::Impl {
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<ChatTemplate> chat_template;
   std::optional<Qwen3VLModel> network;  // absent when loaded without weights
-  // The threads every forward pass of this model runs on. Its own pool, so a
-  // second model loaded with another thread count gets what it asked for.
-  std::unique_ptr<ThreadPool> pool;
   double load_ms = 0;
 };
 

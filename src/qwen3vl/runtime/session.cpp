@@ -177,7 +177,7 @@ PreparedPrompt Session::prepare(const Json& messages, const GenerateOptions& opt
   const NormalizedMessages normalized = normalize_messages(messages);
   std::string text = m.chat_template->render(normalized.messages, true, options.template_extra);
 
-  const MediaPreparation preparation{m.preprocessor, options, impl_->base_dir};
+  const MediaPreparation preparation{m.preprocessor, options, *m.pool, impl_->base_dir};
   for (size_t i = 0; i < normalized.media.size(); ++i) {
     p.media.push_back(prepare_medium(normalized.media[i], i, preparation));
     p.timings.image_decode_ms += p.media.back().decode_ms;
