@@ -67,10 +67,10 @@ std::vector<bool> PromptLayout::media_needed_from(int64_t row) const {
   return needed;
 }
 
-Qwen3VLModel::Qwen3VLModel(const ModelConfig& config, const Checkpoint& checkpoint,
+Qwen3VLModel::Qwen3VLModel(const ModelConfig& config, const WeightSource& weights,
                            const ModelWeightsOptions& options)
-    : config_(config), decoder_(config, checkpoint, DecoderOptions{options.weights}) {
-  if (options.load_vision) vision_.emplace(config, checkpoint, VisionEncoderOptions{options.weights});
+    : config_(config), decoder_(config, weights, DecoderOptions{options.weights}) {
+  if (options.load_vision) vision_.emplace(config, weights, VisionEncoderOptions{options.weights});
 }
 
 KVCache Qwen3VLModel::make_cache(int64_t context_length, KVCacheType type) const {

@@ -24,15 +24,15 @@
 #include <string>
 #include <vector>
 
-#include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/model/forward_context.h"
 #include "qwen3vl/model/kv_cache.h"
 #include "qwen3vl/model/media_kind.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/model/vision_encoder.h"
-#include "qwen3vl/model/weight_loading.h"
 #include "qwen3vl/tensor/vision_grid.h"
+#include "qwen3vl/weights/weight_loading.h"
+#include "qwen3vl/weights/weight_source.h"
 
 namespace qwen3vl {
 
@@ -97,8 +97,8 @@ struct PrefillOptions {
 class Qwen3VLModel {
  public:
   // Views or converts every weight; throws Error naming a missing or
-  // misshapen tensor. The checkpoint must outlive the model.
-  Qwen3VLModel(const ModelConfig& config, const Checkpoint& checkpoint, const ModelWeightsOptions& options = {});
+  // misshapen tensor. The mapping behind `weights` must outlive the model.
+  Qwen3VLModel(const ModelConfig& config, const WeightSource& weights, const ModelWeightsOptions& options = {});
 
   const ModelConfig& config() const { return config_; }
   bool has_vision() const { return vision_.has_value(); }

@@ -11,13 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/kernels/weight_matrix.h"
 #include "qwen3vl/model/forward_context.h"
 #include "qwen3vl/model/kv_cache.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/mrope.h"
-#include "qwen3vl/model/weight_loading.h"
+#include "qwen3vl/weights/weight_loading.h"
 
 namespace qwen3vl {
 
@@ -73,7 +72,7 @@ class DecoderWorkspace {
 class TextDecoder {
  public:
   // Loads (views) every tensor; throws Error naming a missing/misshapen one.
-  TextDecoder(const ModelConfig& config, const Checkpoint& ckpt, const DecoderOptions& options = {});
+  TextDecoder(const ModelConfig& config, const WeightSource& weights, const DecoderOptions& options = {});
 
   const TextConfig& config() const { return cfg_; }
   int64_t vocab_size() const { return cfg_.vocab_size; }

@@ -8,7 +8,7 @@
 
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/model/media_kind.h"
-#include "qwen3vl/model/model_config.h"
+#include "qwen3vl/image/preprocessor_config.h"
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/messages.h"
 #include "qwen3vl/tensor/vision_grid.h"
