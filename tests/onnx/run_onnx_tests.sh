@@ -32,3 +32,6 @@ for n in one two three; do
   "$QWEN3VL" dump -m "$FIXTURE" --messages "$WORK/$n.json" -n 1 -o "$WORK/$n.safetensors" 2>/dev/null
 done
 node "$ROOT/tests/onnx/vision_test.mjs" "$WORK/genai" "$WORK/one.safetensors" "$WORK/two.safetensors" "$WORK/three.safetensors"
+
+# 2. examples/onnx/run.mjs reproduces the golden greedy ids of cases 1-3.
+node "$ROOT/tests/onnx/golden_ids_test.mjs" "$WORK/genai" "$GOLDEN" "$QWEN3VL" case1_text case2_one_image case3_two_images

@@ -91,8 +91,11 @@ std::string ExportWeights::tensor(GraphBuilder& g, const std::string& name) {
 std::string ExportWeights::linear_plain(GraphBuilder& g, const std::string& x, const std::string& name,
                                         const std::string& bias) {
   const TensorSpec& s = spec(name);
-  check(s.shape.size() == 2, "onnx export: " + name + " is not a matrix");
-  const int64_t out = s.shape[0], in = s.shape[1];
+  // [out, ...]: a convolution whose stride equals its kernel (the patch
+  // embedding) is a matrix over its flattened input patches.
+  const int64_t out = s.shape[0];
+  int64_t in = 1;
+  for (size_t d = 1; d < s.shape.size(); ++d) in *= s.shape[d];
   const std::string w = stored_value(g, name, {in, out}, transposed(f32(name), out, in), half_storage());
   std::string y = g.matmul(x, w);
   if (!bias.empty()) y = g.add(y, tensor(g, bias));
