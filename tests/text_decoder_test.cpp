@@ -13,6 +13,7 @@
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/io/safetensors.h"
 #include "qwen3vl/model/model_config.h"
+#include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/model/weight_loading.h"
 #include "qwen3vl/kernels/quant.h"
@@ -236,26 +237,33 @@ TEST(TextDecoder, RejectsBadInputs) {
 
 TEST(WeightLoading, ViewsAndConversionsAndErrors) {
   Checkpoint ckpt(kFixture);
+  const ModelTensorSpecs specs = qwen3vl_tensor_specs(load_model_config(kFixture + "/config.json"));
+  const TensorSpec& gate = specs.text.layers[0].mlp->gate_proj.weight;
   const std::string name = "model.language_model.layers.0.mlp.gate_proj.weight";
-  const WeightMatrix view = linear_weight(ckpt, name, 128, 48);
+  ASSERT_EQ(gate.name, name);
+  const WeightMatrix view = stored_matrix(ckpt, gate);
   EXPECT_EQ(view.format, WeightFormat::BF16);
+  EXPECT_EQ(view.rows, 128);
+  EXPECT_EQ(view.cols, 48);
   EXPECT_EQ(view.data, ckpt.get(name).data);  // zero-copy
   EXPECT_EQ(view.owner, nullptr);
 
   WeightOptions opt;
   opt.mlp = WeightFormat::F32;
-  const WeightMatrix f32 = linear_weight(ckpt, name, 128, 48, WeightClass::Mlp, opt);
+  const WeightMatrix f32 = load_matrix(ckpt, gate, opt);
   EXPECT_EQ(f32.format, WeightFormat::F32);
   const auto want = ckpt.get(name).to_f32();
   EXPECT_EQ(max_abs_diff(static_cast<const float*>(f32.data), want.data(), want.size()), 0.0f);
   // Attention is not affected by the MLP option.
-  EXPECT_EQ(linear_weight(ckpt, "model.language_model.layers.0.self_attn.o_proj.weight", 48, 64,
-                          WeightClass::Attention, opt).format,
-            WeightFormat::BF16);
+  EXPECT_EQ(load_matrix(ckpt, specs.text.layers[0].o_proj.weight, opt).format, WeightFormat::BF16);
+  // A 5-D convolution kernel is viewed as [out, product of the rest].
+  const WeightMatrix conv = stored_matrix(ckpt, specs.vision.patch_embed.weight);
+  EXPECT_EQ(conv.rows, 32);
+  EXPECT_EQ(conv.cols, 3 * 2 * 16 * 16);
 
   // Quantized targets go through the hook; without one they are an error.
   opt.mlp = WeightFormat::Q8;
-  EXPECT_THROW(linear_weight(ckpt, name, 128, 48, WeightClass::Mlp, opt), Error);
+  EXPECT_THROW(load_matrix(ckpt, gate, opt), Error);
   int calls = 0;
   opt.convert = [&](const WeightMatrix& w, WeightFormat target, const std::string& n) {
     ++calls;
@@ -263,18 +271,25 @@ TEST(WeightLoading, ViewsAndConversionsAndErrors) {
     EXPECT_EQ(n, name);
     return w;  // stand-in: the test only checks the hook is used
   };
-  linear_weight(ckpt, name, 128, 48, WeightClass::Mlp, opt);
+  load_matrix(ckpt, gate, opt);
   EXPECT_EQ(calls, 1);
 
+  TensorSpec transposed = gate;
+  transposed.shape = {48, 128};
   try {
-    linear_weight(ckpt, name, 48, 128);
+    stored_matrix(ckpt, transposed);
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(name), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("model.safetensors"), std::string::npos);
   }
-  EXPECT_EQ(vector_f32(ckpt, "model.language_model.norm.weight", {48}).size(), 48u);
-  EXPECT_THROW(vector_f32(ckpt, "model.language_model.norm.weight", {47}), Error);
+  TensorSpec norm = specs.text.norm.weight;
+  EXPECT_EQ(load_vector(ckpt, norm).size(), 48u);
+  norm.shape = {47};
+  EXPECT_THROW(load_vector(ckpt, norm), Error);
+  // An absent optional tensor (a bias the config switches off) loads as empty.
+  EXPECT_FALSE(specs.text.layers[0].q_proj.bias.has_value());
+  EXPECT_TRUE(load_vector(ckpt, specs.text.layers[0].q_proj.bias).empty());
 }
 
 TEST(TextDecoder, F32WeightsGiveTheSameLogits) {

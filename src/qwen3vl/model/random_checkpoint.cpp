@@ -38,8 +38,8 @@ inline uint64_t mix(uint64_t x) {
 // stay finite through every layer (like a freshly initialised model).
 void fill(const TensorSpec& spec, uint64_t seed, uint64_t first, uint64_t count, uint16_t* out) {
   float center = 0.0f, half_width = 0.02f * 1.7320508f;
-  if (spec.role == TensorRole::Norm) center = 1.0f, half_width = 0.1f;
-  if (spec.role == TensorRole::Bias) half_width = 0.02f;
+  if (spec.kind == TensorKind::NormWeight) center = 1.0f, half_width = 0.1f;
+  if (spec.kind == TensorKind::Bias) half_width = 0.02f;
   const uint64_t h = hash_name(spec.name, seed);
   for (uint64_t i = 0; i < count; ++i) {
     const uint64_t r = mix(h + first + i);
@@ -56,7 +56,7 @@ void write_random_checkpoint(const Json& config_json, const std::string& dir, co
   fs::create_directories(dir, ec);
   if (ec) throw Error("cannot create " + dir + ": " + ec.message());
 
-  const auto specs = qwen3vl_tensor_specs(config);
+  const std::vector<TensorSpec> specs = qwen3vl_tensor_specs(config).all();
   // Assign tensors to shards in order, each shard at most max_shard_bytes.
   std::vector<std::vector<size_t>> shards(1);
   uint64_t shard_bytes = 0, total = 0;

@@ -8,12 +8,11 @@
 #include "qwen3vl/kernels/elementwise.h"
 #include "qwen3vl/kernels/matmul.h"
 #include "qwen3vl/kernels/matmul_multi.h"
+#include "qwen3vl/model/tensor_specs.h"
 
 namespace qwen3vl {
 
 namespace {
-
-const std::string kPrefix = "model.language_model.";
 
 // Row-parallel loop for the cheap per-row ops, so they do not become the
 // serial bottleneck of a long prefill.
@@ -61,39 +60,32 @@ TextDecoder::TextDecoder(const ModelConfig& config, const Checkpoint& ckpt, cons
     : cfg_(config.text),
       rope_(config.text.head_dim, config.text.rope_theta, config.text.mrope_section),
       pool_(options.pool ? options.pool : &ThreadPool::global()) {
-  const int64_t H = cfg_.hidden_size, I = cfg_.intermediate_size, hd = cfg_.head_dim;
-  const int64_t q_dim = cfg_.num_heads * hd, kv_dim = cfg_.num_kv_heads * hd;
+  const TextModelSpec spec = qwen3vl_tensor_specs(config).text;
   const WeightOptions& wo = options.weights;
-
-  embed_ = linear_weight(ckpt, kPrefix + "embed_tokens.weight", cfg_.vocab_size, H, WeightClass::EmbeddingHead, wo);
-  if (config.tie_word_embeddings) {
-    head_ = embed_;
-  } else {
-    head_ = linear_weight(ckpt, "lm_head.weight", cfg_.vocab_size, H, WeightClass::EmbeddingHead, wo);
-  }
-  final_norm_ = vector_f32(ckpt, kPrefix + "norm.weight", {H});
+  embed_ = load_matrix(ckpt, spec.embed_tokens, wo);
+  head_ = spec.lm_head ? load_matrix(ckpt, *spec.lm_head, wo) : embed_;
+  final_norm_ = load_vector(ckpt, spec.norm.weight);
 
   layers_.resize(cfg_.num_layers);
   for (int i = 0; i < cfg_.num_layers; ++i) {
-    const std::string p = kPrefix + "layers." + std::to_string(i) + ".";
+    const TextLayerSpec& s = spec.layers[i];
+    check(s.mlp.has_value(), "text decoder: layer " + std::to_string(i) + " has no dense MLP");
     Layer& L = layers_[i];
-    L.input_norm = vector_f32(ckpt, p + "input_layernorm.weight", {H});
-    L.post_norm = vector_f32(ckpt, p + "post_attention_layernorm.weight", {H});
-    L.q_norm = vector_f32(ckpt, p + "self_attn.q_norm.weight", {hd});
-    L.k_norm = vector_f32(ckpt, p + "self_attn.k_norm.weight", {hd});
-    L.q = linear_weight(ckpt, p + "self_attn.q_proj.weight", q_dim, H, WeightClass::Attention, wo);
-    L.k = linear_weight(ckpt, p + "self_attn.k_proj.weight", kv_dim, H, WeightClass::Attention, wo);
-    L.v = linear_weight(ckpt, p + "self_attn.v_proj.weight", kv_dim, H, WeightClass::Attention, wo);
-    L.o = linear_weight(ckpt, p + "self_attn.o_proj.weight", H, q_dim, WeightClass::Attention, wo);
-    if (cfg_.attention_bias) {
-      L.q_bias = vector_f32(ckpt, p + "self_attn.q_proj.bias", {q_dim});
-      L.k_bias = vector_f32(ckpt, p + "self_attn.k_proj.bias", {kv_dim});
-      L.v_bias = vector_f32(ckpt, p + "self_attn.v_proj.bias", {kv_dim});
-      L.o_bias = vector_f32(ckpt, p + "self_attn.o_proj.bias", {H});
-    }
-    L.gate = linear_weight(ckpt, p + "mlp.gate_proj.weight", I, H, WeightClass::Mlp, wo);
-    L.up = linear_weight(ckpt, p + "mlp.up_proj.weight", I, H, WeightClass::Mlp, wo);
-    L.down = linear_weight(ckpt, p + "mlp.down_proj.weight", H, I, WeightClass::Mlp, wo);
+    L.input_norm = load_vector(ckpt, s.input_norm.weight);
+    L.post_norm = load_vector(ckpt, s.post_attention_norm.weight);
+    L.q_norm = load_vector(ckpt, s.q_norm.weight);
+    L.k_norm = load_vector(ckpt, s.k_norm.weight);
+    L.q = load_matrix(ckpt, s.q_proj.weight, wo);
+    L.k = load_matrix(ckpt, s.k_proj.weight, wo);
+    L.v = load_matrix(ckpt, s.v_proj.weight, wo);
+    L.o = load_matrix(ckpt, s.o_proj.weight, wo);
+    L.q_bias = load_vector(ckpt, s.q_proj.bias);
+    L.k_bias = load_vector(ckpt, s.k_proj.bias);
+    L.v_bias = load_vector(ckpt, s.v_proj.bias);
+    L.o_bias = load_vector(ckpt, s.o_proj.bias);
+    L.gate = load_matrix(ckpt, s.mlp->gate_proj.weight, wo);
+    L.up = load_matrix(ckpt, s.mlp->up_proj.weight, wo);
+    L.down = load_matrix(ckpt, s.mlp->down_proj.weight, wo);
   }
 }
 

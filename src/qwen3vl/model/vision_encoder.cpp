@@ -7,6 +7,7 @@
 #include "qwen3vl/kernels/attention.h"
 #include "qwen3vl/kernels/elementwise.h"
 #include "qwen3vl/kernels/matmul.h"
+#include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/model/weight_loading.h"
 #include "qwen3vl/tensor/dtype.h"
 
@@ -14,35 +15,21 @@ namespace qwen3vl {
 
 namespace {
 
-// The patch embedding is a Conv3d whose stride equals its kernel: stored as
-// [hidden, channels, t, h, w], used as a [hidden, channels*t*h*w] matrix.
-// The shared loader checks 2-D shapes, so the 5-D shape is checked here and
-// the flattened view goes through the same format conversion as every other
-// vision weight.
-WeightMatrix conv_as_linear_weight(const Checkpoint& ckpt, const std::string& name,
-                                   const std::vector<int64_t>& shape, const WeightOptions& options) {
-  const TensorView& t = ckpt.get(name, shape);
-  const WeightMatrix w = tensor_as_weight(t, shape[0], t.numel() / shape[0], "a convolution weight");
-  return convert_weight(w, options.format_for(WeightClass::Vision), options.convert, name);
-}
-
 struct Linear {
   WeightMatrix weight;
   std::vector<float> bias;
 };
 
-Linear load_linear(const Checkpoint& ckpt, const std::string& prefix, int64_t out, int64_t in,
-                   const WeightOptions& options) {
-  return {linear_weight(ckpt, prefix + ".weight", out, in, WeightClass::Vision, options),
-          vector_f32(ckpt, prefix + ".bias", {out})};
+Linear load_linear(const Checkpoint& ckpt, const LinearSpec& spec, const WeightOptions& options) {
+  return {load_matrix(ckpt, spec.weight, options), load_vector(ckpt, spec.bias)};
 }
 
 struct Norm {
   std::vector<float> weight, bias;
 };
 
-Norm load_norm(const Checkpoint& ckpt, const std::string& prefix, int64_t dim) {
-  return {vector_f32(ckpt, prefix + ".weight", {dim}), vector_f32(ckpt, prefix + ".bias", {dim})};
+Norm load_norm(const Checkpoint& ckpt, const NormSpec& spec) {
+  return {load_vector(ckpt, spec.weight), load_vector(ckpt, spec.bias)};
 }
 
 constexpr float kNormEps = 1e-6f;
@@ -91,42 +78,29 @@ VisionEncoder::VisionEncoder(const ModelConfig& config, const Checkpoint& ckpt, 
     check(idx >= 0 && idx < c.depth, "vision config: deepstack_visual_indexes entry " + std::to_string(idx) +
                                          " is outside the " + std::to_string(c.depth) + " blocks");
 
-  const int64_t H = c.hidden_size, I = c.intermediate_size;
-  const int64_t merged = H * c.spatial_merge_size * c.spatial_merge_size;
-  const std::string v = "model.visual.";
-
+  const VisionModelSpec spec = qwen3vl_tensor_specs(config).vision;
   const WeightOptions& wo = options.weights;
-  w_->patch_embed = conv_as_linear_weight(
-      ckpt, v + "patch_embed.proj.weight", {H, c.in_channels, c.temporal_patch_size, c.patch_size, c.patch_size},
-      wo);
-  w_->patch_embed_bias = vector_f32(ckpt, v + "patch_embed.proj.bias", {H});
+  // The patch embedding is a Conv3d whose stride equals its kernel: stored
+  // as [hidden, channels, t, h, w], used as a [hidden, channels*t*h*w] matrix
+  // through the same format conversion as every other vision weight.
+  const Linear patch = load_linear(ckpt, spec.patch_embed, wo);
+  w_->patch_embed = patch.weight;
+  w_->patch_embed_bias = patch.bias;
   // Looked up a row at a time (never multiplied), so kept as stored.
-  w_->position_table = linear_weight(ckpt, v + "pos_embed.weight", c.num_position_embeddings, H);
+  w_->position_table = load_matrix(ckpt, spec.pos_embed, wo);
 
   const std::optional<WeightFormat> vf = wo.format_for(WeightClass::Vision);
   w_->quantized = vf && (*vf == WeightFormat::Q8 || *vf == WeightFormat::Q4);
-  for (int i = 0; i < c.depth; ++i) {
-    const std::string b = v + "blocks." + std::to_string(i) + ".";
-    Weights::Block blk;
-    blk.norm1 = load_norm(ckpt, b + "norm1", H);
-    blk.norm2 = load_norm(ckpt, b + "norm2", H);
-    blk.qkv = load_linear(ckpt, b + "attn.qkv", 3 * H, H, wo);
-    blk.proj = load_linear(ckpt, b + "attn.proj", H, H, wo);
-    blk.fc1 = load_linear(ckpt, b + "mlp.linear_fc1", I, H, wo);
-    blk.fc2 = load_linear(ckpt, b + "mlp.linear_fc2", H, I, wo);
-    w_->blocks.push_back(std::move(blk));
+  for (const VisionBlockSpec& s : spec.blocks) {
+    w_->blocks.push_back({load_norm(ckpt, s.norm1), load_norm(ckpt, s.norm2), load_linear(ckpt, s.qkv, wo),
+                          load_linear(ckpt, s.proj, wo), load_linear(ckpt, s.fc1, wo), load_linear(ckpt, s.fc2, wo)});
   }
-  auto load_merger = [&](const std::string& prefix, bool norm_after_merge) {
-    Weights::Merger mg;
-    mg.norm_after_merge = norm_after_merge;
-    mg.norm = load_norm(ckpt, prefix + "norm", norm_after_merge ? merged : H);
-    mg.fc1 = load_linear(ckpt, prefix + "linear_fc1", merged, merged, wo);
-    mg.fc2 = load_linear(ckpt, prefix + "linear_fc2", c.out_hidden_size, merged, wo);
-    return mg;
+  auto load_merger = [&](const PatchMergerSpec& s, bool norm_after_merge) {
+    return Weights::Merger{load_norm(ckpt, s.norm), norm_after_merge, load_linear(ckpt, s.fc1, wo),
+                           load_linear(ckpt, s.fc2, wo)};
   };
-  w_->merger = load_merger(v + "merger.", false);
-  for (size_t j = 0; j < c.deepstack_visual_indexes.size(); ++j)
-    w_->deepstack.push_back(load_merger(v + "deepstack_merger_list." + std::to_string(j) + ".", true));
+  w_->merger = load_merger(spec.merger, false);
+  for (const PatchMergerSpec& s : spec.deepstack_mergers) w_->deepstack.push_back(load_merger(s, true));
 }
 
 VisionEncoder::~VisionEncoder() = default;

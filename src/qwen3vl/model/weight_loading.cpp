@@ -17,29 +17,30 @@ std::optional<WeightFormat> WeightOptions::format_for(WeightClass c) const {
   return std::nullopt;
 }
 
-WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols) {
-  if (const WeightMatrix* ready = ckpt.prepared(name)) {
+std::optional<WeightFormat> WeightOptions::format_for(const TensorSpec& spec) const {
+  if (!spec.weight_class) return std::nullopt;
+  return format_for(*spec.weight_class);
+}
+
+WeightMatrix stored_matrix(const Checkpoint& ckpt, const TensorSpec& spec) {
+  const int64_t rows = spec.rows(), cols = spec.cols();
+  if (const WeightMatrix* ready = ckpt.prepared(spec.name)) {
     if (ready->rows != rows || ready->cols != cols)
-      throw Error(ckpt.dir() + ": tensor '" + name + "' is a " + std::to_string(ready->rows) + "x" +
+      throw Error(ckpt.dir() + ": tensor '" + spec.name + "' is a " + std::to_string(ready->rows) + "x" +
                   std::to_string(ready->cols) + " " + weight_format_name(ready->format) +
                   " matrix, the config needs " + std::to_string(rows) + "x" + std::to_string(cols));
     return *ready;
   }
-  return tensor_as_weight(ckpt.get(name, {rows, cols}), rows, cols, "linear weights");
-}
-
-WeightMatrix tensor_as_weight(const TensorView& t, int64_t rows, int64_t cols, const std::string& what) {
+  const TensorView& t = ckpt.get(spec.name, spec.shape);
   WeightMatrix w;
   switch (t.dtype) {
     case DType::F32: w.format = WeightFormat::F32; break;
     case DType::BF16: w.format = WeightFormat::BF16; break;
     case DType::F16: w.format = WeightFormat::F16; break;
     default:
-      throw Error(t.file + ": tensor '" + t.name + "' has dtype " + dtype_name(t.dtype) + "; " + what +
-                  " must be F32, BF16 or F16");
+      throw Error(t.file + ": tensor '" + t.name + "' has dtype " + dtype_name(t.dtype) +
+                  "; weight matrices must be F32, BF16 or F16");
   }
-  check(rows * cols == t.numel(), t.file + ": tensor '" + t.name + "' does not hold a " + std::to_string(rows) +
-                                      "x" + std::to_string(cols) + " matrix");
   w.rows = rows;
   w.cols = cols;
   w.data = t.data;  // points into the mapping, which the Checkpoint keeps alive
@@ -65,24 +66,25 @@ WeightMatrix convert_weight(const WeightMatrix& stored, std::optional<WeightForm
   return out;
 }
 
-WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols,
-                           WeightClass cls, const WeightOptions& options) {
-  return convert_weight(linear_weight(ckpt, name, rows, cols), options.format_for(cls), options.convert,
-                        name);
+WeightMatrix load_matrix(const Checkpoint& ckpt, const TensorSpec& spec, const WeightOptions& options) {
+  return convert_weight(stored_matrix(ckpt, spec), options.format_for(spec), options.convert, spec.name);
 }
 
-std::vector<float> vector_f32(const Checkpoint& ckpt, const std::string& name,
-                              const std::vector<int64_t>& shape) {
-  const TensorView& t = ckpt.get(name, shape);
+std::vector<float> load_vector(const Checkpoint& ckpt, const TensorSpec& spec) {
+  const TensorView& t = ckpt.get(spec.name, spec.shape);
   switch (t.dtype) {
     case DType::F32:
     case DType::BF16:
     case DType::F16:
     case DType::F64: return t.to_f32();
     default:
-      throw Error(t.file + ": tensor '" + name + "' has dtype " + dtype_name(t.dtype) +
+      throw Error(t.file + ": tensor '" + spec.name + "' has dtype " + dtype_name(t.dtype) +
                   "; expected a floating-point tensor");
   }
+}
+
+std::vector<float> load_vector(const Checkpoint& ckpt, const std::optional<TensorSpec>& spec) {
+  return spec ? load_vector(ckpt, *spec) : std::vector<float>{};
 }
 
 }  // namespace qwen3vl

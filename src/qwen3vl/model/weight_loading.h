@@ -1,8 +1,9 @@
-// Turns checkpoint tensors into what the model code consumes: linear-layer
-// weights as WeightMatrix (zero-copy views into the mapped file when the
-// stored format is kept) and small vectors (norm weights, biases) as float32.
-// Shapes are validated here so a wrong checkpoint fails at load, naming the
-// tensor and the file, instead of producing garbage later.
+// Turns checkpoint tensors into what the model code consumes, as their
+// TensorSpec describes them: matrices as WeightMatrix (zero-copy views into
+// the mapped file when the stored format is kept) and small vectors (norm
+// weights, biases) as float32. Shapes are validated here so a wrong
+// checkpoint fails at load, naming the tensor and the file, instead of
+// producing garbage later.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -12,12 +13,9 @@
 
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/kernels/weight_matrix.h"
+#include "qwen3vl/weights/tensor_spec.h"
 
 namespace qwen3vl {
-
-// Which group of tensors a weight belongs to; each group can be stored in its
-// own format (e.g. keep the head in bf16 while quantizing the MLPs).
-enum class WeightClass { EmbeddingHead, Attention, Mlp, Vision };
 
 // Converts a weight (as stored) to `target`. Installed by whatever provides
 // the formats the loader cannot make itself (quantization). `name` is for
@@ -36,22 +34,20 @@ struct WeightOptions {
   WeightConverter convert;
 
   std::optional<WeightFormat> format_for(WeightClass c) const;
+  // The format asked for a tensor: its class's, nullopt (as stored) for a
+  // tensor without a weight class.
+  std::optional<WeightFormat> format_for(const TensorSpec& spec) const;
 };
 
-// The weight the checkpoint has prepared under `name` (a pre-quantized view
-// or a weight converted at load, see Checkpoint::prepared), else a zero-copy
-// [rows, cols] view of a BF16/F16/F32 tensor. Throws Error naming the tensor
-// and file on a shape mismatch or another dtype.
-WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols);
+// The matrix `spec` names as the checkpoint holds it: the weight prepared
+// under its name (a pre-quantized view, or a weight converted at load, see
+// Checkpoint::prepared), else a zero-copy [spec.rows(), spec.cols()] view of
+// the stored BF16/F16/F32 tensor, whose shape must be spec.shape. Throws
+// Error naming the tensor and file on a shape mismatch or another dtype.
+WeightMatrix stored_matrix(const Checkpoint& ckpt, const TensorSpec& spec);
 
-// A zero-copy [rows, cols] view of a stored F32/BF16/F16 tensor whose element
-// count is rows*cols (a convolution kernel flattened to its output rows, say).
-// `what` names the kind of weight in the error for another dtype.
-WeightMatrix tensor_as_weight(const TensorView& t, int64_t rows, int64_t cols, const std::string& what);
-
-// As above, then converted to the format `options` asks for `cls`.
-WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols,
-                           WeightClass cls, const WeightOptions& options);
+// As above, then converted to the format `options` asks for the spec.
+WeightMatrix load_matrix(const Checkpoint& ckpt, const TensorSpec& spec, const WeightOptions& options);
 
 // Converts `stored` to `target`: identity, widening to F32 here, anything else
 // through `convert` (Error naming `name` when it is empty).
@@ -59,7 +55,8 @@ WeightMatrix convert_weight(const WeightMatrix& stored, std::optional<WeightForm
                             const WeightConverter& convert, const std::string& name);
 
 // A small tensor (norm weight, bias) copied to float32 after checking its shape.
-std::vector<float> vector_f32(const Checkpoint& ckpt, const std::string& name,
-                              const std::vector<int64_t>& shape);
+std::vector<float> load_vector(const Checkpoint& ckpt, const TensorSpec& spec);
+// Empty when the spec is absent (a bias the config switches off).
+std::vector<float> load_vector(const Checkpoint& ckpt, const std::optional<TensorSpec>& spec);
 
 }  // namespace qwen3vl

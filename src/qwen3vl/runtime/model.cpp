@@ -41,7 +41,7 @@ void load_checkpoint_dir(Model::Impl& m, const std::string& path, const LoadOpti
     // Convert every linear weight up front, each one's rows in parallel,
     // releasing the source pages as it goes; the model code then finds them
     // ready (Checkpoint::prepared).
-    prepare_converted_weights(*m.checkpoint, linear_weight_plan(m.config, options.load_vision), weights,
+    prepare_converted_weights(*m.checkpoint, convertible_weights(m.config, options.load_vision), weights,
                               [&](double f) { progress("weights", 0.05 + 0.9 * f); });
   }
   DecoderOptions dopts;
@@ -95,9 +95,9 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
   }
   // The same options as `--quant <file's quant>`: every weight the file
   // stores quantized is already in its target format (a zero-copy view, no
-  // conversion); the few stored as-is that the model code converts itself
-  // (the vision patch embedding) get exactly the at-load conversion, and the
-  // vision tower picks the same attention precision.
+  // conversion); a file written before the vision patch embedding was
+  // quantized with the rest gets it converted here exactly as at load, and
+  // the vision tower picks the same attention precision.
   DecoderOptions dopts;
   dopts.weights = weight_options_from_name(file.quant);
   m.decoder.emplace(m.config, *m.checkpoint, dopts);

@@ -105,9 +105,6 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
     }
   }
 
-  std::map<std::string, PlannedWeight> planned;
-  for (PlannedWeight& p : linear_weight_plan(config, true)) planned.emplace(p.name, std::move(p));
-
   // What each tensor becomes: its target format (nullopt = as stored).
   struct Item {
     TensorSpec spec;
@@ -119,23 +116,19 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
     entries.push_back({blob_tensor_name(name), DType::U8, {static_cast<int64_t>(text.size())}, text.size()});
   Json quantized = Json::object();
   uint64_t total_source = 0;
-  for (const TensorSpec& spec : qwen3vl_tensor_specs(config)) {
+  for (const TensorSpec& spec : qwen3vl_tensor_specs(config).all()) {
     const TensorView& t = ckpt.get(spec.name, spec.shape);
     total_source += t.nbytes;
     Item item{spec, std::nullopt};
-    auto plan = planned.find(spec.name);
-    if (plan != planned.end()) {
-      const PlannedWeight& p = plan->second;
-      const WeightMatrix stored = linear_weight(ckpt, p.name, p.rows, p.cols);
-      const std::optional<WeightFormat> target = wopts.format_for(p.cls);
-      if (target && *target != stored.format) item.target = target;
+    if (const std::optional<WeightFormat> target = wopts.format_for(spec)) {
+      if (*target != stored_matrix(ckpt, spec).format) item.target = target;
     }
     if (item.target == WeightFormat::Q8 || item.target == WeightFormat::Q4) {
-      const size_t n = quantized_weight_bytes(*item.target, spec.shape[0], spec.shape[1]);
+      const size_t n = quantized_weight_bytes(*item.target, spec.rows(), spec.cols());
       entries.push_back({spec.name, DType::U8, {static_cast<int64_t>(n)}, n});
       quantized[spec.name] = {{"format", weight_format_name(*item.target)},
-                              {"rows", spec.shape[0]},
-                              {"cols", spec.shape[1]}};
+                              {"rows", spec.rows()},
+                              {"cols", spec.cols()}};
     } else if (item.target == WeightFormat::BF16) {
       entries.push_back({spec.name, DType::BF16, spec.shape, static_cast<size_t>(t.numel()) * 2});
     } else if (item.target) {
@@ -159,8 +152,8 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
   for (const Item& item : items) {
     const TensorView& t = ckpt.get(item.spec.name);
     if (item.target) {
-      const WeightMatrix stored = linear_weight(ckpt, item.spec.name, item.spec.shape[0], item.spec.shape[1]);
-      const WeightMatrix converted = convert_weight_format(stored, *item.target, item.spec.name);
+      const WeightMatrix converted =
+          convert_weight_format(stored_matrix(ckpt, item.spec), *item.target, item.spec.name);
       out.write_next(item.spec.name, converted.data, converted.bytes());
     } else {
       out.write_next(item.spec.name, t.data, t.nbytes);

@@ -89,35 +89,24 @@ WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat targ
   }
 }
 
-std::vector<PlannedWeight> linear_weight_plan(const ModelConfig& config, bool include_vision) {
-  std::vector<PlannedWeight> plan;
-  for (const TensorSpec& spec : qwen3vl_tensor_specs(config)) {
-    std::optional<WeightClass> cls;
-    switch (spec.role) {
-      case TensorRole::Embedding:
-      case TensorRole::Head: cls = WeightClass::EmbeddingHead; break;
-      case TensorRole::Attention: cls = WeightClass::Attention; break;
-      case TensorRole::Mlp: cls = WeightClass::Mlp; break;
-      case TensorRole::Vision:
-        if (include_vision && spec.shape.size() == 2) cls = WeightClass::Vision;
-        break;
-      default: break;
-    }
-    if (cls) plan.push_back({spec.name, spec.shape[0], spec.shape[1], *cls});
-  }
-  return plan;
+std::vector<TensorSpec> convertible_weights(const ModelConfig& config, bool include_vision) {
+  const ModelTensorSpecs specs = qwen3vl_tensor_specs(config);
+  std::vector<TensorSpec> out;
+  for (TensorSpec& s : include_vision ? specs.all() : specs.text.all())
+    if (s.weight_class) out.push_back(std::move(s));
+  return out;
 }
 
-void prepare_converted_weights(Checkpoint& ckpt, const std::vector<PlannedWeight>& plan,
+void prepare_converted_weights(Checkpoint& ckpt, const std::vector<TensorSpec>& specs,
                                const WeightOptions& options, const std::function<void(double)>& progress) {
   size_t total = 0, done = 0;
-  for (const PlannedWeight& p : plan) total += ckpt.get(p.name).nbytes;
-  for (const PlannedWeight& p : plan) {
-    const WeightMatrix stored = linear_weight(ckpt, p.name, p.rows, p.cols);
-    const std::optional<WeightFormat> target = options.format_for(p.cls);
-    const TensorView& source = ckpt.get(p.name);
+  for (const TensorSpec& s : specs) total += ckpt.get(s.name).nbytes;
+  for (const TensorSpec& s : specs) {
+    const WeightMatrix stored = stored_matrix(ckpt, s);
+    const std::optional<WeightFormat> target = options.format_for(s);
+    const TensorView& source = ckpt.get(s.name);
     if (target && *target != stored.format) {
-      ckpt.set_prepared(p.name, convert_weight(stored, target, options.convert, p.name));
+      ckpt.set_prepared(s.name, convert_weight(stored, target, options.convert, s.name));
       release_mapped_pages(source.data, source.nbytes);
     }
     done += source.nbytes;

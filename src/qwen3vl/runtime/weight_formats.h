@@ -31,26 +31,17 @@ WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat targ
 // slab's bytes are a contiguous range of the whole matrix's).
 WeightMatrix quantize_weight_parallel(const WeightMatrix& src, WeightFormat fmt, ThreadPool& pool);
 
-// A 2-D linear weight of the model and the class that decides its format.
-struct PlannedWeight {
-  std::string name;
-  int64_t rows = 0, cols = 0;
-  WeightClass cls = WeightClass::Mlp;
-};
+// The tensors of `config` a weight format converts (those with a weight
+// class): the text model's, plus the vision tower's with include_vision.
+std::vector<TensorSpec> convertible_weights(const ModelConfig& config, bool include_vision);
 
-// Every linear weight the model code loads through linear_weight(), by HF
-// name: embedding/head, attention, MLP and (with include_vision) the vision
-// tower's 2-D weights. The vision patch embedding (a 5-D convolution) and
-// position table are not in it: they are always used as stored.
-std::vector<PlannedWeight> linear_weight_plan(const ModelConfig& config, bool include_vision);
-
-// The quantize-at-load path: converts every planned weight whose stored format
+// The quantize-at-load path: converts every spec'd matrix whose stored format
 // differs from what `options` asks for its class (one tensor at a time, its
 // rows in parallel), registers the result with ckpt.set_prepared(), and
 // releases the source tensor's pages from the resident set, so converting a
 // large checkpoint never holds more than the converted weights plus one
 // tensor's source. `progress` (may be empty) receives the fraction done.
-void prepare_converted_weights(Checkpoint& ckpt, const std::vector<PlannedWeight>& plan,
+void prepare_converted_weights(Checkpoint& ckpt, const std::vector<TensorSpec>& specs,
                                const WeightOptions& options, const std::function<void(double)>& progress);
 // The KV cache type LoadOptions asks for ("auto" resolved against the
 // weights). Throws Error for an unknown name.
