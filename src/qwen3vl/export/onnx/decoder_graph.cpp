@@ -10,12 +10,10 @@ namespace qwen3vl::onnx_export {
 
 namespace {
 
-const std::string kText = "model.language_model.";
-
-std::string rms_norm(GraphBuilder& g, ExportWeights& w, const std::string& x, const std::string& weight, float eps) {
+std::string rms_norm(GraphBuilder& g, ExportWeights& w, const std::string& x, const NormSpec& norm, float eps) {
   const std::string ms = g.op("ReduceMean", {g.mul(x, x)}, {attr("axes", std::vector<int64_t>{-1})});
   const std::string inv = g.op("Reciprocal", {g.op("Sqrt", {g.add(ms, g.scalar_f32(eps))})});
-  return g.mul(g.mul(x, inv), w.tensor(g, weight));
+  return g.mul(g.mul(x, inv), w.tensor(g, norm.weight));
 }
 
 // cos, sin [batch, 1, seq, head_dim] from the positions, as MRope::tables.
@@ -57,7 +55,7 @@ std::string repeat_kv(GraphBuilder& g, const std::string& x, int64_t kv_heads, i
 void build_decoder_graph(GraphBuilder& g, ExportWeights& w, DecoderForm form) {
   const ModelConfig& c = w.config();
   const TextConfig& t = c.text;
-  check(!t.attention_bias, "onnx export: attention biases are not supported");
+  const TextModelSpec& ts = w.specs().text;
   const int64_t H = t.hidden_size, hd = t.head_dim, nh = t.num_heads, nkv = t.num_kv_heads;
   const int64_t levels = static_cast<int64_t>(c.vision.deepstack_visual_indexes.size());
   check(nkv > 0 && nh % nkv == 0, "onnx export: num_attention_heads must be a multiple of num_key_value_heads");
@@ -69,7 +67,7 @@ void build_decoder_graph(GraphBuilder& g, ExportWeights& w, DecoderForm form) {
   std::string positions;
   if (form == DecoderForm::TextOnly) {
     const std::string ids = g.input("input_ids", Elem::I64, {"batch_size", "sequence_length"});
-    x = w.embedding(g, ids, kText + "embed_tokens.weight");
+    x = w.embedding(g, ids, ts.embed_tokens);
   } else if (form == DecoderForm::Multimodal) {
     x = g.input("inputs_embeds", Elem::F32, {"batch_size", "sequence_length", H});
   } else {
@@ -111,17 +109,19 @@ void build_decoder_graph(GraphBuilder& g, ExportWeights& w, DecoderForm form) {
   const float eps = t.rms_norm_eps;
 
   for (int i = 0; i < t.num_layers; ++i) {
-    const std::string p = kText + "layers." + std::to_string(i) + ".";
-    const std::string h = rms_norm(g, w, x, p + "input_layernorm.weight", eps);
+    const TextLayerSpec& layer = ts.layers[i];
+    check(layer.mlp.has_value(), "onnx export: layer " + std::to_string(i) +
+                                     " has no dense MLP (mixture-of-experts layers cannot be exported)");
+    const std::string h = rms_norm(g, w, x, layer.input_norm, eps);
     // [B, S, heads*hd] -> [B, S, heads, hd] -> per-head RMSNorm -> [B, heads, S, hd] -> rope
-    auto heads = [&](const std::string& proj, const std::string& norm, int64_t n) {
-      std::string y = g.reshape(w.linear(g, h, p + proj), {0, 0, n, hd});
-      if (!norm.empty()) y = rms_norm(g, w, y, p + norm, eps);
+    auto heads = [&](const LinearSpec& proj, const NormSpec* norm, int64_t n) {
+      std::string y = g.reshape(w.linear(g, h, proj), {0, 0, n, hd});
+      if (norm) y = rms_norm(g, w, y, *norm, eps);
       return g.transpose(y, {0, 2, 1, 3});
     };
-    const std::string q = apply_rope(g, heads("self_attn.q_proj.weight", "self_attn.q_norm.weight", nh), cos, sin, hd);
-    const std::string k = apply_rope(g, heads("self_attn.k_proj.weight", "self_attn.k_norm.weight", nkv), cos, sin, hd);
-    const std::string v = heads("self_attn.v_proj.weight", "", nkv);
+    const std::string q = apply_rope(g, heads(layer.q_proj, &layer.q_norm, nh), cos, sin, hd);
+    const std::string k = apply_rope(g, heads(layer.k_proj, &layer.k_norm, nkv), cos, sin, hd);
+    const std::string v = heads(layer.v_proj, nullptr, nkv);
     const std::string present_k = g.concat({past_k[i], k}, 2);
     const std::string present_v = g.concat({past_v[i], v}, 2);
     g.output(present_k, "present." + std::to_string(i) + ".key", Elem::F32,
@@ -133,19 +133,19 @@ void build_decoder_graph(GraphBuilder& g, ExportWeights& w, DecoderForm form) {
     const std::string scores = g.add(g.mul(g.matmul(q, g.transpose(keys, {0, 1, 3, 2})), scale), mask);
     const std::string probs = g.op("Softmax", {scores}, {attr("axis", int64_t(-1))});
     const std::string attn = g.reshape(g.transpose(g.matmul(probs, values), {0, 2, 1, 3}), {0, 0, nh * hd});
-    x = g.add(x, w.linear(g, attn, p + "self_attn.o_proj.weight"));
+    x = g.add(x, w.linear(g, attn, layer.o_proj));
 
-    const std::string h2 = rms_norm(g, w, x, p + "post_attention_layernorm.weight", eps);
-    const std::string gate = w.linear(g, h2, p + "mlp.gate_proj.weight");
-    const std::string up = w.linear(g, h2, p + "mlp.up_proj.weight");
+    const std::string h2 = rms_norm(g, w, x, layer.post_attention_norm, eps);
+    const std::string gate = w.linear(g, h2, layer.mlp->gate_proj);
+    const std::string up = w.linear(g, h2, layer.mlp->up_proj);
     const std::string act = g.mul(g.mul(gate, g.op("Sigmoid", {gate})), up);
-    x = g.add(x, w.linear(g, act, p + "mlp.down_proj.weight"));
+    x = g.add(x, w.linear(g, act, layer.mlp->down_proj));
     // DeepStack level i joins the residual stream after layer i (zero on text rows).
     if (i < static_cast<int>(deepstack.size())) x = g.add(x, deepstack[i]);
   }
-  x = rms_norm(g, w, x, kText + "norm.weight", eps);
-  const std::string head = c.tie_word_embeddings ? kText + "embed_tokens.weight" : "lm_head.weight";
-  g.output(w.linear(g, x, head), "logits", Elem::F32, {"batch_size", "sequence_length", t.vocab_size});
+  x = rms_norm(g, w, x, ts.norm, eps);
+  g.output(w.linear(g, x, ts.lm_head ? *ts.lm_head : ts.embed_tokens), "logits", Elem::F32,
+           {"batch_size", "sequence_length", t.vocab_size});
 }
 
 }  // namespace qwen3vl::onnx_export

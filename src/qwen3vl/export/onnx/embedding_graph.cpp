@@ -4,12 +4,6 @@
 
 namespace qwen3vl::onnx_export {
 
-namespace {
-
-const std::string kEmbed = "model.language_model.embed_tokens.weight";
-
-}  // namespace
-
 void build_embedding_graph(GraphBuilder& g, ExportWeights& w) {
   const ModelConfig& c = w.config();
   const int64_t H = c.text.hidden_size;
@@ -20,7 +14,7 @@ void build_embedding_graph(GraphBuilder& g, ExportWeights& w) {
   for (size_t j = 0; j < levels; ++j)
     deepstack.push_back(g.input("deepstack_features_" + std::to_string(j), Elem::F32, {"num_image_tokens", H}));
 
-  const std::string text = w.embedding(g, ids, kEmbed);
+  const std::string text = w.embedding(g, ids, w.specs().text.embed_tokens);
   // Image-pad rows take feature rows in order: row index = running count of
   // image tokens - 1 over the flattened batch; other rows point one past the
   // last feature, at an appended zero row (also valid with no features).
@@ -44,7 +38,7 @@ void build_wide_embedding_graph(GraphBuilder& g, ExportWeights& w) {
   const int64_t H = c.text.hidden_size;
   const int64_t levels = static_cast<int64_t>(c.vision.deepstack_visual_indexes.size());
   const std::string ids = g.input("input_ids", Elem::I64, {"batch_size", "sequence_length"});
-  std::string embeds = w.embedding(g, ids, kEmbed);
+  std::string embeds = w.embedding(g, ids, w.specs().text.embed_tokens);
   if (levels > 0) {
     // Zero DeepStack columns: [batch, seq, H*levels] shaped like the ids.
     const std::string shape = g.concat({g.op("Shape", {ids}), g.const_i64({H * levels})}, 0);

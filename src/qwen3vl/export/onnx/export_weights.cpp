@@ -26,30 +26,26 @@ const char* precision_name(Precision p) {
 
 ExportWeights::ExportWeights(const ModelConfig& config, const Checkpoint& checkpoint, Precision precision,
                              int block_size)
-    : config_(config), ckpt_(checkpoint), precision_(precision), block_size_(block_size) {
+    : config_(config),
+      specs_(qwen3vl_tensor_specs(config)),
+      ckpt_(checkpoint),
+      precision_(precision),
+      block_size_(block_size) {
   check(block_size == 32 || block_size == 64 || block_size == 128,
         "--block-size must be 32, 64 or 128 (got " + std::to_string(block_size) + ")");
-  for (const TensorSpec& s : qwen3vl_tensor_specs(config)) specs_.emplace(s.name, s);
   // Only plain stored weights can be exported: the int4 scheme is computed
   // from source weights, never from another quantization.
-  for (const auto& [name, s] : specs_) {
-    const TensorView& t = ckpt_.get(name, s.shape);
+  for (const TensorSpec& s : specs_.all()) {
+    const TensorView& t = ckpt_.get(s.name, s.shape);
     check(t.dtype == DType::F32 || t.dtype == DType::BF16 || t.dtype == DType::F16,
-          "cannot export " + name + ": it is stored as " + dtype_name(t.dtype) +
+          "cannot export " + s.name + ": it is stored as " + dtype_name(t.dtype) +
               "; export from the original Hugging Face checkpoint (bf16/f16/f32 weights), not a quantized file");
   }
 }
 
-const TensorSpec& ExportWeights::spec(const std::string& name) const {
-  auto it = specs_.find(name);
-  if (it == specs_.end()) throw Error("onnx export: the model has no tensor " + name);
-  return it->second;
-}
-
-std::vector<float> ExportWeights::f32(const std::string& name) {
-  const TensorSpec& s = spec(name);
-  used_.insert(name);
-  return ckpt_.get(name, s.shape).to_f32();
+std::vector<float> ExportWeights::f32(const TensorSpec& spec) {
+  used_.insert(spec.name);
+  return ckpt_.get(spec.name, spec.shape).to_f32();
 }
 
 namespace {
@@ -81,57 +77,44 @@ std::string stored_value(GraphBuilder& g, const std::string& name, const std::ve
 
 }  // namespace
 
-std::string ExportWeights::tensor(GraphBuilder& g, const std::string& name) {
-  const TensorSpec& s = spec(name);
+std::string ExportWeights::tensor(GraphBuilder& g, const TensorSpec& spec) {
   // Norm weights and biases are tiny and sensitive: always float32.
-  const bool small = s.role == TensorRole::Norm || s.role == TensorRole::Bias;
-  return stored_value(g, name, s.shape, f32(name), half_storage() && !small);
+  const bool small = spec.kind == TensorKind::NormWeight || spec.kind == TensorKind::Bias;
+  return stored_value(g, spec.name, spec.shape, f32(spec), half_storage() && !small);
 }
 
-std::string ExportWeights::linear_plain(GraphBuilder& g, const std::string& x, const std::string& name,
-                                        const std::string& bias) {
-  const TensorSpec& s = spec(name);
-  // [out, ...]: a convolution whose stride equals its kernel (the patch
-  // embedding) is a matrix over its flattened input patches.
-  const int64_t out = s.shape[0];
-  int64_t in = 1;
-  for (size_t d = 1; d < s.shape.size(); ++d) in *= s.shape[d];
-  const std::string w = stored_value(g, name, {in, out}, transposed(f32(name), out, in), half_storage());
-  std::string y = g.matmul(x, w);
-  if (!bias.empty()) y = g.add(y, tensor(g, bias));
-  return y;
-}
-
-std::string ExportWeights::linear(GraphBuilder& g, const std::string& x, const std::string& name,
-                                  const std::string& bias) {
-  const TensorSpec& s = spec(name);
-  const bool int4 = precision_ == Precision::Int4 &&
-                    (s.role == TensorRole::Attention || s.role == TensorRole::Mlp || s.role == TensorRole::Head ||
-                     s.role == TensorRole::Embedding);
-  if (!int4) return linear_plain(g, x, name, bias);
-  check(s.shape.size() == 2, "onnx export: " + name + " is not a matrix");
-  const std::vector<float> w = f32(name);
-  std::string y = matmul_nbits(g, x, name, quantize_int4(w.data(), s.shape[0], s.shape[1], block_size_));
-  if (!bias.empty()) y = g.add(y, tensor(g, bias));
-  return y;
-}
-
-std::string ExportWeights::embedding(GraphBuilder& g, const std::string& ids, const std::string& name) {
-  const TensorSpec& s = spec(name);
-  if (!half_storage()) return g.gather(g.weight_f32(name, s.shape, f32(name)), ids, 0);
-  // Gather the float16 rows first, then widen only those.
-  const std::vector<uint16_t> h = to_f16(f32(name));
-  const std::string table = g.initializer(name, Elem::F16, s.shape, h.data(), h.size() * 2);
-  return g.cast(g.gather(table, ids, 0), Elem::F32);
-}
-
-void ExportWeights::require_used(const std::vector<TensorRole>& roles, const std::string& prefix) const {
-  std::vector<std::string> missing;
-  for (const auto& [name, s] : specs_) {
-    const bool covered = std::find(roles.begin(), roles.end(), s.role) != roles.end() ||
-                         (!prefix.empty() && name.rfind(prefix, 0) == 0);
-    if (covered && !used_.count(name)) missing.push_back(name);
+std::string ExportWeights::linear(GraphBuilder& g, const std::string& x, const TensorSpec& weight,
+                                  const std::optional<TensorSpec>& bias) {
+  check(weight.kind == TensorKind::Matrix || weight.kind == TensorKind::Conv,
+        "onnx export: " + weight.name + " is not a matrix");
+  // A convolution whose stride equals its kernel (the patch embedding) is a
+  // matrix over its flattened input patches.
+  const int64_t out = weight.rows(), in = weight.cols();
+  const bool int4 = precision_ == Precision::Int4 && weight.weight_class &&
+                    *weight.weight_class != WeightClass::Vision;
+  std::string y;
+  if (int4) {
+    const std::vector<float> w = f32(weight);
+    y = matmul_nbits(g, x, weight.name, quantize_int4(w.data(), out, in, block_size_));
+  } else {
+    y = g.matmul(x, stored_value(g, weight.name, {in, out}, transposed(f32(weight), out, in), half_storage()));
   }
+  if (bias) y = g.add(y, tensor(g, *bias));
+  return y;
+}
+
+std::string ExportWeights::embedding(GraphBuilder& g, const std::string& ids, const TensorSpec& table) {
+  if (!half_storage()) return g.gather(g.weight_f32(table.name, table.shape, f32(table)), ids, 0);
+  // Gather the float16 rows first, then widen only those.
+  const std::vector<uint16_t> h = to_f16(f32(table));
+  const std::string stored = g.initializer(table.name, Elem::F16, table.shape, h.data(), h.size() * 2);
+  return g.cast(g.gather(stored, ids, 0), Elem::F32);
+}
+
+void ExportWeights::require_used(const std::vector<TensorSpec>& part) const {
+  std::vector<std::string> missing;
+  for (const TensorSpec& s : part)
+    if (!used_.count(s.name)) missing.push_back(s.name);
   if (missing.empty()) return;
   std::string list;
   for (size_t i = 0; i < missing.size() && i < 5; ++i) list += (i ? ", " : "") + missing[i];

@@ -6,7 +6,7 @@
 // added to the description cannot be silently left out of an export.
 #pragma once
 #include <cstdint>
-#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,40 +31,39 @@ class ExportWeights {
   ExportWeights(const ModelConfig& config, const Checkpoint& checkpoint, Precision precision, int block_size);
 
   const ModelConfig& config() const { return config_; }
+  const ModelTensorSpecs& specs() const { return specs_; }
   Precision precision() const { return precision_; }
   int block_size() const { return block_size_; }
 
-  const TensorSpec& spec(const std::string& name) const;
-  bool has(const std::string& name) const { return specs_.count(name) != 0; }
   // The tensor in float32, checked against its spec; marks it used.
-  std::vector<float> f32(const std::string& name);
+  std::vector<float> f32(const TensorSpec& spec);
 
-  // A float32 value of the whole tensor in `g` (float16 storage plus a Cast
-  // unless the precision is fp32).
-  std::string tensor(GraphBuilder& g, const std::string& name);
-  // x @ W^T (+ bias) for the [out, in] weight `name`: a MatMul over the
-  // transposed weight, or com.microsoft MatMulNBits for the decoder's
-  // attention/MLP/head weights at int4. `bias` may be empty.
-  std::string linear(GraphBuilder& g, const std::string& x, const std::string& name, const std::string& bias = "");
-  // As linear() but forcing plain (fp32/fp16) weights whatever the precision.
-  std::string linear_plain(GraphBuilder& g, const std::string& x, const std::string& name,
-                           const std::string& bias = "");
-  // Rows of the [rows, cols] table `name` gathered by `ids` (any shape):
-  // [..., cols] float32. At int4 the table is kept in float16.
-  std::string embedding(GraphBuilder& g, const std::string& ids, const std::string& name);
+  // A float32 value of the whole tensor in `g`: norm weights and biases as
+  // float32, anything else float16 plus a Cast unless the precision is fp32.
+  std::string tensor(GraphBuilder& g, const TensorSpec& spec);
+  // x @ W^T (+ bias) for a [out, in] (or convolution [out, ...]) weight: a
+  // MatMul over the transposed weight, or com.microsoft MatMulNBits at int4
+  // for the decoder's attention, MLP and head weights.
+  std::string linear(GraphBuilder& g, const std::string& x, const TensorSpec& weight,
+                     const std::optional<TensorSpec>& bias = std::nullopt);
+  std::string linear(GraphBuilder& g, const std::string& x, const LinearSpec& l) {
+    return linear(g, x, l.weight, l.bias);
+  }
+  // Rows of the [rows, cols] table gathered by `ids` (any shape): [..., cols]
+  // float32. At fp16/int4 the table is kept in float16.
+  std::string embedding(GraphBuilder& g, const std::string& ids, const TensorSpec& table);
 
-  // Throws Error listing the tensors with these roles (or whose names start
-  // with `prefix`) that no graph used.
-  void require_used(const std::vector<TensorRole>& roles, const std::string& prefix = "") const;
-  // Tensors the graph uses stored as float16 (fp16 / int4 exports).
+  // Throws Error listing the tensors of `part` that no graph used: a tensor
+  // the model lists cannot be silently left out of an export.
+  void require_used(const std::vector<TensorSpec>& part) const;
   bool half_storage() const { return precision_ != Precision::F32; }
 
  private:
   ModelConfig config_;
+  ModelTensorSpecs specs_;
   const Checkpoint& ckpt_;
   Precision precision_;
   int block_size_;
-  std::map<std::string, TensorSpec> specs_;
   std::set<std::string> used_;
 };
 

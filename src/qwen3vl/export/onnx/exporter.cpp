@@ -38,12 +38,10 @@ void write_json(const fs::path& path, const Json& j) {
 
 uint64_t estimated_weight_bytes(const ModelConfig& c, Precision p, bool text_only) {
   uint64_t elems = 0;
-  for (const TensorSpec& s : qwen3vl_tensor_specs(c)) {
-    if (text_only && s.name.rfind("model.visual.", 0) == 0) continue;
-    uint64_t n = 1;
-    for (int64_t d : s.shape) n *= static_cast<uint64_t>(d);
-    elems += n;
-  }
+  const ModelTensorSpecs specs = qwen3vl_tensor_specs(c);
+  for (const TensorSpec& s : specs.text.all()) elems += static_cast<uint64_t>(s.numel());
+  if (!text_only)
+    for (const TensorSpec& s : specs.vision.all()) elems += static_cast<uint64_t>(s.numel());
   const uint64_t head = c.tie_word_embeddings ? uint64_t(c.text.vocab_size) * c.text.hidden_size : 0;
   elems += head;  // the tied table is written twice (embedding and head)
   switch (p) {
@@ -121,8 +119,7 @@ OnnxExportResult export_onnx(const std::string& model_dir, const std::string& ou
     if (options.text_only) {
       w.write(tjs ? "onnx/model" + suffix + ".onnx" : "model.onnx", int4,
               [&](GraphBuilder& g) { build_decoder_graph(g, weights, DecoderForm::TextOnly); });
-      weights.require_used({TensorRole::Attention, TensorRole::Mlp, TensorRole::Head, TensorRole::Embedding},
-                           "model.language_model.");
+      weights.require_used(weights.specs().text.all());
     } else if (tjs) {
       w.write("onnx/vision_encoder" + suffix + ".onnx", false, [&](GraphBuilder& g) {
         VisionGraphNames names;
@@ -133,14 +130,12 @@ OnnxExportResult export_onnx(const std::string& model_dir, const std::string& ou
               [&](GraphBuilder& g) { build_wide_embedding_graph(g, weights); });
       w.write("onnx/decoder_model_merged" + suffix + ".onnx", int4,
               [&](GraphBuilder& g) { build_decoder_graph(g, weights, DecoderForm::WideEmbeds); });
-      weights.require_used({TensorRole::Attention, TensorRole::Mlp, TensorRole::Head, TensorRole::Embedding},
-                           "model.language_model.");
+      weights.require_used(weights.specs().text.all());
     } else {
       w.write("vision.onnx", false, [&](GraphBuilder& g) { build_vision_graph(g, weights, VisionGraphNames{}); });
       w.write("embedding.onnx", false, [&](GraphBuilder& g) { build_embedding_graph(g, weights); });
       w.write("model.onnx", int4, [&](GraphBuilder& g) { build_decoder_graph(g, weights, DecoderForm::Multimodal); });
-      weights.require_used({TensorRole::Attention, TensorRole::Mlp, TensorRole::Head, TensorRole::Embedding},
-                           "model.language_model.");
+      weights.require_used(weights.specs().text.all());
     }
 
     for (const char* f : kSideFiles)

@@ -11,8 +11,9 @@ namespace {
 
 constexpr float kNormEps = 1e-6f;
 
-std::string layer_norm(GraphBuilder& g, ExportWeights& w, const std::string& x, const std::string& prefix) {
-  return g.op("LayerNormalization", {x, w.tensor(g, prefix + ".weight"), w.tensor(g, prefix + ".bias")},
+std::string layer_norm(GraphBuilder& g, ExportWeights& w, const std::string& x, const NormSpec& norm) {
+  check(norm.bias.has_value(), "onnx export: vision norm " + norm.weight.name + " has no bias");
+  return g.op("LayerNormalization", {x, w.tensor(g, norm.weight), w.tensor(g, *norm.bias)},
               {attr("axis", int64_t(-1)), attr("epsilon", kNormEps)});
 }
 
@@ -100,10 +101,11 @@ AxisSample sample_axis(GraphBuilder& g, const std::string& index, const std::str
   return a;
 }
 
-std::string position_embedding(GraphBuilder& g, ExportWeights& w, const PatchLayout& L, int side) {
+std::string position_embedding(GraphBuilder& g, ExportWeights& w, const PatchLayout& L, int side,
+                               const TensorSpec& pos_table) {
   const AxisSample rows = sample_axis(g, L.y, L.grid_h, side);
   const AxisSample cols = sample_axis(g, L.x, L.grid_w, side);
-  const std::string table = w.tensor(g, "model.visual.pos_embed.weight");
+  const std::string table = w.tensor(g, pos_table);
   const std::string s = g.scalar_i64(side);
   const std::string one = g.scalar_f32(1.0f);
   const std::string dy = rows.frac, dx = cols.frac;
@@ -140,16 +142,16 @@ std::string apply_rotary(GraphBuilder& g, const std::string& x, const std::strin
   return g.add(g.mul(x, cos), g.mul(rotated, sin));
 }
 
-std::string merger(GraphBuilder& g, ExportWeights& w, const std::string& hidden, const std::string& prefix,
+std::string merger(GraphBuilder& g, ExportWeights& w, const std::string& hidden, const PatchMergerSpec& spec,
                    bool norm_after_merge, int64_t merged_width) {
   std::string x;
   if (norm_after_merge) {
-    x = layer_norm(g, w, g.reshape(hidden, {-1, merged_width}), prefix + "norm");
+    x = layer_norm(g, w, g.reshape(hidden, {-1, merged_width}), spec.norm);
   } else {
-    x = g.reshape(layer_norm(g, w, hidden, prefix + "norm"), {-1, merged_width});
+    x = g.reshape(layer_norm(g, w, hidden, spec.norm), {-1, merged_width});
   }
-  x = gelu_erf(g, w.linear_plain(g, x, prefix + "linear_fc1.weight", prefix + "linear_fc1.bias"));
-  return w.linear_plain(g, x, prefix + "linear_fc2.weight", prefix + "linear_fc2.bias");
+  x = gelu_erf(g, w.linear(g, x, spec.fc1));
+  return w.linear(g, x, spec.fc2);
 }
 
 }  // namespace
@@ -162,15 +164,15 @@ void build_vision_graph(GraphBuilder& g, ExportWeights& w, const VisionGraphName
   const int64_t H = c.hidden_size, hd = c.head_dim(), heads = c.num_heads;
   const int m = c.spatial_merge_size;
   const int64_t merged = H * m * m;
-  const std::string v = "model.visual.";
+  const VisionModelSpec& vs = w.specs().vision;
 
   const std::string pixels = g.input("pixel_values", Elem::F32, {"num_patches", c.patch_dim()});
   const std::string thw = g.input("image_grid_thw", Elem::I64, {"num_images", 3});
 
   const PatchLayout L = patch_layout(g, pixels, thw, m);
   // Patch embedding: a Conv3d with stride = kernel is one matmul over the rows.
-  std::string x = w.linear_plain(g, pixels, v + "patch_embed.proj.weight", v + "patch_embed.proj.bias");
-  x = g.add(x, position_embedding(g, w, L, spec.position_table_side));
+  std::string x = w.linear(g, pixels, vs.patch_embed);
+  x = g.add(x, position_embedding(g, w, L, spec.position_table_side, vs.pos_embed));
   const auto [cos, sin] = rotary_tables(g, L, vision_rotary_inv_freq(spec));
 
   // Attention only within a frame of one image: an additive mask [1, P, P].
@@ -181,9 +183,9 @@ void build_vision_graph(GraphBuilder& g, ExportWeights& w, const VisionGraphName
 
   std::vector<std::string> deepstack(c.deepstack_visual_indexes.size());
   for (int b = 0; b < c.depth; ++b) {
-    const std::string p = v + "blocks." + std::to_string(b) + ".";
-    const std::string n1 = layer_norm(g, w, x, p + "norm1");
-    const std::string qkv = w.linear_plain(g, n1, p + "attn.qkv.weight", p + "attn.qkv.bias");
+    const VisionBlockSpec& blk = vs.blocks[b];
+    const std::string n1 = layer_norm(g, w, x, blk.norm1);
+    const std::string qkv = w.linear(g, n1, blk.qkv);
     // [P, 3H] -> [3, heads, P, hd]
     const std::string split = g.transpose(g.reshape(qkv, {0, 3, heads, hd}), {1, 2, 0, 3});
     const std::string q = apply_rotary(g, g.gather(split, g.scalar_i64(0), 0), cos, sin, int(hd));
@@ -192,18 +194,18 @@ void build_vision_graph(GraphBuilder& g, ExportWeights& w, const VisionGraphName
     const std::string scores = g.add(g.mul(g.matmul(q, g.transpose(k, {0, 2, 1})), scale), mask);
     const std::string probs = g.op("Softmax", {scores}, {attr("axis", int64_t(-1))});
     const std::string attn = g.reshape(g.transpose(g.matmul(probs, val), {1, 0, 2}), {0, H});
-    x = g.add(x, w.linear_plain(g, attn, p + "attn.proj.weight", p + "attn.proj.bias"));
+    x = g.add(x, w.linear(g, attn, blk.proj));
 
-    const std::string n2 = layer_norm(g, w, x, p + "norm2");
-    std::string h = w.linear_plain(g, n2, p + "mlp.linear_fc1.weight", p + "mlp.linear_fc1.bias");
+    const std::string n2 = layer_norm(g, w, x, blk.norm2);
+    std::string h = w.linear(g, n2, blk.fc1);
     h = c.hidden_act == "gelu" ? gelu_erf(g, h) : gelu_tanh(g, h);
-    x = g.add(x, w.linear_plain(g, h, p + "mlp.linear_fc2.weight", p + "mlp.linear_fc2.bias"));
+    x = g.add(x, w.linear(g, h, blk.fc2));
 
     for (size_t j = 0; j < c.deepstack_visual_indexes.size(); ++j)
       if (c.deepstack_visual_indexes[j] == b)
-        deepstack[j] = merger(g, w, x, v + "deepstack_merger_list." + std::to_string(j) + ".", true, merged);
+        deepstack[j] = merger(g, w, x, vs.deepstack_mergers.at(j), true, merged);
   }
-  const std::string features = merger(g, w, x, v + "merger.", false, merged);
+  const std::string features = merger(g, w, x, vs.merger, false, merged);
   const int64_t out = c.out_hidden_size;
   if (names.deepstack_as_columns) {
     std::vector<std::string> cols{features};
@@ -215,7 +217,7 @@ void build_vision_graph(GraphBuilder& g, ExportWeights& w, const VisionGraphName
     for (size_t j = 0; j < deepstack.size(); ++j)
       g.output(deepstack[j], names.deepstack_prefix + std::to_string(j), Elem::F32, {"num_tokens", out});
   }
-  w.require_used({TensorRole::Vision, TensorRole::VisionEmbedding}, v);
+  w.require_used(vs.all());
 }
 
 }  // namespace qwen3vl::onnx_export
