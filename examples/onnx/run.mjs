@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs a qwen3vl genai-layout ONNX export end to end with ONNX Runtime for
 // Node.js, as an application would: vision -> embedding -> decoder with a KV
-// cache, greedy.
+// cache, greedy. A --text-only export (genai_config type "qwen3": one
+// model.onnx taking input_ids and 1-D positions) runs as a plain causal LM.
 //
 //   cd examples/onnx && ONNXRUNTIME_NODE_INSTALL=skip npm install
 //   qwen3vl export-onnx -m ~/models/Qwen3-VL-4B-Instruct -o qwen3vl-onnx --precision int4
@@ -102,13 +103,14 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const config = JSON.parse(readFileSync(join(opts.exportDir, 'genai_config.json'), 'utf8')).model;
   const dec = config.decoder;
-  const levels = config.vision.num_deepstack_levels;
+  const textOnly = !config.vision;
+  const levels = textOnly ? 0 : config.vision.num_deepstack_levels;
   const hidden = dec.hidden_size;
   const eos = new Set(config.eos_token_id);
   const sessionOptions = { intraOpNumThreads: opts.threads, interOpNumThreads: 1 };
   const open = (file) => ort.InferenceSession.create(join(opts.exportDir, file), sessionOptions);
   const [vision, embedding, decoder] = await Promise.all([
-    open(config.vision.filename), open(config.embedding.filename), open(dec.filename),
+    textOnly ? null : open(config.vision.filename), textOnly ? null : open(config.embedding.filename), open(dec.filename),
   ]);
 
   const inputs = prepareInputs(findQwen3vl(opts.qwen3vl), opts.exportDir, opts.messages);
@@ -119,6 +121,7 @@ async function main() {
   let features = { image_features: new ort.Tensor('float32', new Float32Array(0), [0, hidden]) };
   for (let j = 0; j < levels; ++j) features[`deepstack_features_${j}`] = features.image_features;
   if (inputs.image_grid_thw.shape[0] > 0) {
+    if (textOnly) throw new Error('this is a text-only export: the messages must not hold images');
     const pv = inputs.pixel_values, grid = inputs.image_grid_thw;
     features = await vision.run({
       pixel_values: new ort.Tensor('float32', pv.data, pv.shape),
@@ -137,14 +140,20 @@ async function main() {
   let cached = 0;
   async function step(tokenIds, positions, feats) {
     const n = tokenIds.length;
-    const emb = await embedding.run({ input_ids: new ort.Tensor('int64', tokenIds, [1, n]), ...feats });
     const feeds = {
-      inputs_embeds: emb.inputs_embeds,
       attention_mask: new ort.Tensor('int64', new BigInt64Array(cached + n).fill(1n), [1, cached + n]),
-      position_ids: new ort.Tensor('int64', positions, [3, 1, n]),
       ...past,
     };
-    for (let j = 0; j < levels; ++j) feeds[`deepstack_embeds_${j}`] = emb[`deepstack_embeds_${j}`];
+    if (textOnly) {
+      // Text positions are equal on the three axes: the first row is the 1-D position.
+      feeds.input_ids = new ort.Tensor('int64', tokenIds, [1, n]);
+      feeds.position_ids = new ort.Tensor('int64', positions.subarray(0, n), [1, n]);
+    } else {
+      const emb = await embedding.run({ input_ids: new ort.Tensor('int64', tokenIds, [1, n]), ...feats });
+      feeds.inputs_embeds = emb.inputs_embeds;
+      feeds.position_ids = new ort.Tensor('int64', positions, [3, 1, n]);
+      for (let j = 0; j < levels; ++j) feeds[`deepstack_embeds_${j}`] = emb[`deepstack_embeds_${j}`];
+    }
     const out = await decoder.run(feeds);
     past = {};
     for (let i = 0; i < dec.num_hidden_layers; ++i)

@@ -18,8 +18,8 @@ struct OnnxExportOptions {
   // onnx/decoder_model_merged*.onnx for npm @huggingface/transformers.
   std::string layout = "genai";
   // "fp32" (standard ONNX ops only), "fp16" (float16 weights, float32
-  // compute), "int4" (com.microsoft MatMulNBits for the decoder's linear
-  // layers, float16 elsewhere).
+  // compute), "int4" (com.microsoft MatMulNBits: int4 attention/MLP and int8
+  // head, as our q4 format; float16 elsewhere).
   std::string precision = "fp32";
   int block_size = 32;  // int4: weights per scale (32, 64 or 128)
   // The language model alone as a plain causal LM (input_ids in, 1-D

@@ -90,12 +90,14 @@ std::string ExportWeights::linear(GraphBuilder& g, const std::string& x, const T
   // A convolution whose stride equals its kernel (the patch embedding) is a
   // matrix over its flattened input patches.
   const int64_t out = weight.rows(), in = weight.cols();
-  const bool int4 = precision_ == Precision::Int4 && weight.weight_class &&
-                    *weight.weight_class != WeightClass::Vision;
+  const bool quantized = precision_ == Precision::Int4 && weight.weight_class.has_value();
   std::string y;
-  if (int4) {
+  if (quantized) {
+    // As our q4 format: int4 attention and MLP, int8 head and vision tower.
+    const WeightClass c = *weight.weight_class;
+    const int bits = c == WeightClass::Attention || c == WeightClass::Mlp ? 4 : 8;
     const std::vector<float> w = f32(weight);
-    y = matmul_nbits(g, x, weight.name, quantize_int4(w.data(), out, in, block_size_));
+    y = matmul_nbits(g, x, weight.name, quantize_nbits(w.data(), out, in, block_size_, bits));
   } else {
     y = g.matmul(x, stored_value(g, weight.name, {in, out}, transposed(f32(weight), out, in), half_storage()));
   }

@@ -43,7 +43,8 @@ class ExportWeights {
   std::string tensor(GraphBuilder& g, const TensorSpec& spec);
   // x @ W^T (+ bias) for a [out, in] (or convolution [out, ...]) weight: a
   // MatMul over the transposed weight, or com.microsoft MatMulNBits at int4
-  // for the decoder's attention, MLP and head weights.
+  // (4 bits for attention and MLP, 8 bits for the head and the vision tower,
+  // as our q4 format).
   std::string linear(GraphBuilder& g, const std::string& x, const TensorSpec& weight,
                      const std::optional<TensorSpec>& bias = std::nullopt);
   std::string linear(GraphBuilder& g, const std::string& x, const LinearSpec& l) {

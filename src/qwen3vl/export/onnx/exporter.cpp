@@ -121,7 +121,7 @@ OnnxExportResult export_onnx(const std::string& model_dir, const std::string& ou
               [&](GraphBuilder& g) { build_decoder_graph(g, weights, DecoderForm::TextOnly); });
       weights.require_used(weights.specs().text.all());
     } else if (tjs) {
-      w.write("onnx/vision_encoder" + suffix + ".onnx", false, [&](GraphBuilder& g) {
+      w.write("onnx/vision_encoder" + suffix + ".onnx", int4, [&](GraphBuilder& g) {
         VisionGraphNames names;
         names.deepstack_as_columns = true;
         build_vision_graph(g, weights, names);
@@ -132,7 +132,7 @@ OnnxExportResult export_onnx(const std::string& model_dir, const std::string& ou
               [&](GraphBuilder& g) { build_decoder_graph(g, weights, DecoderForm::WideEmbeds); });
       weights.require_used(weights.specs().text.all());
     } else {
-      w.write("vision.onnx", false, [&](GraphBuilder& g) { build_vision_graph(g, weights, VisionGraphNames{}); });
+      w.write("vision.onnx", int4, [&](GraphBuilder& g) { build_vision_graph(g, weights, VisionGraphNames{}); });
       w.write("embedding.onnx", false, [&](GraphBuilder& g) { build_embedding_graph(g, weights); });
       w.write("model.onnx", int4, [&](GraphBuilder& g) { build_decoder_graph(g, weights, DecoderForm::Multimodal); });
       weights.require_used(weights.specs().text.all());
