@@ -17,12 +17,20 @@
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/model/weight_loading.h"
 #include "qwen3vl/kernels/quant.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 
 namespace {
 
 const std::string kFixture = QWEN3VL_FIXTURE_DIR;
+
+// Checkpoint formats as stored, on the tests' two-thread pool.
+DecoderOptions decoder_options() {
+  DecoderOptions o;
+  o.pool = &qwen3vl::testing::test_pool();
+  return o;
+}
 
 std::vector<int32_t> to_i32(const TensorView& t) {
   EXPECT_EQ(t.dtype, DType::I64) << t.name;
@@ -113,7 +121,7 @@ std::vector<int32_t> greedy_continue(TextDecoder& dec, KVCache& cache, std::span
 void check_case(const std::string& name) {
   Case c(name);
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   std::map<std::string, std::vector<float>> captured;
   dec.set_capture([&](const std::string& n, const float* d, int64_t rows, int64_t cols) {
     captured[n].assign(d, d + rows * cols);
@@ -153,7 +161,7 @@ TEST(TextDecoder, Case3TwoImagesWithGoldenVisualEmbeddings) { check_case("case3_
 TEST(TextDecoder, AllRowLogitsForLeadingColumns) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   KVCache cache = dec.make_cache(64);
   LogitsRequest req;
   req.all_rows = true;
@@ -168,7 +176,7 @@ TEST(TextDecoder, ChunkedPrefillEqualsOneChunk) {
   for (const char* name : {"case1_text", "case2_one_image"}) {
     Case c(name);
     Checkpoint ckpt(kFixture);
-    TextDecoder dec(c.config, ckpt);
+    TextDecoder dec(c.config, ckpt, decoder_options());
     KVCache a = dec.make_cache(256);
     const auto ref_span = dec.forward(c.chunk(0, c.ids.size()), a);
     const std::vector<float> ref(ref_span.begin(), ref_span.end());
@@ -191,7 +199,7 @@ TEST(TextDecoder, ChunkedPrefillEqualsOneChunk) {
 TEST(TextDecoder, TruncatedCacheRecomputesTheSameLogits) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   KVCache cache = dec.make_cache(64);
   const size_t L = c.ids.size();
   const auto s = dec.forward(c.chunk(0, L), cache);
@@ -207,7 +215,7 @@ TEST(TextDecoder, TruncatedCacheRecomputesTheSameLogits) {
 TEST(TextDecoder, FullCacheIsAClearErrorAndLeavesTheCacheIntact) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   KVCache cache = dec.make_cache(static_cast<int64_t>(c.ids.size()) - 1);
   try {
     dec.forward(c.chunk(0, c.ids.size()), cache);
@@ -221,7 +229,7 @@ TEST(TextDecoder, FullCacheIsAClearErrorAndLeavesTheCacheIntact) {
 TEST(TextDecoder, RejectsBadInputs) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   KVCache cache = dec.make_cache(64);
   std::vector<int32_t> bad_ids = {1, 2, 151936};
   std::vector<int32_t> pos = {0, 1, 2};
@@ -295,8 +303,8 @@ TEST(WeightLoading, ViewsAndConversionsAndErrors) {
 TEST(TextDecoder, F32WeightsGiveTheSameLogits) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder stored(c.config, ckpt);
-  DecoderOptions opt;
+  TextDecoder stored(c.config, ckpt, decoder_options());
+  DecoderOptions opt = decoder_options();
   opt.weights.embedding_head = opt.weights.attention = opt.weights.mlp = WeightFormat::F32;
   TextDecoder widened(c.config, ckpt, opt);
   KVCache a = stored.make_cache(32), b = widened.make_cache(32);
@@ -333,7 +341,7 @@ TEST(TextDecoder, UntiedHeadIsLoadedFromLmHead) {
   write(false);
   try {
     Checkpoint ckpt(dir);
-    TextDecoder dec(untied, ckpt);
+    TextDecoder dec(untied, ckpt, decoder_options());
     FAIL() << "expected a missing lm_head.weight error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("lm_head.weight"), std::string::npos) << e.what();
@@ -342,7 +350,7 @@ TEST(TextDecoder, UntiedHeadIsLoadedFromLmHead) {
   write(true);
   Case c("case1_text");
   Checkpoint ckpt(dir);
-  TextDecoder dec(untied, ckpt);
+  TextDecoder dec(untied, ckpt, decoder_options());
   KVCache cache = dec.make_cache(32);
   const auto logits = dec.forward(c.chunk(0, c.ids.size()), cache);
   const auto want = c.golden.get("logits_last").to_f32();
@@ -368,7 +376,7 @@ struct CacheTypeRun {
 CacheTypeRun run_with_cache(const std::string& name, KVCacheType type, const std::vector<int32_t>& forced = {}) {
   Case c(name);
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   KVCache cache = dec.make_cache(static_cast<int64_t>(c.ids.size() + c.generated.size()), type);
   EXPECT_EQ(cache.type(), type);
   CacheTypeRun r;
@@ -468,8 +476,8 @@ double head_top1_agreement(WeightFormat head) {
   int64_t rows = 0, same = 0;
   Checkpoint ckpt(kFixture);
   const ModelConfig config = load_model_config(kFixture + "/config.json");
-  TextDecoder exact(config, ckpt);
-  DecoderOptions opt;
+  TextDecoder exact(config, ckpt, decoder_options());
+  DecoderOptions opt = decoder_options();
   opt.weights.embedding_head = head;
   opt.weights.convert = [](const WeightMatrix& w, WeightFormat target, const std::string&) {
     return quantize_weight(w, target);

@@ -21,7 +21,6 @@ struct LinearOutput {
 };
 
 // Every weight must have the same number of columns (the input width).
-void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outputs,
-                  ThreadPool& pool = ThreadPool::global());
+void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outputs, ThreadPool& pool);
 
 }  // namespace qwen3vl

@@ -75,6 +75,7 @@ void write_random_checkpoint(const Json& config_json, const std::string& dir, co
   Json weight_map = Json::object();
   uint64_t written = 0;
   std::vector<uint16_t> buffer(size_t(1) << 22);
+  ThreadPool pool(opts.threads);
   for (size_t s = 0; s < shards.size(); ++s) {
     char name[64];
     std::snprintf(name, sizeof(name), "model-%05zu-of-%05zu.safetensors", s + 1, shards.size());
@@ -101,7 +102,7 @@ void write_random_checkpoint(const Json& config_json, const std::string& dir, co
       for (int64_t d : specs[i].shape) count *= static_cast<uint64_t>(d);
       for (uint64_t first = 0; first < count; first += buffer.size()) {
         const uint64_t chunk = std::min<uint64_t>(buffer.size(), count - first);
-        ThreadPool::global().parallel_for(static_cast<int64_t>(chunk), 1 << 16, [&](int64_t a, int64_t b) {
+        pool.parallel_for(static_cast<int64_t>(chunk), 1 << 16, [&](int64_t a, int64_t b) {
           fill(specs[i], opts.seed, first + a, b - a, buffer.data() + a);
         });
         out.write(reinterpret_cast<const char*>(buffer.data()), static_cast<std::streamsize>(chunk * 2));

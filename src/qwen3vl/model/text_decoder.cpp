@@ -59,7 +59,8 @@ WeightMatrix leading_rows(const WeightMatrix& w, int64_t rows) {
 TextDecoder::TextDecoder(const ModelConfig& config, const Checkpoint& ckpt, const DecoderOptions& options)
     : cfg_(config.text),
       rope_(config.text.head_dim, config.text.rope_theta, config.text.mrope_section),
-      pool_(options.pool ? options.pool : &ThreadPool::global()) {
+      pool_(options.pool) {
+  check(pool_ != nullptr, "TextDecoder: DecoderOptions::pool must be set");
   const TextModelSpec spec = qwen3vl_tensor_specs(config).text;
   const WeightOptions& wo = options.weights;
   embed_ = load_matrix(ckpt, spec.embed_tokens, wo);
@@ -156,9 +157,7 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache) {
   DecoderProfile& prof = profile_;
 
   // Attention block.
-  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
-    rms_norm(hidden + r0 * H, L.input_norm.data(), eps, r1 - r0, H, normed + r0 * H);
-  });
+  rms_norm(hidden, L.input_norm.data(), eps, n, H, normed, pool);
   timer.lap(prof.norms_ms);
   // q, k and v of one input: one call, so decode pays one parallel region.
   const LinearOutput qkv[] = {{&L.q, bias_or_null(L.q_bias), q},
@@ -168,8 +167,8 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache) {
   timer.lap(prof.qkv_ms);
   for_rows(pool, n, [&](int64_t r0, int64_t r1) {
     // q_norm / k_norm normalise each head separately over head_dim, before RoPE.
-    rms_norm(q + r0 * nh * hd, L.q_norm.data(), eps, (r1 - r0) * nh, hd, q + r0 * nh * hd);
-    rms_norm(k + r0 * nkv * hd, L.k_norm.data(), eps, (r1 - r0) * nkv, hd, k + r0 * nkv * hd);
+    rms_norm(q + r0 * nh * hd, L.q_norm.data(), eps, (r1 - r0) * nh, hd, q + r0 * nh * hd, pool);
+    rms_norm(k + r0 * nkv * hd, L.k_norm.data(), eps, (r1 - r0) * nkv, hd, k + r0 * nkv * hd, pool);
     apply_rope(q + r0 * nh * hd, r1 - r0, nh * hd, nh, hd, ws_.cos.data() + r0 * hd, ws_.sin.data() + r0 * hd);
     apply_rope(k + r0 * nkv * hd, r1 - r0, nkv * hd, nkv, hd, ws_.cos.data() + r0 * hd,
                ws_.sin.data() + r0 * hd);
@@ -181,23 +180,19 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache) {
   timer.lap(prof.attention_ms);
   matmul(ws_.attn.data(), n, L.o, bias_or_null(L.o_bias), normed, pool);
   timer.lap(prof.out_proj_ms);
-  add_inplace(hidden, normed, n * H);
+  add_inplace(hidden, normed, n * H, pool);
 
   // MLP block: down(silu(gate(x)) * up(x)).
-  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
-    rms_norm(hidden + r0 * H, L.post_norm.data(), eps, r1 - r0, H, normed + r0 * H);
-  });
+  rms_norm(hidden, L.post_norm.data(), eps, n, H, normed, pool);
   timer.lap(prof.norms_ms);
   const LinearOutput gate_up[] = {{&L.gate, nullptr, ws_.gate.data()}, {&L.up, nullptr, ws_.up.data()}};
   matmul_multi(normed, n, gate_up, pool);
   timer.lap(prof.mlp_ms);
-  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
-    silu_mul(ws_.gate.data() + r0 * I, ws_.up.data() + r0 * I, (r1 - r0) * I, ws_.gate.data() + r0 * I);
-  });
+  silu_mul(ws_.gate.data(), ws_.up.data(), n * I, ws_.gate.data(), pool);
   timer.lap(prof.norms_ms);
   matmul(ws_.gate.data(), n, L.down, nullptr, normed, pool);
   timer.lap(prof.mlp_ms);
-  add_inplace(hidden, normed, n * H);
+  add_inplace(hidden, normed, n * H, pool);
   timer.lap(prof.norms_ms);
 }
 
@@ -232,7 +227,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
     if (layer < static_cast<int>(in.deepstack.size())) {
       const float* feature = in.deepstack[layer];
       for (size_t i = 0; i < in.image_rows.size(); ++i)
-        add_inplace(hidden + in.image_rows[i] * H, feature + i * H, H);
+        add_inplace(hidden + in.image_rows[i] * H, feature + i * H, H, *pool_);
     }
     if (capture_) capture_("text_layer" + std::to_string(layer) + "_out", hidden, n, H);
   }
@@ -243,9 +238,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
   const int64_t first_row = request.all_rows ? 0 : n - 1;
   const int64_t out_rows = n - first_row;
   float* normed = ws_.normed.data();
-  for_rows(pool, out_rows, [&](int64_t r0, int64_t r1) {
-    rms_norm(hidden + (first_row + r0) * H, final_norm_.data(), cfg_.rms_norm_eps, r1 - r0, H, normed + r0 * H);
-  });
+  rms_norm(hidden + first_row * H, final_norm_.data(), cfg_.rms_norm_eps, out_rows, H, normed, pool);
   ws_.logits.resize(static_cast<size_t>(out_rows * columns));
   if (columns == cfg_.vocab_size) {
     matmul(normed, out_rows, head_, nullptr, ws_.logits.data(), pool);

@@ -62,8 +62,9 @@ struct VisionEncoder::Weights {
 
 VisionEncoder::VisionEncoder(const ModelConfig& config, const Checkpoint& ckpt, VisionEncoderOptions options)
     : config_(config.vision),
-      pool_(options.pool ? options.pool : &ThreadPool::global()),
+      pool_(options.pool),
       w_(std::make_unique<Weights>()) {
+  check(pool_ != nullptr, "VisionEncoder: VisionEncoderOptions::pool must be set");
   const VisionConfig& c = config_;
   check(c.depth > 0 && c.hidden_size > 0 && c.num_heads > 0 && c.hidden_size % c.num_heads == 0,
         "vision config: depth, hidden_size and num_heads must be positive, hidden_size a multiple of num_heads");
@@ -171,7 +172,7 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
   if (capture) capture("vision_pos_embeds", pos.data(), n, H);
 
   std::vector<float> x(patch_embeds, patch_embeds + nH);
-  add_inplace(x.data(), pos.data(), static_cast<int64_t>(nH), &pool);
+  add_inplace(x.data(), pos.data(), static_cast<int64_t>(nH), pool);
 
   std::vector<float> normed(nH), qkv(nH * 3), attn(nH), mlp(static_cast<size_t>(n * I));
   std::vector<float> tmp(nH);
@@ -184,15 +185,15 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
     const int64_t tokens = n / unit, width = H * unit;
     std::vector<float> grouped(nH);
     if (mg.norm_after_merge) {
-      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, tokens, width, grouped.data(), &pool);
+      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, tokens, width, grouped.data(), pool);
     } else {
-      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, n, H, grouped.data(), &pool);
+      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, n, H, grouped.data(), pool);
     }
     // Rows of `unit` consecutive patches (one merge block) are already one
     // token's concatenated input.
     std::vector<float> wide(static_cast<size_t>(tokens * width));
     matmul(grouped.data(), tokens, mg.fc1.weight, mg.fc1.bias.data(), wide.data(), pool);
-    gelu_erf_inplace(wide.data(), tokens * width, &pool);
+    gelu_erf_inplace(wide.data(), tokens * width, pool);
     std::vector<float> out(static_cast<size_t>(tokens * c.out_hidden_size));
     matmul(wide.data(), tokens, mg.fc2.weight, mg.fc2.bias.data(), out.data(), pool);
     return out;
@@ -201,7 +202,7 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
   for (int b = 0; b < c.depth; ++b) {
     const Weights::Block& blk = w_->blocks[b];
     // Attention: q, k, v live side by side in each qkv row ([q | k | v], heads within each).
-    layer_norm(x.data(), blk.norm1.weight.data(), blk.norm1.bias.data(), kNormEps, n, H, normed.data(), &pool);
+    layer_norm(x.data(), blk.norm1.weight.data(), blk.norm1.bias.data(), kNormEps, n, H, normed.data(), pool);
     matmul(normed.data(), n, blk.qkv.weight, blk.qkv.bias.data(), qkv.data(), pool);
     pool.parallel_for(n, 64, [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
@@ -228,18 +229,18 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
       attention(base, base + H, base + 2 * H, shape, attn.data() + begin * H, pool);
     }
     matmul(attn.data(), n, blk.proj.weight, blk.proj.bias.data(), tmp.data(), pool);
-    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH), &pool);
+    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH), pool);
 
     // MLP.
-    layer_norm(x.data(), blk.norm2.weight.data(), blk.norm2.bias.data(), kNormEps, n, H, normed.data(), &pool);
+    layer_norm(x.data(), blk.norm2.weight.data(), blk.norm2.bias.data(), kNormEps, n, H, normed.data(), pool);
     matmul(normed.data(), n, blk.fc1.weight, blk.fc1.bias.data(), mlp.data(), pool);
     if (w_->mlp_gelu_tanh) {
-      gelu_tanh_inplace(mlp.data(), n * I, &pool);
+      gelu_tanh_inplace(mlp.data(), n * I, pool);
     } else {
-      gelu_erf_inplace(mlp.data(), n * I, &pool);
+      gelu_erf_inplace(mlp.data(), n * I, pool);
     }
     matmul(mlp.data(), n, blk.fc2.weight, blk.fc2.bias.data(), tmp.data(), pool);
-    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH), &pool);
+    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH), pool);
 
     if (capture) capture("vision_block" + std::to_string(b) + "_out", x.data(), n, H);
     for (size_t j = 0; j < c.deepstack_visual_indexes.size(); ++j)

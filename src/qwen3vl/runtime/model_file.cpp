@@ -63,10 +63,10 @@ std::string blob_tensor_name(const std::string& file) { return std::string(kMode
 
 // --quant meanings a model file can store (f32 would only make files bigger
 // than the checkpoint; auto means "as stored", i.e. no file needed).
-WeightOptions file_weight_options(const std::string& quant) {
+WeightOptions file_weight_options(const std::string& quant, ThreadPool& pool) {
   if (quant != "q4" && quant != "q8" && quant != "bf16")
     throw Error("quantize: --quant must be q4, q8 or bf16, got '" + quant + "'");
-  return weight_options_from_name(quant);
+  return weight_options_from_name(quant, pool);
 }
 
 std::optional<WeightFormat> quantized_format_from_name(const std::string& name) {
@@ -83,7 +83,8 @@ bool is_model_file_path(const std::string& path) {
 }
 
 void write_model_file(const std::string& hf_dir, const std::string& out_path, const QuantizeOptions& options) {
-  const WeightOptions wopts = file_weight_options(options.quant);
+  ThreadPool pool(options.threads);
+  const WeightOptions wopts = file_weight_options(options.quant, pool);
   if (is_model_file_path(hf_dir))
     throw Error(hf_dir + " is a file; quantize reads a Hugging Face checkpoint directory");
   if (!file_exists(hf_dir + "/config.json"))
@@ -153,7 +154,7 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
     const TensorView& t = ckpt.get(item.spec.name);
     if (item.target) {
       const WeightMatrix converted =
-          convert_weight_format(stored_matrix(ckpt, item.spec), *item.target, item.spec.name);
+          convert_weight_format(stored_matrix(ckpt, item.spec), *item.target, item.spec.name, pool);
       out.write_next(item.spec.name, converted.data, converted.bytes());
     } else {
       out.write_next(item.spec.name, t.data, t.nbytes);

@@ -23,6 +23,7 @@ inline constexpr const char* kModelFileBlobPrefix = "file:";
 
 struct QuantizeOptions {
   std::string quant = "q4";  // q4, q8 or bf16 (the meanings of --quant)
+  int threads = 0;           // threads converting the weights (0: one per core)
   // Called after each tensor with (bytes of source done, total source bytes).
   std::function<void(uint64_t, uint64_t)> progress;
 };

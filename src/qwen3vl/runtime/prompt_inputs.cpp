@@ -52,7 +52,7 @@ PromptInputs prepare_prompt_inputs(const Model& model, const Json& messages, con
     }
     p.image_decode_ms += ms_since(t);
     t = Clock::now();
-    p.images.push_back(preprocess_image(rgb, m.preprocessor, limits));
+    p.images.push_back(preprocess_image(rgb, m.preprocessor, *m.pool, limits));
     p.preprocess_ms += ms_since(t);
   }
 

@@ -50,9 +50,9 @@ WeightMatrix quantize_weight_parallel(const WeightMatrix& src, WeightFormat fmt,
   return quantized_weight_over(fmt, src.rows, src.cols, std::move(storage));
 }
 
-WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat target, const std::string& name) {
+WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat target, const std::string& name,
+                                   ThreadPool& pool) {
   if (stored.format == target) return stored;
-  ThreadPool& pool = ThreadPool::global();
   switch (target) {
     case WeightFormat::Q8:
     case WeightFormat::Q4:
@@ -114,9 +114,11 @@ void prepare_converted_weights(Checkpoint& ckpt, const std::vector<TensorSpec>& 
   }
 }
 
-WeightOptions weight_options_from_name(const std::string& name) {
+WeightOptions weight_options_from_name(const std::string& name, ThreadPool& pool) {
   WeightOptions o;
-  o.convert = convert_weight_format;
+  o.convert = [&pool](const WeightMatrix& stored, WeightFormat target, const std::string& tensor) {
+    return convert_weight_format(stored, target, tensor, pool);
+  };
   auto all = [&](WeightFormat f) { o.embedding_head = o.attention = o.mlp = o.vision = f; };
   if (name == "auto" || name.empty()) {
   } else if (name == "f32") {

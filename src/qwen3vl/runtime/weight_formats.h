@@ -18,13 +18,15 @@ namespace qwen3vl {
 // everywhere. "q8": int8 everywhere. "q4": int4 attention and MLP, int8
 // embedding/head and vision tower (the head and the compute-bound vision
 // tower gain little from 4 bits and lose the most accuracy).
-// Throws Error for an unknown name.
-WeightOptions weight_options_from_name(const std::string& name);
+// Throws Error for an unknown name. The converter it installs runs on `pool`,
+// which must outlive the options' use (the load).
+WeightOptions weight_options_from_name(const std::string& name, ThreadPool& pool);
 
 // Converts a stored weight to `target` (quantizing or narrowing as needed),
-// spreading the rows over ThreadPool::global(). Q8/Q4 results are bit-identical
-// to quantize_weight's: the tiles are quantized independently.
-WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat target, const std::string& name);
+// spreading the rows over `pool`. Q8/Q4 results are bit-identical to
+// quantize_weight's: the tiles are quantized independently.
+WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat target, const std::string& name,
+                                   ThreadPool& pool);
 
 // quantize_weight on `pool`: slabs of whole 16-row tiles are quantized on
 // different threads straight into the result (the layout is tile-major, so a
