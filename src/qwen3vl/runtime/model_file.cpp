@@ -14,7 +14,7 @@
 #include "qwen3vl/kernels/quant.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/tensor_specs.h"
-#include "qwen3vl/runtime/weight_formats.h"
+#include "qwen3vl/weights/weight_formats.h"
 #include "qwen3vl/tokenizer/chat_template.h"
 
 namespace qwen3vl {
@@ -263,7 +263,7 @@ ModelFile open_model_file(const std::string& path) {
     w.cols = cols;
     w.group_size = kQuantGroup;
     w.data = t.data;  // zero-copy: the Checkpoint keeps the mapping alive
-    ckpt.set_prepared(name, w);
+    mf.quantized[name] = w;
   }
   return mf;
 }
