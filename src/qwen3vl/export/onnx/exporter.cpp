@@ -52,6 +52,15 @@ uint64_t estimated_weight_bytes(const ModelConfig& c, Precision p, bool text_onl
   return elems;
 }
 
+// A hidden sibling of `target`: ".<name><suffix>" in the same directory (so
+// the final rename stays within one file system).
+fs::path beside(const fs::path& target, const std::string& suffix) {
+  std::string name = ".";
+  name += target.filename().string();
+  name += suffix;
+  return target.parent_path() / name;
+}
+
 struct GraphWriter {
   fs::path dir;
   std::string data_suffix;  // ".data" (genai) or "_data" (transformers.js)
@@ -106,13 +115,13 @@ OnnxExportResult export_onnx(const std::string& model_dir, const std::string& ou
 
   const fs::path target = fs::absolute(fs::path(out_dir)).lexically_normal();
   check(!target.filename().empty(), "export-onnx: invalid output directory " + out_dir);
-  const fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".partial");
+  const fs::path tmp = beside(target, ".partial");
   fs::create_directories(target.parent_path());
   fs::remove_all(tmp);
   fs::create_directories(tmp);
 
   const bool tjs = options.layout == "transformers.js";
-  GraphWriter w{tmp, tjs ? "_data" : ".data", options, estimated_weight_bytes(info.model, precision, options.text_only)};
+  GraphWriter w{tmp, tjs ? "_data" : ".data", options, estimated_weight_bytes(info.model, precision, options.text_only), 0, {}, {}};
   const bool int4 = precision == Precision::Int4;
   try {
     const std::string suffix = !tjs ? "" : precision == Precision::F16 ? "_fp16" : int4 ? "_q4" : "";
@@ -157,7 +166,7 @@ OnnxExportResult export_onnx(const std::string& model_dir, const std::string& ou
     w.files.push_back("config.json");
 
     // Into place: an existing export is replaced only once the new one is complete.
-    const fs::path old = target.parent_path() / ("." + target.filename().string() + ".old");
+    const fs::path old = beside(target, ".old");
     fs::remove_all(old);
     if (fs::exists(target)) fs::rename(target, old);
     fs::rename(tmp, target);

@@ -8,7 +8,9 @@
 #include <string>
 
 #include "qwen3vl/base/json.h"
+#include "qwen3vl/image/preprocessor_config.h"
 #include "qwen3vl/model/model_config.h"
+#include "qwen3vl/runtime/generation_config.h"
 
 namespace qwen3vl::onnx_export {
 
