@@ -23,6 +23,9 @@ const char* kUsage =
     "  prepare-inputs      write a prompt's model inputs (ids, pixels, grids, positions) for another runtime\n"
     "  make-random-model   write a random-weight checkpoint with the real 2B/4B/8B shapes\n"
     "  bench               measure decode, prefill, vision and memory against this machine's limits\n"
+    "  draw-boxes          draw the boxes and points of a grounding answer on its image\n"
+    "  pull                download a model from the Hugging Face Hub into its cache (-m owner/name then works)\n"
+    "  list                list the models in the Hugging Face cache\n"
     "\n"
     "`qwen3vl <command> --help` describes each command.\n";
 
@@ -40,6 +43,9 @@ const Command kCommands[] = {
     {"bench", qwen3vl::cli::bench_command},
     {"export-onnx", qwen3vl::cli::export_onnx_command},
     {"prepare-inputs", qwen3vl::cli::prepare_inputs_command},
+    {"draw-boxes", qwen3vl::cli::draw_boxes_command},
+    {"pull", qwen3vl::cli::pull_command},
+    {"list", qwen3vl::cli::list_command},
 };
 
 }  // namespace
