@@ -14,7 +14,7 @@
 #include "qwen3vl/kernels/quant.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/tensor_specs.h"
-#include "qwen3vl/runtime/weight_formats.h"
+#include "qwen3vl/weights/weight_formats.h"
 #include "qwen3vl/tokenizer/chat_template.h"
 
 namespace qwen3vl {
@@ -27,6 +27,8 @@ constexpr const char* kKeyVersion = "version";
 constexpr const char* kKeyQuant = "quant";
 constexpr const char* kKeyQuantized = "quantized_weights";
 constexpr const char* kKeyLayout = "quant_layout";
+
+}  // namespace
 
 // A fingerprint of the kernels' Q8/Q4 block layout: FNV-1a of a fixed 20x40
 // matrix quantized both ways (two tiles, two groups, padding included). A
@@ -46,6 +48,13 @@ std::string quant_layout_fingerprint() {
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
   return hex;
 }
+
+std::string model_file_compatibility_key() {
+  return "v" + std::to_string(kModelFileMajorVersion) + "." + std::to_string(kModelFileMinorVersion) + "-" +
+         quant_layout_fingerprint();
+}
+
+namespace {
 
 // The embedded files, in the order they are written. Optional ones are left
 // out when the checkpoint has none (their defaults then apply, as for a
@@ -263,7 +272,7 @@ ModelFile open_model_file(const std::string& path) {
     w.cols = cols;
     w.group_size = kQuantGroup;
     w.data = t.data;  // zero-copy: the Checkpoint keeps the mapping alive
-    ckpt.set_prepared(name, w);
+    mf.quantized[name] = w;
   }
   return mf;
 }

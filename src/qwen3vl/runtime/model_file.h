@@ -5,11 +5,13 @@
 // safetensors file; docs/model-file-format.md describes it byte by byte.
 #pragma once
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "qwen3vl/io/checkpoint.h"
+#include "qwen3vl/kernels/weight_matrix.h"
 
 namespace qwen3vl {
 
@@ -20,6 +22,11 @@ constexpr int kModelFileMinorVersion = 0;
 inline constexpr const char* kModelFileFormat = "qwen3vl";
 // Tensor-name prefix of the embedded files (config.json, tokenizer.json, ...).
 inline constexpr const char* kModelFileBlobPrefix = "file:";
+
+// Names what a model file written now is readable by: the format version and
+// the kernels' quantized block layout ("v1.0-<fingerprint>"). Caches of
+// converted files key on it, so a build with another layout converts anew.
+std::string model_file_compatibility_key();
 
 struct QuantizeOptions {
   std::string quant = "q4";  // q4, q8 or bf16 (the meanings of --quant)
@@ -38,15 +45,16 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
 // to be one and will fail clearly in open_model_file); false for directories.
 bool is_model_file_path(const std::string& path);
 
-// An opened model file: the mapping (as a Checkpoint whose quantized tensors
-// are registered as prepared weights) and views of its embedded files, valid
+// An opened model file: the mapping (as a Checkpoint), its quantized tensors
+// as ready weights (zero-copy views) and views of its embedded files, valid
 // while `checkpoint` lives.
 struct ModelFile {
   std::unique_ptr<Checkpoint> checkpoint;
+  std::map<std::string, WeightMatrix> quantized;  // by tensor name; the prepared weights of a WeightSource
   std::string quant;  // as given to quantize: "q4", "q8" or "bf16"
   std::string_view config_json, generation_config_json, preprocessor_config_json;
   std::string_view tokenizer_json, tokenizer_config_json, chat_template;
-  std::string version;  // "1.0"
+  std::string version;  // "2.0"
 };
 
 // Opens and validates `path`: safetensors structure, format name, version

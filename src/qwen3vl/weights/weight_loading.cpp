@@ -1,4 +1,4 @@
-#include "qwen3vl/model/weight_loading.h"
+#include "qwen3vl/weights/weight_loading.h"
 
 #include <memory>
 
@@ -22,16 +22,16 @@ std::optional<WeightFormat> WeightOptions::format_for(const TensorSpec& spec) co
   return format_for(*spec.weight_class);
 }
 
-WeightMatrix stored_matrix(const Checkpoint& ckpt, const TensorSpec& spec) {
+WeightMatrix stored_matrix(const WeightSource& source, const TensorSpec& spec) {
   const int64_t rows = spec.rows(), cols = spec.cols();
-  if (const WeightMatrix* ready = ckpt.prepared(spec.name)) {
+  if (const WeightMatrix* ready = source.prepared(spec.name)) {
     if (ready->rows != rows || ready->cols != cols)
-      throw Error(ckpt.dir() + ": tensor '" + spec.name + "' is a " + std::to_string(ready->rows) + "x" +
+      throw Error(source.tensors().dir() + ": tensor '" + spec.name + "' is a " + std::to_string(ready->rows) + "x" +
                   std::to_string(ready->cols) + " " + weight_format_name(ready->format) +
                   " matrix, the config needs " + std::to_string(rows) + "x" + std::to_string(cols));
     return *ready;
   }
-  const TensorView& t = ckpt.get(spec.name, spec.shape);
+  const TensorView& t = source.tensors().get(spec.name, spec.shape);
   WeightMatrix w;
   switch (t.dtype) {
     case DType::F32: w.format = WeightFormat::F32; break;
@@ -66,12 +66,12 @@ WeightMatrix convert_weight(const WeightMatrix& stored, std::optional<WeightForm
   return out;
 }
 
-WeightMatrix load_matrix(const Checkpoint& ckpt, const TensorSpec& spec, const WeightOptions& options) {
-  return convert_weight(stored_matrix(ckpt, spec), options.format_for(spec), options.convert, spec.name);
+WeightMatrix load_matrix(const WeightSource& source, const TensorSpec& spec, const WeightOptions& options) {
+  return convert_weight(stored_matrix(source, spec), options.format_for(spec), options.convert, spec.name);
 }
 
-std::vector<float> load_vector(const Checkpoint& ckpt, const TensorSpec& spec) {
-  const TensorView& t = ckpt.get(spec.name, spec.shape);
+std::vector<float> load_vector(const WeightSource& source, const TensorSpec& spec) {
+  const TensorView& t = source.tensors().get(spec.name, spec.shape);
   switch (t.dtype) {
     case DType::F32:
     case DType::BF16:
@@ -83,8 +83,8 @@ std::vector<float> load_vector(const Checkpoint& ckpt, const TensorSpec& spec) {
   }
 }
 
-std::vector<float> load_vector(const Checkpoint& ckpt, const std::optional<TensorSpec>& spec) {
-  return spec ? load_vector(ckpt, *spec) : std::vector<float>{};
+std::vector<float> load_vector(const WeightSource& source, const std::optional<TensorSpec>& spec) {
+  return spec ? load_vector(source, *spec) : std::vector<float>{};
 }
 
 }  // namespace qwen3vl
