@@ -54,7 +54,6 @@ std::vector<float> PromptInputs::pixel_values(MediaKind kind) const {
 
 PromptInputs prepare_prompt_inputs(const Model::Impl& m, const Json& messages, const GenerateOptions& options,
                                    const std::string& base_dir) {
-  if (!m.network) throw Error("this model was loaded without weights");
   PromptInputs p;
   const NormalizedMessages normalized = normalize_messages(messages);
   std::string text = m.chat_template->render(normalized.messages, true, options.template_extra);
@@ -70,7 +69,7 @@ PromptInputs prepare_prompt_inputs(const Model::Impl& m, const Json& messages, c
   const std::vector<int32_t> ids = m.tokenizer->encode(text, true);
   std::vector<MediaGrid> grids;
   for (const PreparedMedium& medium : p.media) grids.push_back({medium.kind, medium.grid});
-  p.layout = m.network->layout_prompt(ids, grids);
+  p.layout = layout_prompt(m.config, ids, grids);
   return p;
 }
 

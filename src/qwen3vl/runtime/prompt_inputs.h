@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "qwen3vl/base/json.h"
-#include "qwen3vl/model/qwen3vl_model.h"
+#include "qwen3vl/model/prompt_layout.h"
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/media_preparation.h"
 
