@@ -119,14 +119,14 @@ TEST(ImageHeader, TokenCountFromTheHeaderEqualsThePreprocessedGrid) {
   for (const char* name : {"img_400x300.png", "img_240x520.jpg", "img_640x360.png"}) {
     const EncodedImage image(kFixture + "/golden/" + name);
     for (ImageSizeLimits limits : {ImageSizeLimits{}, ImageSizeLimits{0, 30}, ImageSizeLimits{400, 0}}) {
-      const ImageGrid predicted = image_grid_for(image.dimensions().height, image.dimensions().width, config, limits);
+      const VisionGrid predicted = image_grid_for(image.dimensions().height, image.dimensions().width, config, limits);
       EXPECT_EQ(predicted, preprocess_image(image.decode(), config, pool, limits).grid) << name;
     }
   }
   // 400x300: 108 tokens by default (round(300/32)=9 rows, round(400/32)=12 columns, 9*12 merged tokens).
-  EXPECT_EQ(image_grid_for(300, 400, config).num_tokens(config.merge_size), 108);
+  EXPECT_EQ(image_grid_for(300, 400, config).merged_tokens(config.merge_size), 108);
   // An 8000 x 6000 header is priced without decoding: the config's 16777216-pixel
   // cap gives beta = sqrt(48e6 / 16777216), 110 rows and 147 columns of 32 pixels.
-  EXPECT_EQ(image_grid_for(6000, 8000, config).num_tokens(config.merge_size), 110 * 147);
+  EXPECT_EQ(image_grid_for(6000, 8000, config).merged_tokens(config.merge_size), 110 * 147);
   EXPECT_THROW(image_grid_for(1, 500, config), Error);  // aspect ratio over 200
 }

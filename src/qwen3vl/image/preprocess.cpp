@@ -89,9 +89,9 @@ PreprocessedImage patchify_image(const RgbImage& resized, const PreprocessorConf
   out.resized_width = resized.width;
   out.resized_height = resized.height;
   // One still image repeated to temporal_patch_size frames: one temporal patch.
-  out.grid = ImageGrid{1, resized.height / patch, resized.width / patch};
+  out.grid = VisionGrid{1, resized.height / patch, resized.width / patch};
   out.patch_dim = 3 * frames * patch * patch;
-  out.pixel_values.resize(static_cast<size_t>(out.grid.num_patches()) * out.patch_dim);
+  out.pixel_values.resize(static_cast<size_t>(out.grid.patches()) * out.patch_dim);
   const std::vector<const RgbImage*> repeated(static_cast<size_t>(frames), &resized);
   flatten_patches(repeated.data(), frames, image_value_tables(config), config, out.pixel_values.data());
   return out;
@@ -105,13 +105,13 @@ ImageSize preprocessed_size(int height, int width, const PreprocessorConfig& con
                       bounds.max_pixels);
 }
 
-ImageGrid image_grid_for(int height, int width, const PreprocessorConfig& config, const ImageSizeLimits& limits) {
+VisionGrid image_grid_for(int height, int width, const PreprocessorConfig& config, const ImageSizeLimits& limits) {
   check_patch_sizes(config);
   if (width <= 0 || height <= 0) throw Error("preprocess: empty image");
   const ImageSize size = preprocessed_size(height, width, config, limits);
   check_patchable_size(size.width, size.height, config.patch_size * config.merge_size);
   // One still image repeated to temporal_patch_size frames: one temporal patch.
-  return ImageGrid{1, size.height / config.patch_size, size.width / config.patch_size};
+  return VisionGrid{1, size.height / config.patch_size, size.width / config.patch_size};
 }
 
 PreprocessedImage preprocess_image(const RgbImage& image, const PreprocessorConfig& config, ThreadPool& pool,
