@@ -68,9 +68,9 @@ int run_command(int argc, char** argv) {
   const GenerateOptions options = generation_options_from_args(args);
   std::string draw_image;
   if (args.has("draw-boxes")) {
-    const auto images = normalize_messages(messages, base_dir).images;
-    if (images.empty()) throw Error("--draw-boxes needs an image in the prompt to draw on");
-    draw_image = images.back().source;
+    for (const MediaReference& m : normalize_messages(messages, base_dir).media)
+      if (m.kind == MediaKind::Image) draw_image = m.source;
+    if (draw_image.empty()) throw Error("--draw-boxes needs an image in the prompt to draw on");
   }
   auto model = load_model_from_args(args, quiet || json);
   Session session(model);
