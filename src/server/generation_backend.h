@@ -22,9 +22,9 @@ class GenerationBackend {
 };
 
 // The model, one request at a time, over `slots` sessions: each keeps its KV
-// cache after its request, and a request goes to the session whose cache
-// holds the longest prefix of its prompt (a conversation's next turn finds
-// its earlier turns there); vision features are shared through one
+// cache after its request, and a request goes to the session whose
+// conversation it continues (a next turn finds its earlier turns there), else
+// to the least recently used one; vision features are shared through one
 // encoding cache of `encoding_cache_bytes`.
 std::unique_ptr<GenerationBackend> make_session_backend(std::shared_ptr<const Model> model, int slots,
                                                         size_t encoding_cache_bytes);

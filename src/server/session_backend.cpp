@@ -49,18 +49,24 @@ class SessionBackend : public GenerationBackend {
     uint64_t last_used = 0;
   };
 
-  // The slot keeping the most of the prompt; among equals the least recently
-  // used, so the caches of other conversations survive longest.
+  // The slot whose conversation the prompt continues (it keeps at least half
+  // of that slot's cache), keeping the most; failing that, the least recently
+  // used slot, so a new conversation does not wipe a cache another one will
+  // come back to.
   Slot& pick_slot(const PreparedPrompt& prompt) {
-    Slot* best = &slots_[0];
-    int64_t best_reuse = -1;
+    Slot* best = nullptr;
+    int64_t best_reuse = 0;
     for (Slot& s : slots_) {
       const int64_t reuse = s.session->reusable_tokens(prompt);
-      if (reuse > best_reuse || (reuse == best_reuse && s.last_used < best->last_used)) {
+      if (reuse > best_reuse && 2 * reuse >= s.session->cached_tokens()) {
         best = &s;
         best_reuse = reuse;
       }
     }
+    if (best) return *best;
+    best = &slots_[0];
+    for (Slot& s : slots_)
+      if (s.last_used < best->last_used) best = &s;
     return *best;
   }
 
