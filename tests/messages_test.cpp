@@ -53,14 +53,14 @@ TEST(Messages, RelativePathsResolveAgainstTheBaseDirectoryOnly) {
     {"type":"image","image":"file:/abs/c.png"},
     {"type":"image","image":"DATA:image/png;base64,AAAA"}]}])");
   const auto with_base = normalize_messages(m, "/msgs");
-  ASSERT_EQ(with_base.images.size(), 5u);
-  EXPECT_EQ(with_base.images[0].source, "/msgs/pics/a.png");
-  EXPECT_EQ(with_base.images[1].source, "/abs/my pic.png");
-  EXPECT_EQ(with_base.images[2].source, "/abs/b.png");
-  EXPECT_EQ(with_base.images[3].source, "/abs/c.png");
-  EXPECT_EQ(with_base.images[4].source, "data:image/png;base64,AAAA");
+  ASSERT_EQ(with_base.media.size(), 5u);
+  EXPECT_EQ(with_base.media[0].source, "/msgs/pics/a.png");
+  EXPECT_EQ(with_base.media[1].source, "/abs/my pic.png");
+  EXPECT_EQ(with_base.media[2].source, "/abs/b.png");
+  EXPECT_EQ(with_base.media[3].source, "/abs/c.png");
+  EXPECT_EQ(with_base.media[4].source, "data:image/png;base64,AAAA");
   // Without a base directory (command-line --image), relative stays relative to the working directory.
-  EXPECT_EQ(normalize_messages(m).images[0].source, "pics/a.png");
+  EXPECT_EQ(normalize_messages(m).media[0].source, "pics/a.png");
 }
 
 TEST(Messages, BadFileUrlsAreRefused) {

@@ -179,3 +179,14 @@ TEST(AssistantOutputParser, DetectsPromptsThatOpenThinking) {
   EXPECT_FALSE(prompt_opens_reasoning("<|im_start|>assistant\n<think>\n\n</think>\n\n"));
   EXPECT_FALSE(prompt_opens_reasoning("<|im_start|>assistant\n"));
 }
+
+TEST(AssistantOutputParser, ToolCallNestedPastTheDepthLimitStaysContent) {
+  // The model's text is untrusted too: arguments nested 100000 levels deep
+  // (named last, so the call is parsed whole) would overflow the stack when
+  // dumped; past the library's JSON depth limit they are no call.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const std::string text = "<tool_call>{\"arguments\": " + deep + ", \"name\": \"f\"}</tool_call>";
+  const Reassembled r = feed(text, {}, opts(false, true));
+  EXPECT_TRUE(r.calls.empty());
+  EXPECT_EQ(r.content, text);
+}

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "qwen3vl/base/error.h"
 #include "qwen3vl/base/json.h"
 
 namespace qwen3vl::server {
@@ -251,7 +252,14 @@ void AssistantOutputParser::finish_call(const std::string& block, bool closed, A
     if (end > sent_end) send_arguments(std::string_view(block).substr(sent_end, end - sent_end), d);
     return;
   }
-  const Json parsed = Json::parse(block, nullptr, false);
+  // The model writes this text: a tool call nested past the library's depth
+  // limit is no call (copying or dumping it would recurse per level).
+  Json parsed;
+  try {
+    check_json_text_depth(block, "a tool call");
+    parsed = Json::parse(block, nullptr, false);
+  } catch (const Error&) {
+  }
   if (parsed.is_object() && parsed.contains("name") && parsed["name"].is_string() && parsed.contains("arguments")) {
     const Json& args = parsed["arguments"];
     calls_.push_back({options_.new_call_id(), parsed["name"].get<std::string>(), ""});

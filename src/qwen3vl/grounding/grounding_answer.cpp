@@ -119,8 +119,8 @@ std::vector<GroundingItem> parse_grounding_answer(std::string_view answer) {
     const std::string text(body.substr(start, end - start));
     Json doc;
     try {
-      doc = Json::parse(text);
-    } catch (const Json::parse_error& e) {
+      doc = parse_json(text, "the grounding JSON in the answer");
+    } catch (const Error& e) {
       throw Error("the grounding JSON in the answer is malformed: " + std::string(e.what()) + " in: " +
                   text.substr(0, 120) + (text.size() > 120 ? "..." : ""));
     }

@@ -81,6 +81,9 @@ class EncodedImage {
 
   const ImageDimensions& dimensions() const { return dimensions_; }
   const std::string& source() const { return source_; }  // names it in errors
+  // The encoded bytes (for content hashing).
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
   // Decodes the pixels (the header was checked already).
   RgbImage decode() const;
 

@@ -1,12 +1,10 @@
 #include "qwen3vl/runtime/media_preparation.h"
 
 #include <chrono>
-#include <variant>
+#include <memory>
 
 #include "qwen3vl/base/content_hash.h"
 #include "qwen3vl/base/error.h"
-#include "qwen3vl/base/mapped_file.h"
-#include "qwen3vl/image/data_uri.h"
 #include "qwen3vl/image/image_decode.h"
 #include "qwen3vl/image/preprocess.h"
 
@@ -17,65 +15,50 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-// The encoded bytes of a medium: a data: URI's payload, or a mapped file.
-class MediaBytes {
- public:
-  // `source` is already resolved (normalize_messages): a data: URI or a path.
-  explicit MediaBytes(const std::string& source) {
-    if (is_data_uri(source)) {
-      DataUri uri = parse_data_uri(source);
-      name_ = "data URI (" + uri.media_type + ")";
-      bytes_ = std::move(uri.bytes);
-      return;
-    }
-    const std::string& path = source;
-    if (!file_exists(path)) throw Error(path + ": file not found");
-    name_ = path;
-    file_ = MappedFile(path);
-    if (file_.size() == 0) throw Error(path + ": empty file");
-  }
-
-  const uint8_t* data() const { return bytes_.empty() ? file_.data() : bytes_.data(); }
-  size_t size() const { return bytes_.empty() ? file_.size() : bytes_.size(); }
-  const std::string& name() const { return name_; }
-
- private:
-  std::string name_;
-  std::vector<uint8_t> bytes_;
-  MappedFile file_;
-};
+std::string medium_name(MediaKind kind, size_t index) {
+  return std::string(media_kind_name(kind)) + " " + std::to_string(index + 1);
+}
 
 PreparedMedium prepare_image(const MediaReference& ref, const MediaPreparation& prep) {
   PreparedMedium m;
   m.kind = MediaKind::Image;
-  auto t = Clock::now();
-  const MediaBytes bytes(ref.source);
-  m.content_hash = content_hash(bytes.data(), bytes.size());
+  const auto t = Clock::now();
   DecodeLimits decode_limits;
   if (prep.options.image.max_input_pixels > 0) decode_limits.max_pixels = prep.options.image.max_input_pixels;
-  const RgbImage rgb = decode_image(bytes.data(), bytes.size(), bytes.name(), decode_limits);
-  m.decode_ms = ms_since(t);
-
-  t = Clock::now();
+  // Maps the file (or decodes the data URI's base64) and reads the header:
+  // the pixel cap is checked here, before any pixel is decoded.
+  auto encoded = std::make_shared<const EncodedImage>(ref.source, decode_limits);
+  m.content_hash = content_hash(encoded->data(), encoded->size());
   ImageSizeLimits limits;
   limits.min_tokens = prep.options.image.min_tokens;
   limits.max_tokens = prep.options.image.max_tokens;
-  PreprocessedImage pre = preprocess_image(rgb, prep.preprocessor, prep.pool, limits);
-  m.grid = pre.grid;
-  m.pixel_values = std::move(pre.pixel_values);
+  const ImageDimensions size = encoded->dimensions();
+  m.grid = image_grid_for(size.height, size.width, prep.preprocessor, limits);
   // The pixels follow from the bytes, the model's preprocessor config and
   // the resolved pixel budget; the budget is the only per-request part.
   const PixelBounds bounds = resolve_pixel_bounds(prep.preprocessor, limits);
   m.options_key = "image:min_pixels=" + std::to_string(bounds.min_pixels) +
                   ",max_pixels=" + std::to_string(bounds.max_pixels);
-  m.preprocess_ms = ms_since(t);
+  m.decode_ms = ms_since(t);
+
+  m.load_pixels = [encoded, &prep, limits](PreparedMedium& self) {
+    auto t0 = Clock::now();
+    const RgbImage rgb = encoded->decode();
+    self.decode_ms += ms_since(t0);
+    t0 = Clock::now();
+    PreprocessedImage pre = preprocess_image(rgb, prep.preprocessor, prep.pool, limits);
+    // The token count the prompt was laid out with came from the header.
+    check(pre.grid == self.grid, "the decoded image's grid differs from the one its header gave");
+    self.pixel_values = std::move(pre.pixel_values);
+    self.preprocess_ms += ms_since(t0);
+  };
   return m;
 }
 
 }  // namespace
 
 PreparedMedium prepare_medium(const MediaReference& reference, size_t index, const MediaPreparation& preparation) {
-  const std::string what = std::string(media_kind_name(reference.kind)) + " " + std::to_string(index + 1);
+  const std::string what = medium_name(reference.kind, index);
   try {
     switch (reference.kind) {
       case MediaKind::Image: return prepare_image(reference, preparation);
@@ -85,6 +68,16 @@ PreparedMedium prepare_medium(const MediaReference& reference, size_t index, con
     throw Error(what + ": " + e.what());
   }
   throw Error(what + ": video input is not supported yet");
+}
+
+void load_medium_pixels(PreparedMedium& medium, size_t index) {
+  if (!medium.load_pixels) return;
+  try {
+    medium.load_pixels(medium);
+  } catch (const Error& e) {
+    throw Error(medium_name(medium.kind, index) + ": " + e.what());
+  }
+  medium.load_pixels = nullptr;  // drops the mapped file or payload
 }
 
 }  // namespace qwen3vl

@@ -1,5 +1,6 @@
 #include "qwen3vl/runtime/prompt_inputs.h"
 
+#include "qwen3vl/base/error.h"
 #include "qwen3vl/runtime/messages.h"
 #include "qwen3vl/runtime/model_impl.h"
 #include "qwen3vl/tokenizer/chat_template.h"
@@ -43,8 +44,6 @@ std::string apply_placeholder_texts(const std::string& prompt, const std::vector
   return out;
 }
 
-}  // namespace
-
 std::vector<float> PromptInputs::pixel_values(MediaKind kind) const {
   std::vector<float> pixels;
   for (const PreparedMedium& m : media)
@@ -52,24 +51,41 @@ std::vector<float> PromptInputs::pixel_values(MediaKind kind) const {
   return pixels;
 }
 
+// A prompt must leave room for at least one answer token, inside the
+// session's context and the model's positions.
+void check_prompt_length(int64_t length, int64_t context_tokens, const ModelConfig& config) {
+  if (context_tokens > 0 && length >= context_tokens)
+    throw Error("the prompt is " + std::to_string(length) + " tokens but the context holds " +
+                std::to_string(context_tokens) + " (raise --ctx, or use fewer/smaller images: --image-max-tokens)");
+  if (length >= config.text.max_position_embeddings)
+    throw Error("the prompt is " + std::to_string(length) + " tokens, beyond the model's maximum of " +
+                std::to_string(config.text.max_position_embeddings));
+}
+
+}  // namespace
+
 PromptInputs prepare_prompt_inputs(const Model::Impl& m, const Json& messages, const GenerateOptions& options,
-                                   const std::string& base_dir) {
+                                   const std::string& base_dir, int64_t context_tokens) {
   PromptInputs p;
   const NormalizedMessages normalized = normalize_messages(messages, base_dir);
   std::string text = m.chat_template->render(normalized.messages, true, options.template_extra);
 
   const MediaPreparation preparation{m.preprocessor, options, *m.pool};
-  for (size_t i = 0; i < normalized.media.size(); ++i) {
-    p.media.push_back(prepare_medium(normalized.media[i], i, preparation));
-    p.timings.image_decode_ms += p.media.back().decode_ms;
-    p.timings.preprocess_ms += p.media.back().preprocess_ms;
-  }
+  for (size_t i = 0; i < normalized.media.size(); ++i)
+    p.media.push_back(prepare_medium(normalized.media[i], i, preparation));  // headers only
   text = apply_placeholder_texts(text, p.media);
 
   const std::vector<int32_t> ids = m.tokenizer->encode(text, true);
   std::vector<MediaGrid> grids;
   for (const PreparedMedium& medium : p.media) grids.push_back({medium.kind, medium.grid});
   p.layout = layout_prompt(m.config, ids, grids);
+  check_prompt_length(p.layout.length(), context_tokens, m.config);
+
+  for (size_t i = 0; i < p.media.size(); ++i) {
+    load_medium_pixels(p.media[i], i);
+    p.timings.image_decode_ms += p.media[i].decode_ms;
+    p.timings.preprocess_ms += p.media[i].preprocess_ms;
+  }
   return p;
 }
 

@@ -24,9 +24,13 @@ struct PromptInputs {
 };
 
 // Relative media paths resolve against `base_dir` only (normalize_messages);
-// empty, against the working directory. Throws Error naming the medium or the
-// mismatch.
+// empty, against the working directory. Work is ordered so hostile input
+// costs little: every medium's token count comes from its header and the
+// resize rule, the whole prompt is laid out and checked against
+// `context_tokens` (0: no context, only the model's position limit) and only
+// then is any pixel decoded or resized. Throws Error naming the medium, the
+// mismatch or the prompt's length.
 PromptInputs prepare_prompt_inputs(const Model::Impl& model, const Json& messages, const GenerateOptions& options,
-                                   const std::string& base_dir);
+                                   const std::string& base_dir, int64_t context_tokens = 0);
 
 }  // namespace qwen3vl

@@ -145,19 +145,12 @@ PreparedPrompt Session::prepare(const Json& messages, const GenerateOptions& opt
   PreparedPrompt prompt;
   PreparedPrompt::Impl& p = *prompt.impl_;
 
-  PromptInputs inputs = prepare_prompt_inputs(m, messages, options, impl_->base_dir);
+  PromptInputs inputs = prepare_prompt_inputs(m, messages, options, impl_->base_dir, impl_->cache.capacity());
   p.layout = std::move(inputs.layout);
   p.media = std::move(inputs.media);
   p.timings = inputs.timings;
 
-  const int64_t L = p.layout.length();
-  const int64_t capacity = impl_->cache.capacity();
-  if (L >= capacity)
-    throw Error("the prompt is " + std::to_string(L) + " tokens but the context holds " + std::to_string(capacity) +
-                " (raise --ctx, or use fewer/smaller images: --image-max-tokens)");
-  if (L >= m.config.text.max_position_embeddings)
-    throw Error("the prompt is " + std::to_string(L) + " tokens, beyond the model's maximum of " +
-                std::to_string(m.config.text.max_position_embeddings));
+  const int64_t L = p.layout.length();  // checked against the context before any pixel was decoded
 
   // Row identities for prefix reuse, and cache keys for the encodings.
   std::vector<uint64_t> medium_ids;
