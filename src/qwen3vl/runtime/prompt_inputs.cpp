@@ -44,13 +44,6 @@ std::string apply_placeholder_texts(const std::string& prompt, const std::vector
   return out;
 }
 
-std::vector<float> PromptInputs::pixel_values(MediaKind kind) const {
-  std::vector<float> pixels;
-  for (const PreparedMedium& m : media)
-    if (m.kind == kind) pixels.insert(pixels.end(), m.pixel_values.begin(), m.pixel_values.end());
-  return pixels;
-}
-
 // A prompt must leave room for at least one answer token, inside the
 // session's context and the model's positions.
 void check_prompt_length(int64_t length, int64_t context_tokens, const ModelConfig& config) {
@@ -63,6 +56,13 @@ void check_prompt_length(int64_t length, int64_t context_tokens, const ModelConf
 }
 
 }  // namespace
+
+std::vector<float> PromptInputs::pixel_values(MediaKind kind) const {
+  std::vector<float> pixels;
+  for (const PreparedMedium& m : media)
+    if (m.kind == kind) pixels.insert(pixels.end(), m.pixel_values.begin(), m.pixel_values.end());
+  return pixels;
+}
 
 PromptInputs prepare_prompt_inputs(const Model::Impl& m, const Json& messages, const GenerateOptions& options,
                                    const std::string& base_dir, int64_t context_tokens) {
