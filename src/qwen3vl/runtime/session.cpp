@@ -12,6 +12,7 @@
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/messages.h"
 #include "qwen3vl/runtime/model_impl.h"
+#include "qwen3vl/runtime/prompt_inputs.h"
 #include "qwen3vl/runtime/sampler.h"
 #include "qwen3vl/runtime/stop_strings.h"
 #include "qwen3vl/runtime/kv_cache_choice.h"
@@ -64,57 +65,15 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
   const ModelConfig& cfg = m.config;
   GenerationResult result;
 
-  // 1. Messages and template.
-  const NormalizedMessages normalized = normalize_messages(messages);
-  const std::string prompt = m.chat_template->render(normalized.messages, true, options.template_extra);
-  std::vector<int32_t> ids = m.tokenizer->encode(prompt, true);
-
-  // 2. Images: decode, preprocess.
-  ImageSizeLimits limits;
-  limits.min_tokens = options.image.min_tokens;
-  limits.max_tokens = options.image.max_tokens;
-  DecodeLimits decode_limits;
-  if (options.image.max_input_pixels > 0) decode_limits.max_pixels = options.image.max_input_pixels;
-  std::vector<PreprocessedImage> images;
-  for (size_t i = 0; i < normalized.images.size(); ++i) {
-    auto t = Clock::now();
-    RgbImage rgb;
-    try {
-      rgb = load_image(impl_->resolve_image(normalized.images[i].source), decode_limits);
-    } catch (const Error& e) {
-      throw Error("image " + std::to_string(i + 1) + ": " + e.what());
-    }
-    result.timings.image_decode_ms += ms_since(t);
-    t = Clock::now();
-    images.push_back(preprocess_image(rgb, m.preprocessor, *m.pool, limits));
-    result.timings.preprocess_ms += ms_since(t);
-  }
-
-  // 3. Expand each <|image_pad|> to its image's merged-token count.
-  const int merge = cfg.vision.spatial_merge_size;
-  const int64_t pads = std::count(ids.begin(), ids.end(), cfg.image_token_id);
-  if (pads != static_cast<int64_t>(images.size()))
-    throw Error("the prompt has " + std::to_string(pads) + " <|image_pad|> tokens but " +
-                std::to_string(images.size()) + " images were given");
-  std::vector<VisionGrid> grids;
-  for (const auto& img : images) grids.push_back({img.grid.t, img.grid.h, img.grid.w});
-  std::vector<int32_t> expanded;
-  std::vector<int32_t> image_rows;
-  {
-    size_t next_image = 0;
-    for (int32_t id : ids) {
-      if (id == cfg.image_token_id) {
-        const int64_t n = grids[next_image++].merged_tokens(merge);
-        for (int64_t k = 0; k < n; ++k) {
-          image_rows.push_back(static_cast<int32_t>(expanded.size()));
-          expanded.push_back(id);
-        }
-      } else {
-        expanded.push_back(id);
-      }
-    }
-  }
-  ids.swap(expanded);
+  // 1-3. Template, tokens, images, <|image_pad|> expansion, rope positions.
+  PromptInputs prepared = prepare_prompt_inputs(*impl_->model, messages, options,
+                                                [&](const std::string& s) { return impl_->resolve_image(s); });
+  result.timings.image_decode_ms = prepared.image_decode_ms;
+  result.timings.preprocess_ms = prepared.preprocess_ms;
+  std::vector<int32_t> ids = std::move(prepared.ids);
+  const std::vector<int32_t>& image_rows = prepared.image_rows;
+  const std::vector<VisionGrid>& grids = prepared.grids;
+  const std::vector<PreprocessedImage>& images = prepared.images;
   result.image_tokens = static_cast<int>(image_rows.size());
   const int64_t L = static_cast<int64_t>(ids.size());
   const int64_t capacity = impl_->cache.capacity();
@@ -130,8 +89,7 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
   if (!images.empty()) {
     if (!m.vision) throw Error("this model was loaded without its vision encoder");
     auto t = Clock::now();
-    std::vector<float> pixels;
-    for (const auto& img : images) pixels.insert(pixels.end(), img.pixel_values.begin(), img.pixel_values.end());
+    const std::vector<float> pixels = prepared.pixel_values();
     const VisionInputs inputs = m.vision->prepare(grids);
     VisionCaptureFn vcap;
     if (capture && capture->f32)
@@ -157,9 +115,9 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
     }
   }
 
-  // 5. 3-D rope positions.
+  // 5. 3-D rope positions (computed with the inputs).
   const std::vector<int64_t> ids64(ids.begin(), ids.end());
-  const RopeIndex rope = compute_rope_index(ids64, grids, {}, RopeIndexSpec::from_config(cfg));
+  const RopeIndex& rope = prepared.rope;
   if (capture && capture->i64) {
     capture->i64("input_ids", {L}, ids64.data());
     capture->i64("position_ids", {3, L}, rope.positions.data());
