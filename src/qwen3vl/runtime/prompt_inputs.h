@@ -1,39 +1,31 @@
 // The first stage of a generation: messages -> chat template -> token ids,
-// images decoded and preprocessed, each <|image_pad|> expanded to its
-// image's merged-token count, and the prompt's 3-D rope positions. Shared by
-// the session (which then runs the vision encoder and the decoder) and by
-// anything that feeds the same inputs to another runtime (an ONNX export).
+// media read, decoded and preprocessed, every placeholder expanded and the
+// prompt's 3-D rope positions laid out by the model layer. Shared by the
+// session (which then runs the vision tower and the decoder) and by anything
+// that feeds the same inputs to another runtime (an ONNX export).
 #pragma once
-#include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "qwen3vl/base/json.h"
-#include "qwen3vl/image/preprocess.h"
-#include "qwen3vl/model/rope_index.h"
-#include "qwen3vl/model/vision_grid.h"
+#include "qwen3vl/model/prompt_layout.h"
+#include "qwen3vl/qwen3vl.h"
+#include "qwen3vl/runtime/media_preparation.h"
 
 namespace qwen3vl {
 
-struct GenerateOptions;
-class Model;
-
 struct PromptInputs {
-  std::vector<int32_t> ids;         // after <|image_pad|> expansion
-  std::vector<int32_t> image_rows;  // rows of ids that take image features, in order
-  std::vector<PreprocessedImage> images;
-  std::vector<VisionGrid> grids;    // one per image
-  RopeIndex rope;                   // positions [3, ids.size()] and the decode delta
-  double image_decode_ms = 0, preprocess_ms = 0;
+  PromptLayout layout;                // ids, positions, rope delta, visual rows
+  std::vector<PreparedMedium> media;  // in prompt order
+  StageTimings timings;               // image decode and preprocess
 
-  // Every image's pixel_values rows, concatenated ([patches, patch_dim]).
-  std::vector<float> pixel_values() const;
+  // Every medium's pixel rows of one kind, concatenated ([patches, patch_dim]).
+  std::vector<float> pixel_values(MediaKind kind) const;
 };
 
-// `resolve_image` maps an image reference (path or data: URI) to what
-// load_image reads. Throws Error naming the image or the mismatch.
-PromptInputs prepare_prompt_inputs(const Model& model, const Json& messages, const GenerateOptions& options,
-                                   const std::function<std::string(const std::string&)>& resolve_image);
+// Relative media paths not found from the working directory resolve against
+// `base_dir`. Throws Error naming the medium or the mismatch.
+PromptInputs prepare_prompt_inputs(const Model::Impl& model, const Json& messages, const GenerateOptions& options,
+                                   const std::string& base_dir);
 
 }  // namespace qwen3vl

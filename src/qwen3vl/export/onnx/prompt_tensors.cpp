@@ -1,25 +1,25 @@
 // prepare_onnx_inputs(): the session's own prompt preparation, flattened to
 // the tensors an exported model takes.
-#include "qwen3vl/base/mapped_file.h"
 #include "qwen3vl/export_onnx.h"
+#include "qwen3vl/runtime/model_impl.h"
 #include "qwen3vl/runtime/prompt_inputs.h"
 
 namespace qwen3vl {
 
 OnnxPromptInputs prepare_onnx_inputs(const Model& model, const Json& messages, const GenerateOptions& options,
                                      const std::string& base_dir) {
-  auto resolve = [&](const std::string& source) {
-    if (source.rfind("data:", 0) == 0 || base_dir.empty() || file_exists(source) || source[0] == '/') return source;
-    return base_dir + "/" + source;
-  };
-  const PromptInputs p = prepare_prompt_inputs(model, messages, options, resolve);
+  const PromptInputs p = prepare_prompt_inputs(ModelAccess::of(model), messages, options, base_dir);
+  for (const PreparedMedium& m : p.media)
+    if (m.kind != MediaKind::Image) throw Error("ONNX prompt inputs take images only, not videos");
   OnnxPromptInputs out;
-  out.input_ids.assign(p.ids.begin(), p.ids.end());
-  out.pixel_values = p.pixel_values();
+  out.input_ids.assign(p.layout.ids.begin(), p.layout.ids.end());
+  out.pixel_values = p.pixel_values(MediaKind::Image);
   out.patch_dim = model.config().vision.patch_dim();
-  for (const auto& g : p.grids) out.image_grid_thw.insert(out.image_grid_thw.end(), {g.t, g.h, g.w});
-  out.position_ids = p.rope.positions;
-  out.rope_delta = p.rope.rope_delta;
+  for (const PreparedMedium& m : p.media) out.image_grid_thw.insert(out.image_grid_thw.end(), {m.grid.t, m.grid.h, m.grid.w});
+  const int64_t L = p.layout.length();
+  out.position_ids.reserve(static_cast<size_t>(3 * L));
+  for (int a = 0; a < 3; ++a) out.position_ids.insert(out.position_ids.end(), p.layout.positions[a].begin(), p.layout.positions[a].end());
+  out.rope_delta = p.layout.rope_delta;
   return out;
 }
 
