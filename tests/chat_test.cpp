@@ -73,6 +73,18 @@ class Tmux {
     }
     return false;
   }
+  // Waits until an answer streams: `chars` bytes printed after the last
+  // occurrence of `line` (the message as echoed at the prompt).
+  bool wait_for_answer_to(const std::string& line, size_t chars = 40, int seconds = 60) const {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < end) {
+      const std::string s = screen();
+      const size_t at = s.rfind(line + "\n");
+      if (at != std::string::npos && s.find_last_not_of(" \n") > at + line.size() + chars) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
   static int occurrences(const std::string& s, const std::string& text) {
     int n = 0;
     for (size_t p = s.find(text); p != std::string::npos; p = s.find(text, p + 1)) ++n;
@@ -154,6 +166,22 @@ TEST(Chat, ScriptedAcknowledgementsGoToStderrAndALoadedConversationContinues) {
   fs::remove_all(dir);
 }
 
+TEST(Chat, DrawRendersTheLastAnswersBoxesOnTheLastImage) {
+  const std::string dir = scratch_dir("draw");
+  const std::string conv = dir + "/conv.json", png = dir + "/boxes.png";
+  std::ofstream(conv) << Json::array({{{"role", "user"},
+                                       {"content", Json::array({{{"type", "image"}, {"image", kImage}},
+                                                                {{"type", "text"}, {"text", "where?"}}})}},
+                                      {{"role", "assistant"},
+                                       {"content", R"([{"bbox_2d": [100, 100, 500, 600], "label": "thing"}])"}}})
+                             .dump();
+  const CliResult r = run_cli("chat -m " + kFixture + " -n 2 --temp 0", "/load " + conv + "\n/draw " + png + "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("drew 1 box and 0 points on the 400x300 image: " + png), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_regular_file(png));
+  fs::remove_all(dir);
+}
+
 TEST(Chat, ScriptedErrorsNameTheProblemAndEndTheScript) {
   const std::string dir = scratch_dir("errors");
   const std::string bad = dir + "/bad.json";
@@ -198,7 +226,7 @@ TEST(Chat, InteractiveInAPseudoTerminal) {
   t.text("describe the picturx");
   t.keys("BSpace");
   t.line("e");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  ASSERT_TRUE(t.wait_for_answer_to("> describe the picture")) << t.screen();
   t.keys("C-c");  // stops the answer, not the program
   ASSERT_TRUE(t.wait_for("[stopped]", 1, 30)) << t.screen();
   t.line("/stats");
@@ -208,16 +236,17 @@ TEST(Chat, InteractiveInAPseudoTerminal) {
   t.line(kImage);
   ASSERT_TRUE(t.wait_for("[1 image] > ", 2)) << t.screen();
   t.line("and this one?");
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(t.wait_for_answer_to("> and this one?")) << t.screen();
   t.keys("C-c");
   ASSERT_TRUE(t.wait_for("[stopped]", 2, 30)) << t.screen();
-  // History: Up recalls /stats.
-  t.keys("Up");
-  t.keys("Enter");
+  // History: three lines back is /stats (then the pasted path, then the message).
+  t.keys("Up Up Up Enter");
   ASSERT_TRUE(t.wait_for("reused from the cache", 2)) << t.screen();
   // Ctrl-C at the prompt drops the half-typed line and keeps the program.
   t.text("never sent");
+  ASSERT_TRUE(t.wait_for("> never sent")) << t.screen();
   t.keys("C-c");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
 
   t.line("/save " + saved);
   ASSERT_TRUE(t.wait_for("(saved 4 messages to " + saved + ")")) << t.screen();
