@@ -11,12 +11,14 @@
 
 #include "cli/chat_conversation.h"
 #include "cli/chat_stats.h"
+#include "error_of.h"
 #include "qwen3vl/qwen3vl.h"
 
 namespace fs = std::filesystem;
 using namespace qwen3vl;
 using qwen3vl::cli::ChatConversation;
 using qwen3vl::cli::pasted_image_path;
+using qwen3vl::testing::error_of;
 
 namespace {
 
@@ -43,16 +45,6 @@ class ChatConversationTest : public ::testing::Test {
 };
 
 std::string message_text(const Json& m) { return m["content"].is_string() ? m["content"].get<std::string>() : ""; }
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 }  // namespace
 
