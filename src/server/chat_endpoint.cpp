@@ -57,7 +57,8 @@ struct Answer {
 
   std::string finish_reason(const BackendResult& r) const {
     if (r.finish_reason == "stop" && !parser->tool_calls().empty()) return "tool_calls";
-    return r.finish_reason;
+    // OpenAI has no reason of its own for a full context: it is "length".
+    return r.finish_reason == "context_full" ? "length" : r.finish_reason;
   }
 
   Usage usage(const BackendResult& r) const { return {r.prompt_tokens, r.completion_tokens, r.cached_tokens}; }
