@@ -128,6 +128,10 @@ class Chat {
     chat_.add_assistant(r.text);
     last_turn_ = turn_stats(r);
     std::cout << (stopped ? " [stopped]\n" : "\n") << std::flush;
+    // The answer ran into the end of the KV cache: the next message cannot fit.
+    if (r.finish_reason == "length" && session_.cached_tokens() + 1 >= model_->load_options().context_length)
+      notice("(the context of " + std::to_string(model_->load_options().context_length) +
+             " tokens is full: /reset starts a new conversation; a larger --ctx gives more room)");
   }
 
   // Acknowledgements go to stderr, so a script's stdout holds only answers.
