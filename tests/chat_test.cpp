@@ -144,6 +144,31 @@ TEST(Chat, ScriptedTurnsAnswerAsRunDoesOnTheSameConversationAndReuseTheCache) {
   fs::remove_all(dir);
 }
 
+TEST(Chat, JsonPrintsOneObjectPerAnswer) {
+  const std::string dir = scratch_dir("json");
+  // An answer with line breaks stays on one line of output.
+  const CliResult r = run_cli("chat -m " + kFixture + " -n 40 --temp 0 -q --json", "hello there\nmore\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<Json> answers;
+  std::stringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) answers.push_back(parse_json(line, "chat --json line"));
+  ASSERT_EQ(answers.size(), 2u) << r.out;
+  Json messages = Json::array({{{"role", "user"}, {"content", "hello there"}}});
+  EXPECT_EQ(answers[0]["text"], run_answer(messages, dir + "/t1.json", 40));
+  EXPECT_NE(answers[0]["text"].get<std::string>().find('\n'), std::string::npos);  // this one has line breaks
+  EXPECT_EQ(answers[0]["reused_tokens"], 0);
+  EXPECT_EQ(answers[0]["prefilled_tokens"], answers[0]["prompt_tokens"]);
+  messages.push_back({{"role", "assistant"}, {"content", answers[0]["text"]}});
+  messages.push_back({{"role", "user"}, {"content", "more"}});
+  EXPECT_EQ(answers[1]["text"], run_answer(messages, dir + "/t2.json", 40));
+  EXPECT_GE(answers[1]["reused_tokens"].get<int64_t>(), answers[0]["prompt_tokens"].get<int64_t>());
+  EXPECT_EQ(answers[1]["reused_tokens"].get<int64_t>() + answers[1]["prefilled_tokens"].get<int64_t>(),
+            answers[1]["prompt_tokens"].get<int64_t>());
+  EXPECT_EQ(answers[1]["answer_tokens"], 40);
+  EXPECT_EQ(answers[1]["finish_reason"], "length");
+  fs::remove_all(dir);
+}
+
 TEST(Chat, ScriptedAcknowledgementsGoToStderrAndALoadedConversationContinues) {
   const std::string dir = scratch_dir("load");
   const std::string conv = dir + "/conv.json";
