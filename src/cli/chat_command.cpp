@@ -137,7 +137,8 @@ class Chat {
     else
       std::cout << (stopped ? " [stopped]\n" : "\n") << std::flush;
     // The answer ran into the end of the KV cache: the next message cannot fit.
-    if (r.finish_reason == "length" && session_.cached_tokens() + 1 >= model_->load_options().context_length)
+    if ((r.finish_reason == "context_full" || r.finish_reason == "length") &&
+        session_.cached_tokens() + 1 >= model_->load_options().context_length)
       notice("(the context of " + std::to_string(model_->load_options().context_length) +
              " tokens is full: /reset starts a new conversation; a larger --ctx gives more room)");
   }
