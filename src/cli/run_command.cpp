@@ -25,8 +25,10 @@ Json timings_json(const GenerationResult& r, double load_ms) {
           {"ttft_ms", t.ttft_ms},
           {"prompt_tokens", r.prompt_ids.size()},
           {"image_tokens", r.image_tokens},
+          {"reused_tokens", r.reused_tokens},
+          {"prefilled_tokens", r.prefilled_tokens},
           {"generated_tokens", r.output_ids.size()},
-          {"prefill_tps", t.prefill_ms > 0 ? r.prompt_ids.size() * 1000.0 / t.prefill_ms : 0.0},
+          {"prefill_tps", t.prefill_ms > 0 ? r.prefilled_tokens * 1000.0 / t.prefill_ms : 0.0},
           {"decode_tps", decode_tps}};
 }
 

@@ -7,13 +7,12 @@
 #pragma once
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/kernels/weight_matrix.h"
+#include "qwen3vl/model/forward_context.h"
 #include "qwen3vl/model/kv_cache.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/mrope.h"
@@ -23,36 +22,21 @@ namespace qwen3vl {
 
 struct DecoderOptions {
   WeightOptions weights;
-  ThreadPool* pool = nullptr;  // required: the threads the model runs on
 };
 
 // One chunk of new tokens. Row indices are relative to the chunk; when a
 // prompt is split into chunks, each chunk passes the visual rows that fall in
-// it (image_embeds / deepstack pointing at those rows' features, in order).
+// it (visual_embeds / deepstack pointing at those rows' features, in order).
 // Positions come from the caller: the prompt's 3-row rope index, then for each
 // decoded token cache.size() + rope_delta on all three axes.
 struct DecoderInput {
   std::span<const int32_t> ids;
   std::array<std::span<const int32_t>, 3> positions;  // t, h, w; each ids.size() entries
-  // Rows whose embedding is replaced by a visual embedding (image-pad tokens).
-  std::span<const int32_t> image_rows;
-  const float* image_embeds = nullptr;  // [image_rows.size(), hidden]
-  // DeepStack features: level j is added to the image rows after layer j.
-  std::vector<const float*> deepstack;  // each [image_rows.size(), hidden]
-};
-
-// Where a forward call's time went (milliseconds, summed over calls while
-// profiling is on). Measuring costs two clock reads per phase.
-struct DecoderProfile {
-  double embed_ms = 0;       // embedding lookup, visual rows, RoPE tables
-  double norms_ms = 0;       // RMSNorms, q/k norms, RoPE, SwiGLU, residual adds
-  double qkv_ms = 0;         // q/k/v projections
-  double attention_ms = 0;   // KV cache write + attention
-  double out_proj_ms = 0;    // o projection
-  double mlp_ms = 0;         // gate/up/down projections
-  double head_ms = 0;        // final norm + LM head
-  int64_t calls = 0;
-  double total_ms() const { return embed_ms + norms_ms + qkv_ms + attention_ms + out_proj_ms + mlp_ms + head_ms; }
+  // Rows whose embedding is replaced by a visual embedding (image/video pads).
+  std::span<const int32_t> visual_rows;
+  const float* visual_embeds = nullptr;  // [visual_rows.size(), hidden]
+  // DeepStack features: level j is added to the visual rows after layer j.
+  std::vector<const float*> deepstack;  // each [visual_rows.size(), hidden]
 };
 
 // Which logits to compute.
@@ -61,14 +45,32 @@ struct LogitsRequest {
   int64_t columns = 0;    // leading vocabulary columns to compute; 0 = all
 };
 
-// Not safe to call forward() concurrently on one instance (it owns scratch
-// buffers); the weights are read-only and may back several instances.
+// The per-call buffers of a forward pass, sized for the largest chunk seen
+// and reused by every layer. One per session or worker: the decoder's weights
+// are shared, these are not.
+class DecoderWorkspace {
+ public:
+  DecoderWorkspace() = default;
+  DecoderWorkspace(DecoderWorkspace&&) noexcept = default;
+  DecoderWorkspace& operator=(DecoderWorkspace&&) noexcept = default;
+
+ private:
+  friend class TextDecoder;
+  int64_t rows = 0;
+  std::vector<float> residual;     // [rows, hidden]: the residual stream
+  std::vector<float> normed;       // [rows, hidden]: RMSNorm of the residual
+  std::vector<float> sublayer_out; // [rows, hidden]: attention or MLP output, before the residual add
+  std::vector<float> q, k, v;      // [rows, heads * head_dim] projections, then normed and rotated
+  std::vector<float> attention;    // [rows, heads * head_dim]: attention output before o_proj
+  std::vector<float> gate, up;     // [rows, intermediate]; gate becomes silu(gate) * up in place
+  std::vector<float> rope_cos, rope_sin;  // [rows, head_dim]
+  std::vector<float> logits;       // [rows asked for, columns]
+};
+
+// Read-only after construction: forward() is const and may run on several
+// threads at once, each with its own cache and workspace.
 class TextDecoder {
  public:
-  // Observes intermediate tensors (row-major [rows, cols]) for tests and dumps.
-  // Names: text_rope_cos, text_rope_sin, text_layer{i}_out.
-  using Capture = std::function<void(const std::string& name, const float* data, int64_t rows, int64_t cols)>;
-
   // Loads (views) every tensor; throws Error naming a missing/misshapen one.
   TextDecoder(const ModelConfig& config, const WeightSource& weights, const DecoderOptions& options = {});
 
@@ -80,15 +82,11 @@ class TextDecoder {
   KVCache make_cache(int64_t context_length, KVCacheType type = KVCacheType::F32) const;
 
   // Runs the chunk, appends it to `cache` and returns the requested logits
-  // ([rows, columns], row-major), valid until the next call. The cache is left
-  // unchanged if this throws.
-  std::span<const float> forward(const DecoderInput& input, KVCache& cache, const LogitsRequest& request = {});
-
-  void set_capture(Capture capture) { capture_ = std::move(capture); }
-
-  void set_profiling(bool on) { profiling_ = on; }
-  const DecoderProfile& profile() const { return profile_; }
-  void reset_profile() { profile_ = {}; }
+  // ([rows, columns], row-major), valid until the workspace is used again.
+  // The cache is left unchanged if this throws. Captures text_rope_cos,
+  // text_rope_sin and text_layer{i}_out when ctx.capture is set.
+  std::span<const float> forward(const DecoderInput& input, KVCache& cache, DecoderWorkspace& ws,
+                                 const ForwardContext& ctx, const LogitsRequest& request = {}) const;
 
   // Total bytes of weights read per decoded token.
   size_t weight_bytes() const;
@@ -99,28 +97,17 @@ class TextDecoder {
     WeightMatrix q, k, v, o, gate, up, down;
     std::vector<float> q_bias, k_bias, v_bias, o_bias;  // empty unless attention_bias
   };
-  // Scratch sized for the largest chunk seen so far, reused by every layer.
-  struct Workspace {
-    int64_t rows = 0;
-    std::vector<float> hidden, normed, q, k, v, attn, gate, up, cos, sin, logits;
-  };
 
-  void ensure_workspace(int64_t n);
   void validate(const DecoderInput& input, const KVCache& cache) const;
-  void run_layer(int index, int64_t n, KVCache& cache);
-  const float* bias_or_null(const std::vector<float>& b) const { return b.empty() ? nullptr : b.data(); }
+  void run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspace& ws, const ForwardContext& ctx) const;
+  static const float* bias_or_null(const std::vector<float>& b) { return b.empty() ? nullptr : b.data(); }
 
   TextConfig cfg_;
   MRope rope_;
-  ThreadPool* pool_;
   WeightMatrix embed_;
   WeightMatrix head_;  // the embedding itself when tied
   std::vector<float> final_norm_;
   std::vector<Layer> layers_;
-  Workspace ws_;
-  Capture capture_;
-  bool profiling_ = false;
-  DecoderProfile profile_;
 };
 
 }  // namespace qwen3vl
