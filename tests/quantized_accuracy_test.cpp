@@ -197,7 +197,6 @@ class DecoderAccuracy : public ::testing::Test {
     const ModelConfig config = load_model_config(dir_ + "/config.json");
     const Checkpoint ckpt(dir_);
     DecoderOptions opts;
-    opts.pool = &pool;
     opts.weights = weight_options_from_name(quant, pool);
     TextDecoder dec(config, ckpt, opts);
     std::mt19937 rng(7);
@@ -206,6 +205,7 @@ class DecoderAccuracy : public ::testing::Test {
     std::vector<int32_t> pos(ids.size());
     for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(i);
     KVCache cache = dec.make_cache(kPrefill + kDecode, cache_type);
+    DecoderWorkspace workspace;
     std::vector<std::vector<float>> rows;
     auto step = [&](size_t first, size_t count, bool all_rows) {
       DecoderInput in;
@@ -213,7 +213,7 @@ class DecoderAccuracy : public ::testing::Test {
       for (auto& p : in.positions) p = std::span<const int32_t>(pos).subspan(first, count);
       LogitsRequest req;
       req.all_rows = all_rows;
-      const std::span<const float> logits = dec.forward(in, cache, req);
+      const std::span<const float> logits = dec.forward(in, cache, workspace, ForwardContext{pool}, req);
       const size_t vocab = static_cast<size_t>(dec.vocab_size());
       for (size_t r = 0; r < logits.size() / vocab; ++r)
         rows.emplace_back(logits.begin() + r * vocab, logits.begin() + (r + 1) * vocab);

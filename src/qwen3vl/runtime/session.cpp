@@ -177,10 +177,12 @@ PreparedPrompt Session::prepare(const Json& messages, const GenerateOptions& opt
   const NormalizedMessages normalized = normalize_messages(messages);
   std::string text = m.chat_template->render(normalized.messages, true, options.template_extra);
 
-  const MediaPreparation preparation{m.preprocessor, options, *m.pool, impl_->base_dir};
+  const MediaPreparation preparation{m.preprocessor, m.video_processor, options, *m.pool, impl_->base_dir,
+                                     impl_->cache.capacity()};
   for (size_t i = 0; i < normalized.media.size(); ++i) {
     p.media.push_back(prepare_medium(normalized.media[i], i, preparation));
-    p.timings.image_decode_ms += p.media.back().decode_ms;
+    (p.media.back().kind == MediaKind::Video ? p.timings.video_decode_ms : p.timings.image_decode_ms) +=
+        p.media.back().decode_ms;
     p.timings.preprocess_ms += p.media.back().preprocess_ms;
   }
   text = apply_placeholder_texts(text, p.media);
@@ -194,7 +196,7 @@ PreparedPrompt Session::prepare(const Json& messages, const GenerateOptions& opt
   const int64_t capacity = impl_->cache.capacity();
   if (L >= capacity)
     throw Error("the prompt is " + std::to_string(L) + " tokens but the context holds " + std::to_string(capacity) +
-                " (raise --ctx, or use fewer/smaller images: --image-max-tokens)");
+                " (raise --ctx, or use fewer/smaller images: --image-max-tokens, or fewer video frames: --video-fps)");
   if (L >= m.config.text.max_position_embeddings)
     throw Error("the prompt is " + std::to_string(L) + " tokens, beyond the model's maximum of " +
                 std::to_string(m.config.text.max_position_embeddings));
