@@ -198,7 +198,8 @@ class DecoderAccuracy : public ::testing::Test {
     const Checkpoint ckpt(dir_);
     DecoderOptions opts;
     opts.weights = weight_options_from_name(quant, pool);
-    TextDecoder dec(config, ckpt, opts);
+    const TextDecoder dec(config, ckpt, opts);
+    DecoderWorkspace workspace;
     std::mt19937 rng(7);
     std::vector<int32_t> ids(kPrefill + kDecode);
     for (int32_t& id : ids) id = static_cast<int32_t>(rng() % 4096);

@@ -28,6 +28,7 @@
 #include "qwen3vl/model/kv_cache.h"
 #include "qwen3vl/model/media_kind.h"
 #include "qwen3vl/model/model_config.h"
+#include "qwen3vl/model/prompt_layout.h"
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/model/vision_encoder.h"
 #include "qwen3vl/tensor/vision_grid.h"
@@ -35,12 +36,6 @@
 #include "qwen3vl/weights/weight_source.h"
 
 namespace qwen3vl {
-
-// One image or video of a prompt, as far as the layout is concerned.
-struct MediaGrid {
-  MediaKind kind = MediaKind::Image;
-  VisionGrid grid;  // image: t = 1; video: t = temporal patches (frame pairs)
-};
 
 // One preprocessed image or video, as the vision tower takes it.
 struct MediaPixels {
@@ -61,28 +56,6 @@ struct MediaEncoding {
   std::vector<std::vector<float>> deepstack;  // per DeepStack level, [tokens, hidden]
 
   size_t bytes() const;
-};
-
-// Where one medium's features land in a laid-out prompt.
-struct MediaPlacement {
-  MediaKind kind = MediaKind::Image;
-  VisionGrid grid;
-  int64_t first_visual = 0;  // index of its first row in PromptLayout::visual_rows
-  int64_t tokens = 0;        // its rows: visual_rows[first_visual, first_visual + tokens)
-};
-
-// A prompt ready for the decoder.
-struct PromptLayout {
-  std::vector<int32_t> ids;                       // every placeholder expanded
-  std::array<std::vector<int32_t>, 3> positions;  // t, h, w rope positions per row
-  int64_t rope_delta = 0;                         // decode position = cache position + rope_delta
-  std::vector<int32_t> visual_rows;               // rows taking visual features, ascending
-  std::vector<MediaPlacement> media;              // in prompt order
-  std::vector<int32_t> row_medium;                // per row: index into media, or -1 for text
-
-  int64_t length() const { return static_cast<int64_t>(ids.size()); }
-  // The media with at least one row at or after `row` (what a prefill from `row` needs).
-  std::vector<bool> media_needed_from(int64_t row) const;
 };
 
 struct ModelWeightsOptions {

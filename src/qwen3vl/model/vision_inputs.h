@@ -51,6 +51,10 @@ struct VisionInputs {
   int64_t num_segments() const { return static_cast<int64_t>(cu_seqlens.size()) - 1; }
 };
 
+// The 2-D rotary's inverse frequencies, [head_dim / 4] (shared by rows and
+// columns): 1 / theta^(2j / (head_dim/2)) in float32, as the reference.
+std::vector<float> vision_rotary_inv_freq(const VisionInputsSpec& spec);
+
 // Throws Error for an invalid grid (naming the image) or spec.
 VisionInputs compute_vision_inputs(const std::vector<VisionGrid>& grids, const VisionInputsSpec& spec);
 
