@@ -206,7 +206,6 @@ class DecoderAccuracy : public ::testing::Test {
     std::vector<int32_t> pos(ids.size());
     for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(i);
     KVCache cache = dec.make_cache(kPrefill + kDecode, cache_type);
-    DecoderWorkspace workspace;
     std::vector<std::vector<float>> rows;
     auto step = [&](size_t first, size_t count, bool all_rows) {
       DecoderInput in;

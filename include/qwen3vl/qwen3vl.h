@@ -107,6 +107,7 @@ struct GenerationResult {
   std::string text;
   std::string finish_reason;  // "stop" (EOS or stop string) or "length"
   int image_tokens = 0;
+  int video_tokens = 0;  // <|video_pad|> tokens of all videos
   // Prompt tokens whose keys/values came from the session's cache (an earlier
   // turn) and those computed now; they add up to prompt_ids.size().
   int64_t reused_tokens = 0;

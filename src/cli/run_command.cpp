@@ -26,6 +26,7 @@ Json timings_json(const GenerationResult& r, double load_ms) {
           {"ttft_ms", t.ttft_ms},
           {"prompt_tokens", r.prompt_ids.size()},
           {"image_tokens", r.image_tokens},
+          {"video_tokens", r.video_tokens},
           {"reused_tokens", r.reused_tokens},
           {"prefilled_tokens", r.prefilled_tokens},
           {"generated_tokens", r.output_ids.size()},

@@ -31,15 +31,11 @@ std::string hash_of_file(const std::string& path) {
   return content_hash(file.data(), file.size());
 }
 
-std::string number_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 // The request's sampling: a part's own "fps" / "num_frames", else the
-// request-wide options, else the model's video processor config.
-FrameSamplingRequest sampling_of(const Json& part, const VideoOptions& options) {
+// request-wide options (not for frame lists: they are used as given, and a
+// request-wide rate should not make them fail), else the model's video
+// processor config.
+FrameSamplingRequest sampling_of(const Json& part, const VideoOptions& options, bool frame_list) {
   FrameSamplingRequest r;
   if (part.contains("fps") && !part["fps"].is_null()) {
     if (!part["fps"].is_number()) throw Error("\"fps\" must be a number");
@@ -50,7 +46,7 @@ FrameSamplingRequest sampling_of(const Json& part, const VideoOptions& options) 
     r.num_frames = part["num_frames"].get<int64_t>();
   }
   if (r.fps && r.num_frames) throw Error("\"fps\" and \"num_frames\" are mutually exclusive; give one of them");
-  if (!r.fps && !r.num_frames) {
+  if (!r.fps && !r.num_frames && !frame_list) {
     if (options.fps > 0) r.fps = options.fps;
     else if (options.num_frames > 0) r.num_frames = options.num_frames;
   }
@@ -90,7 +86,7 @@ PreparedMedium prepare_video(const MediaReference& ref, const MediaPreparation& 
     m.content_hash = hash_of_file(path);
     source = open_video_file(path, limits);
   }
-  const FrameSamplingRequest sampling = sampling_of(ref.part, options);
+  const FrameSamplingRequest sampling = sampling_of(ref.part, options, video.is_array());
   const VideoPlan plan = plan_video(source->info(), sampling, config);
   m.decode_ms = ms_since(t);
 
