@@ -74,6 +74,10 @@ TEST(WorkBeforeValidation, BadOptionsFailBeforeTheImageIsRead) {
   GenerateOptions huge;
   huge.image.max_tokens = 1'000'000;
   EXPECT_NE(error_of([&] { s.prepare(messages, huge); }).find("image max_tokens"), std::string::npos);
+  GenerateOptions both;
+  both.video.fps = 2;
+  both.video.num_frames = 8;
+  EXPECT_NE(error_of([&] { s.prepare(messages, both); }).find("mutually exclusive"), std::string::npos);
 }
 
 TEST(WorkBeforeValidation, LargeZeroPngIsRefusedWithinAMemoryBound) {

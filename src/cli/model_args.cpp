@@ -37,6 +37,7 @@ void add_generation_options(Args& args) {
                  " (default from preprocessor_config.json)")
       .value("--max-image-pixels", "N",
              "refuse images whose header declares more than N pixels (default 178956970, Pillow's bomb limit)");
+  add_video_options(args);
 }
 
 int threads_from_args(const Args& args, bool quiet) {
@@ -49,6 +50,25 @@ int threads_from_args(const Args& args, bool quiet) {
     std::cerr << "qwen3vl: note: --threads " << requested << " is more than the " << hardware
               << " hardware threads here; using " << hardware << "\n";
   return hardware;
+}
+
+void add_video_options(Args& args) {
+  args.value("--video-fps", "F", "frames sampled per second of each video (default from video_preprocessor_config.json: 2)")
+      .value("--video-frames", "N", "sample N frames of each video instead of a rate")
+      .flag("--video-outer-wrapper",
+            "keep <|vision_start|>..<|vision_end|> around a video's frame blocks (transformers >= 5.10 form)");
+}
+
+VideoOptions video_options_from_args(const Args& args) {
+  VideoOptions v;
+  v.fps = args.get_double("video-fps", 0);
+  v.num_frames = args.get_int64("video-frames", 0);
+  v.keep_outer_wrapper = args.has("video-outer-wrapper");
+  if (args.has("video-fps") && !(v.fps > 0)) args.fail("--video-fps must be positive");
+  if (args.has("video-frames") && v.num_frames < 1) args.fail("--video-frames must be positive");
+  if (args.has("video-fps") && args.has("video-frames"))
+    args.fail("--video-fps and --video-frames are mutually exclusive");
+  return v;
 }
 
 std::shared_ptr<Model> load_model_from_args(const Args& args, bool quiet) {
@@ -102,6 +122,7 @@ GenerateOptions generation_options_from_args(const Args& args) {
   o.image.min_tokens = args.get_int("image-min-tokens", 0, 0, kMaxImageTokensOption);
   o.image.max_tokens = args.get_int("image-max-tokens", 0, 0, kMaxImageTokensOption);
   o.image.max_input_pixels = args.get_int64("max-image-pixels", 0, 1);
+  o.video = video_options_from_args(args);
   // The library checks these again; checking here makes them usage errors
   // (exit 2) reported before the model loads.
   try {

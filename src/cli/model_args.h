@@ -10,11 +10,14 @@ namespace qwen3vl::cli {
 
 // Adds -m, --threads, --quant, --ctx.
 void add_model_options(Args& args);
-// Adds sampling, image-size and stop options.
+// Adds sampling, image-size, video-sampling and stop options.
 void add_generation_options(Args& args);
 // --threads: 0 (one per hardware thread) when absent; UsageError below 1;
 // capped at hardware_threads() with a note on stderr unless `quiet`.
 int threads_from_args(const Args& args, bool quiet);
+// Adds --video-fps, --video-frames, --video-outer-wrapper.
+void add_video_options(Args& args);
+VideoOptions video_options_from_args(const Args& args);
 // Loads -m DIR, or the embedded default model with a notice on stderr.
 std::shared_ptr<Model> load_model_from_args(const Args& args, bool quiet);
 GenerateOptions generation_options_from_args(const Args& args);

@@ -22,6 +22,7 @@ Json timings_json(const GenerationResult& r, double load_ms) {
                                 ? (r.output_ids.size() - 1) * 1000.0 / t.decode_ms : 0.0;
   return {{"load_ms", load_ms},
           {"image_decode_ms", t.image_decode_ms},
+          {"video_decode_ms", t.video_decode_ms},
           {"preprocess_ms", t.preprocess_ms},
           {"vision_ms", t.vision_ms},
           {"prefill_ms", t.prefill_ms},
@@ -29,6 +30,7 @@ Json timings_json(const GenerationResult& r, double load_ms) {
           {"ttft_ms", t.ttft_ms},
           {"prompt_tokens", r.prompt_ids.size()},
           {"image_tokens", r.image_tokens},
+          {"video_tokens", r.video_tokens},
           {"reused_tokens", r.reused_tokens},
           {"prefilled_tokens", r.prefilled_tokens},
           {"generated_tokens", r.output_ids.size()},
@@ -44,7 +46,8 @@ void print_timings(const GenerationResult& r, double load_ms) {
   const auto& t = r.timings;
   const Json j = timings_json(r, load_ms);
   std::cerr << "timings: load " << format_duration_ms(load_ms) << ", image decode "
-            << format_duration_ms(t.image_decode_ms) << ", preprocess " << format_duration_ms(t.preprocess_ms)
+            << format_duration_ms(t.image_decode_ms) << ", video decode " << format_duration_ms(t.video_decode_ms)
+            << ", preprocess " << format_duration_ms(t.preprocess_ms)
             << ", vision encoder " << format_duration_ms(t.vision_ms) << ", prefill "
             << format_duration_ms(t.prefill_ms) << " (" << r.prompt_ids.size() << " tokens, "
             << rate(j["prefill_tps"].get<double>()) << "), decode " << format_duration_ms(t.decode_ms) << " ("
@@ -63,11 +66,11 @@ void print_finish_note(const GenerationResult& r, const GenerateOptions& options
 
 }  // namespace
 
-// Reads the messages of --messages FILE, or builds them from -p/--system/--image.
+// Reads the messages of --messages FILE, or builds them from -p/--system/--image/--video.
 Json messages_from_args(const Args& args, std::string* base_dir) {
   if (args.has("messages")) {
-    if (args.has("prompt") || args.has("image") || args.has("system"))
-      args.fail("--messages cannot be combined with -p, --image or --system");
+    if (args.has("prompt") || args.has("image") || args.has("video") || args.has("system"))
+      args.fail("--messages cannot be combined with -p, --image, --video or --system");
     const std::string path = args.get("messages");
     if (path == "-") return parse_json(read_descriptor(STDIN_FILENO, "stdin"), "stdin");
     Json m = load_json_file(path);
@@ -76,21 +79,24 @@ Json messages_from_args(const Args& args, std::string* base_dir) {
     *base_dir = std::filesystem::absolute(path).parent_path().string();
     return m;
   }
-  if (!args.has("prompt") && !args.has("image")) args.fail("give a prompt with -p TEXT (or --messages FILE)");
-  return make_user_messages(args.get("system"), args.all("image"), args.get("prompt"));
+  if (!args.has("prompt") && !args.has("image") && !args.has("video"))
+    args.fail("give a prompt with -p TEXT (or --messages FILE)");
+  return make_user_messages(args.get("system"), args.all("image"), args.get("prompt"), args.all("video"));
 }
 
 int run_command(int argc, char** argv) {
   Args args("run",
-            "Answers a prompt about text and images, streaming the answer to stdout.\n"
+            "Answers a prompt about text, images and videos, streaming the answer to stdout.\n"
             "\n"
             "Images: JPEG, PNG, WebP (still), GIF (first frame) and BMP, recognised by their content; paths,\n"
-            "file:// URLs or data: URIs (base64). Relative image paths in a --messages file resolve against\n"
-            "the file's directory (against the working directory for --image and --messages -). An image\n"
-            "whose header declares more than --max-image-pixels pixels is refused before decoding.");
+            "file:// URLs or data: URIs (base64). Relative media paths in a --messages file resolve against\n"
+            "the file's directory (against the working directory for --image, --video and --messages -). An\n"
+            "image whose header declares more than --max-image-pixels pixels is refused before decoding, and\n"
+            "a prompt whose media (priced from headers and metadata) cannot fit --ctx before any decoding.");
   add_model_options(args);
   args.value("-p,--prompt", "TEXT", "the user's message")
       .value("--image", "PATH", "an image (file, file:// URL or data: URI) placed before the prompt", true)
+      .value("--video", "PATH", "a video file (any FFmpeg container/codec, or data: URI) placed before the prompt", true)
       .value("--system", "TEXT", "a system message")
       .value("--messages", "FILE", "a JSON array of chat messages (OpenAI style; - for stdin)");
   add_generation_options(args);

@@ -1,5 +1,6 @@
 #include "qwen3vl/runtime/generate_options_check.h"
 
+#include <cmath>
 #include <string>
 
 #include "qwen3vl/runtime/sampler.h"
@@ -34,6 +35,14 @@ void validate_generate_options(const GenerateOptions& options) {
                 std::to_string(image.max_tokens) + ")");
   if (image.max_input_pixels < 0)
     throw Error("image max_input_pixels must not be negative, got " + std::to_string(image.max_input_pixels));
+  const VideoOptions& video = options.video;
+  if (!(video.fps >= 0) || !std::isfinite(video.fps))
+    throw Error("video fps must be positive (or 0 for the model's default), got " + std::to_string(video.fps));
+  if (video.num_frames < 0)
+    throw Error("video num_frames must not be negative, got " + std::to_string(video.num_frames));
+  if (video.fps > 0 && video.num_frames > 0) throw Error("video fps and num_frames are mutually exclusive");
+  if (video.max_frame_pixels < 0)
+    throw Error("video max_frame_pixels must not be negative, got " + std::to_string(video.max_frame_pixels));
   if (!options.template_extra.is_object()) throw Error("template_extra must be a JSON object");
 }
 

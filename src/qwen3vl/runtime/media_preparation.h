@@ -16,6 +16,7 @@
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/messages.h"
 #include "qwen3vl/tensor/vision_grid.h"
+#include "qwen3vl/video/video_processor_config.h"
 
 namespace qwen3vl {
 
@@ -38,8 +39,10 @@ struct PreparedMedium {
 
 struct MediaPreparation {
   const PreprocessorConfig& preprocessor;
+  const VideoProcessorConfig& video_processor;
   const GenerateOptions& options;
-  ThreadPool& pool;  // for resizing
+  ThreadPool& pool;             // for resizing
+  int64_t context_tokens = 0;  // a medium needing this many tokens or more is refused before decoding
 };
 
 // Header only: kind, grid, content hash, options key. `reference.source` is

@@ -23,18 +23,20 @@ struct NormalizedMessages {
 // Accepts a JSON array of {role, content} where content is a string or a list
 // of parts: {"type":"text","text":...}, {"type":"image","image":PATH},
 // {"type":"image_url","image_url":{"url":...}} (or "image_url": "..."),
-// {"type":"video",...} is refused for now. Image references become:
-// data: URIs as given; file:///abs/path (or file://localhost/..., file:/...,
-// %-escapes decoded) its path; absolute paths as given; relative paths
-// base_dir + "/" + path when base_dir is non-empty (the messages file's
-// directory, so a file means the same images from any working directory),
-// else unchanged (relative to the working directory). Documents nested deeper
-// than kMaxJsonDepth are refused. Throws Error naming the message index and
-// the problem.
+// {"type":"video","video":PATH, data: URI or [frame PATHs]} with optional
+// "fps" or "num_frames", {"type":"video_url","video_url":{"url":...}}.
+// Media references (and a video's frame paths) become: data: URIs as given;
+// file:///abs/path (or file://localhost/..., file:/..., %-escapes decoded)
+// its path; absolute paths as given; relative paths base_dir + "/" + path
+// when base_dir is non-empty (the messages file's directory, so a file means
+// the same media from any working directory), else unchanged (relative to the
+// working directory). Documents nested deeper than kMaxJsonDepth are refused.
+// Throws Error naming the message index and the problem.
 NormalizedMessages normalize_messages(const Json& messages, const std::string& base_dir = "");
 
 // Builds the messages for the common CLI case: optional system text, then one
-// user turn holding the images (first) and the text.
-Json make_user_messages(const std::string& system, const std::vector<std::string>& images, const std::string& text);
+// user turn holding the images, then the videos, then the text.
+Json make_user_messages(const std::string& system, const std::vector<std::string>& images, const std::string& text,
+                        const std::vector<std::string>& videos = {});
 
 }  // namespace qwen3vl

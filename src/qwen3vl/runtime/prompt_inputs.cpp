@@ -49,7 +49,8 @@ std::string apply_placeholder_texts(const std::string& prompt, const std::vector
 void check_prompt_length(int64_t length, int64_t context_tokens, const ModelConfig& config) {
   if (context_tokens > 0 && length >= context_tokens)
     throw Error("the prompt is " + std::to_string(length) + " tokens but the context holds " +
-                std::to_string(context_tokens) + " (raise --ctx, or use fewer/smaller images: --image-max-tokens)");
+                std::to_string(context_tokens) + " (raise --ctx, or use fewer/smaller images: --image-max-tokens, or fewer video frames: "
+                "--video-fps)");
   if (length >= config.text.max_position_embeddings)
     throw Error("the prompt is " + std::to_string(length) + " tokens, beyond the model's maximum of " +
                 std::to_string(config.text.max_position_embeddings));
@@ -70,9 +71,9 @@ PromptInputs prepare_prompt_inputs(const Model::Impl& m, const Json& messages, c
   const NormalizedMessages normalized = normalize_messages(messages, base_dir);
   std::string text = m.chat_template->render(normalized.messages, true, options.template_extra);
 
-  const MediaPreparation preparation{m.preprocessor, options, *m.pool};
+  const MediaPreparation preparation{m.preprocessor, m.video_processor, options, *m.pool, context_tokens};
   for (size_t i = 0; i < normalized.media.size(); ++i)
-    p.media.push_back(prepare_medium(normalized.media[i], i, preparation));  // headers only
+    p.media.push_back(prepare_medium(normalized.media[i], i, preparation));  // headers and metadata only
   text = apply_placeholder_texts(text, p.media);
 
   const std::vector<int32_t> ids = m.tokenizer->encode(text, true);
@@ -83,7 +84,8 @@ PromptInputs prepare_prompt_inputs(const Model::Impl& m, const Json& messages, c
 
   for (size_t i = 0; i < p.media.size(); ++i) {
     load_medium_pixels(p.media[i], i);
-    p.timings.image_decode_ms += p.media[i].decode_ms;
+    (p.media[i].kind == MediaKind::Video ? p.timings.video_decode_ms : p.timings.image_decode_ms) +=
+        p.media[i].decode_ms;
     p.timings.preprocess_ms += p.media[i].preprocess_ms;
   }
   return p;

@@ -4,6 +4,7 @@
 // session (which then runs the vision tower and the decoder) and by anything
 // that feeds the same inputs to another runtime (an ONNX export).
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,7 @@ namespace qwen3vl {
 struct PromptInputs {
   PromptLayout layout;                // ids, positions, rope delta, visual rows
   std::vector<PreparedMedium> media;  // in prompt order
-  StageTimings timings;               // image decode and preprocess
+  StageTimings timings;               // image/video decode and preprocess
 
   // Every medium's pixel rows of one kind, concatenated ([patches, patch_dim]).
   std::vector<float> pixel_values(MediaKind kind) const;

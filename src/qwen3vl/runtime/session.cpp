@@ -55,6 +55,7 @@ struct PreparedPrompt::Impl {
   std::vector<RowKey> rows;                                    // per prompt row
   StageTimings timings;
   int image_tokens = 0;
+  int video_tokens = 0;
 };
 
 PreparedPrompt::PreparedPrompt() : impl_(std::make_unique<Impl>()) {}
@@ -167,7 +168,7 @@ PreparedPrompt Session::prepare(const Json& messages, const GenerateOptions& opt
   }
   p.encodings.assign(p.media.size(), nullptr);
   for (const MediaPlacement& placement : p.layout.media)
-    if (placement.kind == MediaKind::Image) p.image_tokens += static_cast<int>(placement.tokens);
+    (placement.kind == MediaKind::Image ? p.image_tokens : p.video_tokens) += static_cast<int>(placement.tokens);
   return prompt;
 }
 
@@ -291,6 +292,7 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
   result.timings.decode_ms = decode_ms;
   result.timings.ttft_ms = before_answer_ms + ttft_ms;
   result.image_tokens = p.image_tokens;
+  result.video_tokens = p.video_tokens;
   result.reused_tokens = prefilled.reused_tokens;
   result.prefilled_tokens = prefilled.prefilled_tokens;
   result.encoded_media = encoded.encoded_media;
