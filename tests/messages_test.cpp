@@ -62,7 +62,8 @@ TEST(Messages, CollectsVideosInEveryPartForm) {
   EXPECT_EQ(n.media[0].part["fps"], 4);
   EXPECT_EQ(n.media[1].kind, MediaKind::Image);
   EXPECT_EQ(n.media[2].source, "data:video/mp4;base64,AAAA");
-  EXPECT_EQ(n.media[3].part["video"], Json::parse(R"(["f0.png","f1.png"])"));
+  // A frame list's paths resolve like any medium's: against the base directory.
+  EXPECT_EQ(n.media[3].part["video"], Json::parse(R"(["/base/f0.png","/base/f1.png"])"));
   EXPECT_EQ(n.media[3].part["num_frames"], 2);
   // The template sees {"type":"video"} parts.
   EXPECT_EQ(n.messages[0]["content"][2]["type"], "video");
