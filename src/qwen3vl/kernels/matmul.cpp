@@ -147,23 +147,28 @@ void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias,
 }
 
 void matmul_leading_rows(const float* x, int64_t m, const WeightMatrix& w, int64_t rows_out, float* y,
-                         ThreadPool& pool) {
+                         ThreadPool& pool, bool rows_alone) {
   check(rows_out > 0 && rows_out <= w.rows, "matmul_leading_rows: " + std::to_string(rows_out) +
                                                 " rows asked of a weight with " + std::to_string(w.rows));
+  const auto product = [&](const WeightMatrix& v, float* out) {
+    const LinearOutput one{&v, nullptr, out};
+    if (rows_alone) matmul_multi_rowwise(x, m, std::span<const LinearOutput>(&one, 1), pool);
+    else matmul(x, m, v, nullptr, out, pool);
+  };
   if (rows_out == w.rows) {
-    matmul(x, m, w, nullptr, y, pool);
+    product(w, y);
     return;
   }
   if (w.format == WeightFormat::F32 || w.format == WeightFormat::BF16 || w.format == WeightFormat::F16) {
     // Row-major [rows, cols]: the leading rows are a view of the same data.
     WeightMatrix leading = w;
     leading.rows = rows_out;
-    matmul(x, m, leading, nullptr, y, pool);
+    product(leading, y);
     return;
   }
   // Tiles of 16 rows interleave their scales: no row-prefix view exists.
   std::vector<float> full(static_cast<size_t>(m * w.rows));
-  matmul(x, m, w, nullptr, full.data(), pool);
+  product(w, full.data());
   for (int64_t r = 0; r < m; ++r)
     std::memcpy(y + r * rows_out, full.data() + r * w.rows, static_cast<size_t>(rows_out) * sizeof(float));
 }

@@ -30,9 +30,10 @@ void matmul_reference(const float* x, int64_t m, const WeightMatrix& w, const fl
 // The first `rows_out` output features only: Y[m, rows_out] (e.g. the logits
 // of a vocabulary's leading tokens). Plain formats read just those weight
 // rows; the tiled Q8/Q4 layout is computed whole and its prefix kept. Each
-// value equals the one matmul gives for that row.
+// value equals the one matmul gives for that row; with rows_alone, the one
+// each input row gives computed alone (matmul_multi_rowwise: batch invariance).
 void matmul_leading_rows(const float* x, int64_t m, const WeightMatrix& w, int64_t rows_out, float* y,
-                         ThreadPool& pool);
+                         ThreadPool& pool, bool rows_alone = false);
 
 // Widens one row of any format to float32 (used for embedding lookups);
 // Q8/Q4 rows are dequantized.

@@ -21,39 +21,40 @@ constexpr int64_t kUnitRows = kQuantTileRows;
 
 int64_t units_of(const WeightMatrix& w) { return (w.rows + kUnitRows - 1) / kUnitRows; }
 
-// Output rows [u0, u1) units of one layer for a single input row (SIMD ISAs).
-void gemv_units(const float* x, const QuantizedActivations& a, const LinearOutput& o, int64_t u0, int64_t u1,
-                const kernels::MatmulKernels& simd) {
+// Output rows [u0, u1) units of one layer for m input rows (SIMD ISAs);
+// each row computed as it would be alone.
+void gemv_units(const float* x, int64_t m, const QuantizedActivations& a, const LinearOutput& o, int64_t u0,
+                int64_t u1, const kernels::MatmulKernels& simd) {
   const WeightMatrix& w = *o.weight;
   const int64_t n0 = u0 * kUnitRows, n1 = std::min(w.rows, u1 * kUnitRows);
-  if (is_quantized(w.format)) simd.quant_gemv(a, w, u0, u1, o.y);
-  else simd.float_gemv(x, w, n0, n1, o.y);
+  if (is_quantized(w.format)) {
+    // Both kernels are bit-identical to the scalar tiles for every row.
+    if (m == 1) simd.quant_gemv(a, w, u0, u1, o.y);
+    else simd.quant_gemm(a, w, u0, u1, o.y);
+  } else if (m == 1) {
+    simd.float_gemv(x, w, n0, n1, o.y);
+  } else {
+    // Unit by unit, so the rows after the first find the unit's weights in cache.
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t r0 = u * kUnitRows, r1 = std::min(w.rows, r0 + kUnitRows);
+      for (int64_t i = 0; i < m; ++i) simd.float_gemv(x + i * w.cols, w, r0, r1, o.y + i * w.rows);
+    }
+  }
   if (o.bias)
-    for (int64_t n = n0; n < n1; ++n) o.y[n] += o.bias[n];
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t n = n0; n < n1; ++n) o.y[i * w.rows + n] += o.bias[n];
 }
 
-}  // namespace
-
-void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outputs, ThreadPool& pool) {
-  if (outputs.empty() || m <= 0) return;
+// Every layer's output rows split over the threads together, for m rows
+// computed one by one (SIMD ISAs).
+void gemv_layers(const float* x, int64_t m, std::span<const LinearOutput> outputs, bool any_quantized,
+                 IsaLevel isa, ThreadPool& pool) {
   const int64_t cols = outputs[0].weight->cols;
-  bool any_quantized = false;
-  for (const LinearOutput& o : outputs) {
-    check(o.weight && o.weight->data && o.y, "matmul_multi: missing weight or output");
-    check(o.weight->cols == cols, "matmul_multi: weights of different input widths (" + std::to_string(cols) +
-                                      " and " + std::to_string(o.weight->cols) + ")");
-    any_quantized = any_quantized || is_quantized(o.weight->format);
-  }
-  const IsaLevel isa = active_isa_level();
-  if (m > 1 || isa == IsaLevel::Scalar) {
-    for (const LinearOutput& o : outputs) matmul(x, m, *o.weight, o.bias, o.y, pool);
-    return;
-  }
   // Activations quantized once for every layer; reused across calls from
   // this thread (a named reference, so the workers see the caller's buffer).
   thread_local QuantizedActivations per_thread_activations;
   QuantizedActivations& activations = per_thread_activations;
-  if (any_quantized) quantize_activations(x, 1, cols, activations, nullptr);
+  if (any_quantized) quantize_activations(x, m, cols, activations, nullptr);
   const kernels::MatmulKernels& simd = *kernels::matmul_kernels_for(isa);
 
   int64_t total = 0;
@@ -71,11 +72,49 @@ void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outpu
     for (const LinearOutput& o : outputs) {
       const int64_t units = units_of(*o.weight);
       const int64_t u0 = std::max(begin, offset) - offset, u1 = std::min(end, offset + units) - offset;
-      if (u0 < u1) gemv_units(x, activations, o, u0, u1, simd);
+      if (u0 < u1) gemv_units(x, m, activations, o, u0, u1, simd);
       offset += units;
     }
   };
   pool.parallel_chunks(total, chunk, run_range);
+}
+
+// Checks the layers share the input width; tells whether any is quantized.
+bool check_outputs(std::span<const LinearOutput> outputs) {
+  const int64_t cols = outputs[0].weight ? outputs[0].weight->cols : 0;
+  bool any_quantized = false;
+  for (const LinearOutput& o : outputs) {
+    check(o.weight && o.weight->data && o.y, "matmul_multi: missing weight or output");
+    check(o.weight->cols == cols, "matmul_multi: weights of different input widths (" + std::to_string(cols) +
+                                      " and " + std::to_string(o.weight->cols) + ")");
+    any_quantized = any_quantized || is_quantized(o.weight->format);
+  }
+  return any_quantized;
+}
+
+}  // namespace
+
+void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outputs, ThreadPool& pool) {
+  if (outputs.empty() || m <= 0) return;
+  const bool any_quantized = check_outputs(outputs);
+  const IsaLevel isa = active_isa_level();
+  if (m > 1 || isa == IsaLevel::Scalar) {
+    for (const LinearOutput& o : outputs) matmul(x, m, *o.weight, o.bias, o.y, pool);
+    return;
+  }
+  gemv_layers(x, 1, outputs, any_quantized, isa, pool);
+}
+
+void matmul_multi_rowwise(const float* x, int64_t m, std::span<const LinearOutput> outputs, ThreadPool& pool) {
+  if (outputs.empty() || m <= 0) return;
+  const bool any_quantized = check_outputs(outputs);
+  const IsaLevel isa = active_isa_level();
+  // The scalar loops compute each row alone at any m.
+  if (isa == IsaLevel::Scalar) {
+    for (const LinearOutput& o : outputs) matmul(x, m, *o.weight, o.bias, o.y, pool);
+    return;
+  }
+  gemv_layers(x, m, outputs, any_quantized, isa, pool);
 }
 
 }  // namespace qwen3vl

@@ -39,6 +39,19 @@ void reserve_rows(std::vector<float>& buffer, size_t n) {
   if (buffer.size() < n) buffer.resize(n);
 }
 
+// Linear layers over the pass's rows. Several sequences in one pass use the
+// row-invariant kernel, so no sequence's result depends on the others.
+void linear(const float* x, int64_t n, std::span<const LinearOutput> outputs, bool rowwise, ThreadPool& pool) {
+  if (rowwise) matmul_multi_rowwise(x, n, outputs, pool);
+  else matmul_multi(x, n, outputs, pool);
+}
+
+void linear(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y, bool rowwise,
+            ThreadPool& pool) {
+  const LinearOutput one{&w, bias, y};
+  linear(x, n, std::span<const LinearOutput>(&one, 1), rowwise, pool);
+}
+
 }  // namespace
 
 TextDecoder::TextDecoder(const ModelConfig& config, const WeightSource& source, const DecoderOptions& options)
@@ -84,7 +97,7 @@ size_t TextDecoder::weight_bytes() const {
   return total;
 }
 
-void TextDecoder::validate(const DecoderInput& in, const KVCache& cache) const {
+void TextDecoder::validate(const DecoderInput& in) const {
   const size_t n = in.ids.size();
   check(n > 0, "decoder: empty chunk of tokens");
   for (int a = 0; a < 3; ++a)
@@ -104,16 +117,20 @@ void TextDecoder::validate(const DecoderInput& in, const KVCache& cache) const {
   check(static_cast<int>(in.deepstack.size()) <= cfg_.num_layers,
         "decoder: more DeepStack levels than decoder layers");
   for (const float* d : in.deepstack) check(d != nullptr, "decoder: null DeepStack feature");
+}
+
+void TextDecoder::check_cache(const KVCache& cache, int64_t new_rows) const {
   check(cache.n_layers() == cfg_.num_layers && cache.n_kv_heads() == cfg_.num_kv_heads &&
             cache.head_dim() == cfg_.head_dim,
         "decoder: the KV cache was made for a different model");
-  cache.ensure_room(static_cast<int64_t>(n));
+  cache.ensure_room(new_rows);
 }
 
-void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspace& ws,
+void TextDecoder::run_layer(int index, std::span<const SequenceRows> sequences, int64_t n, DecoderWorkspace& ws,
                             const ForwardContext& ctx) const {
   const Layer& L = layers_[index];
   ThreadPool& pool = ctx.pool;
+  const bool rowwise = sequences.size() > 1;
   const int64_t H = cfg_.hidden_size, I = cfg_.intermediate_size;
   const int hd = cfg_.head_dim, nh = cfg_.num_heads, nkv = cfg_.num_kv_heads;
   const float eps = cfg_.rms_norm_eps;
@@ -131,7 +148,7 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspa
   const LinearOutput qkv[] = {{&L.q, bias_or_null(L.q_bias), q},
                               {&L.k, bias_or_null(L.k_bias), k},
                               {&L.v, bias_or_null(L.v_bias), v}};
-  matmul_multi(normed, n, qkv, pool);
+  linear(normed, n, qkv, rowwise, pool);
   timer.lap(&DecoderProfile::qkv_ms);
   // q_norm / k_norm normalise each head separately over head_dim, before RoPE.
   rms_norm(q, L.q_norm.data(), eps, n * nh, hd, q, pool);
@@ -139,11 +156,15 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspa
   apply_rotary(q, n, static_cast<int64_t>(nh) * hd, nh, hd, cos, sin, pool);
   apply_rotary(k, n, static_cast<int64_t>(nkv) * hd, nkv, hd, cos, sin, pool);
   timer.lap(&DecoderProfile::norms_ms);
-  cache.write(index, n, k, v);
-  cache.attend(index, q, n, static_cast<int64_t>(nh) * hd, nh, ws.attention.data(), static_cast<int64_t>(nh) * hd,
-               pool);
+  // Each sequence attends to its own cache only.
+  const int64_t q_width = static_cast<int64_t>(nh) * hd, kv_width = static_cast<int64_t>(nkv) * hd;
+  for (const SequenceRows& s : sequences) {
+    s.cache->write(index, s.rows, k + s.first_row * kv_width, v + s.first_row * kv_width);
+    s.cache->attend(index, q + s.first_row * q_width, s.rows, q_width, nh, ws.attention.data() + s.first_row * q_width,
+                    q_width, pool);
+  }
   timer.lap(&DecoderProfile::attention_ms);
-  matmul(ws.attention.data(), n, L.o, bias_or_null(L.o_bias), sublayer_out, pool);
+  linear(ws.attention.data(), n, L.o, bias_or_null(L.o_bias), sublayer_out, rowwise, pool);
   timer.lap(&DecoderProfile::out_proj_ms);
   add_inplace(residual, sublayer_out, n * H, pool);
 
@@ -152,11 +173,14 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspa
   timer.lap(&DecoderProfile::norms_ms);
   float *gate = ws.gate.data(), *up = ws.up.data();
   const LinearOutput gate_up[] = {{&L.gate, nullptr, gate}, {&L.up, nullptr, up}};
-  matmul_multi(normed, n, gate_up, pool);
+  linear(normed, n, gate_up, rowwise, pool);
   timer.lap(&DecoderProfile::mlp_ms);
-  silu_mul(gate, up, n * I, gate, pool);
+  // Per sequence: how a flat loop splits over threads and vector tails must
+  // not depend on the other sequences.
+  for (const SequenceRows& s : sequences)
+    silu_mul(gate + s.first_row * I, up + s.first_row * I, s.rows * I, gate + s.first_row * I, pool);
   timer.lap(&DecoderProfile::norms_ms);
-  matmul(gate, n, L.down, nullptr, sublayer_out, pool);
+  linear(gate, n, L.down, nullptr, sublayer_out, rowwise, pool);
   timer.lap(&DecoderProfile::mlp_ms);
   add_inplace(residual, sublayer_out, n * H, pool);
   timer.lap(&DecoderProfile::norms_ms);
@@ -164,7 +188,40 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspa
 
 std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cache, DecoderWorkspace& ws,
                                            const ForwardContext& ctx, const LogitsRequest& request) const {
-  validate(in, cache);
+  validate(in);
+  const int64_t n = static_cast<int64_t>(in.ids.size());
+  check_cache(cache, n);
+  const SequenceRows one{&cache, 0, n};
+  return run(in, std::span<const SequenceRows>(&one, 1), ws, ctx, request);
+}
+
+std::span<const float> TextDecoder::decode_batch(std::span<const int32_t> ids,
+                                                const std::array<std::span<const int32_t>, 3>& positions,
+                                                std::span<KVCache* const> caches, DecoderWorkspace& ws,
+                                                const ForwardContext& ctx) const {
+  check(caches.size() == ids.size(), "decoder: " + std::to_string(ids.size()) + " tokens for " +
+                                         std::to_string(caches.size()) + " KV caches in a batched decode step");
+  DecoderInput in;
+  in.ids = ids;
+  in.positions = positions;
+  validate(in);
+  std::vector<SequenceRows> sequences;
+  for (size_t i = 0; i < caches.size(); ++i) {
+    check(caches[i] != nullptr, "decoder: null KV cache in a batched decode step");
+    for (size_t j = 0; j < i; ++j)
+      check(caches[j] != caches[i], "decoder: one KV cache given twice in a batched decode step");
+    check_cache(*caches[i], 1);
+    sequences.push_back({caches[i], static_cast<int64_t>(i), 1});
+  }
+  LogitsRequest every_row;
+  every_row.all_rows = true;
+  return run(in, sequences, ws, ctx, every_row);
+}
+
+std::span<const float> TextDecoder::run(const DecoderInput& in, std::span<const SequenceRows> sequences,
+                                       DecoderWorkspace& ws, const ForwardContext& ctx,
+                                       const LogitsRequest& request) const {
+  const bool rowwise = sequences.size() > 1;
   const int64_t n = static_cast<int64_t>(in.ids.size());
   const int64_t H = cfg_.hidden_size;
   const int64_t columns = request.columns > 0 ? std::min<int64_t>(request.columns, cfg_.vocab_size)
@@ -199,7 +256,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
   timer.lap(&DecoderProfile::embed_ms);
 
   for (int layer = 0; layer < cfg_.num_layers; ++layer) {
-    run_layer(layer, n, cache, ws, ctx);
+    run_layer(layer, sequences, n, ws, ctx);
     // DeepStack: level j of the vision features joins after layer j.
     if (layer < static_cast<int>(in.deepstack.size())) {
       const float* feature = in.deepstack[layer];
@@ -208,7 +265,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
     }
     if (ctx.capturing()) ctx.capture->put("text_layer" + std::to_string(layer) + "_out", {n, H}, residual);
   }
-  cache.commit(n);
+  for (const SequenceRows& s : sequences) s.cache->commit(s.rows);
   timer = PhaseTimer(ctx.profile);
 
   // Final norm and LM head on the rows asked for.
@@ -217,7 +274,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
   float* normed = ws.normed.data();
   rms_norm(residual + first_row * H, final_norm_.data(), cfg_.rms_norm_eps, out_rows, H, normed, pool);
   ws.logits.resize(static_cast<size_t>(out_rows * columns));
-  matmul_leading_rows(normed, out_rows, head_, columns, ws.logits.data(), pool);
+  matmul_leading_rows(normed, out_rows, head_, columns, ws.logits.data(), pool, rowwise);
   timer.lap(&DecoderProfile::head_ms);
   if (ctx.profile) ++ctx.profile->calls;
   return {ws.logits.data(), ws.logits.size()};
