@@ -42,27 +42,38 @@ void gemv_units(const float* x, const QuantizedActivations& a, const LinearOutpu
 
 void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outputs, ThreadPool& pool) {
   if (outputs.empty() || m <= 0) return;
-  const int64_t cols = outputs[0].weight->cols;
-  bool any_quantized = false;
+  int64_t cols = -1;  // of the shared input
+  bool shared_quantized = false;
   for (const LinearOutput& o : outputs) {
     check(o.weight && o.weight->data && o.y, "matmul_multi: missing weight or output");
+    if (o.x) continue;
+    check(x != nullptr, "matmul_multi: an output without an input");
+    if (cols < 0) cols = o.weight->cols;
     check(o.weight->cols == cols, "matmul_multi: weights of different input widths (" + std::to_string(cols) +
                                       " and " + std::to_string(o.weight->cols) + ")");
-    any_quantized = any_quantized || is_quantized(o.weight->format);
+    shared_quantized = shared_quantized || is_quantized(o.weight->format);
   }
   const IsaLevel isa = active_isa_level();
   if (m > 1 || isa == IsaLevel::Scalar) {
-    for (const LinearOutput& o : outputs) matmul(x, m, *o.weight, o.bias, o.y, pool);
+    for (const LinearOutput& o : outputs) matmul(o.x ? o.x : x, m, *o.weight, o.bias, o.y, pool);
     return;
   }
-  // Activations quantized once for every layer; reused across calls from
-  // this thread (a named reference, so the workers see the caller's buffer).
+  // Each input quantized once (the shared one for every layer reading it);
+  // reused across calls from this thread (named references, so the workers
+  // see the caller's buffers).
+  auto quantize_row = [&](const float* row, int64_t width, QuantizedActivations& out) {
+    if (isa == IsaLevel::Avx512) kernels::quantize_row_avx512(row, width, out);
+    else quantize_activations(row, 1, width, out, nullptr);
+  };
   thread_local QuantizedActivations per_thread_activations;
+  thread_local std::vector<QuantizedActivations> per_thread_own;
   QuantizedActivations& activations = per_thread_activations;
-  if (any_quantized) {
-    if (isa == IsaLevel::Avx512) kernels::quantize_row_avx512(x, cols, activations);
-    else quantize_activations(x, 1, cols, activations, nullptr);
-  }
+  std::vector<QuantizedActivations>& own = per_thread_own;
+  if (shared_quantized) quantize_row(x, cols, activations);
+  if (own.size() < outputs.size()) own.resize(outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (outputs[i].x && is_quantized(outputs[i].weight->format))
+      quantize_row(outputs[i].x, outputs[i].weight->cols, own[i]);
 
   int64_t total = 0;
   for (const LinearOutput& o : outputs) total += units_of(*o.weight);
@@ -76,10 +87,11 @@ void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outpu
   const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>(kChunkBytes / unit_bytes));
   auto run_range = [&](int64_t begin, int64_t end) {
     int64_t offset = 0;
-    for (const LinearOutput& o : outputs) {
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const LinearOutput& o = outputs[i];
       const int64_t units = units_of(*o.weight);
       const int64_t u0 = std::max(begin, offset) - offset, u1 = std::min(end, offset + units) - offset;
-      if (u0 < u1) gemv_units(x, activations, o, u0, u1, isa);
+      if (u0 < u1) gemv_units(o.x ? o.x : x, o.x ? own[i] : activations, o, u0, u1, isa);
       offset += units;
     }
   };

@@ -18,9 +18,16 @@ std::vector<TensorSpec> qwen3vl_tensor_specs(const ModelConfig& c) {
     s.push_back({p + "self_attn.q_norm.weight", {t.head_dim}, TensorRole::Norm});
     s.push_back({p + "self_attn.k_norm.weight", {t.head_dim}, TensorRole::Norm});
     s.push_back({p + "post_attention_layernorm.weight", {H}, TensorRole::Norm});
-    s.push_back({p + "mlp.gate_proj.weight", {t.intermediate_size, H}, TensorRole::Mlp});
-    s.push_back({p + "mlp.up_proj.weight", {t.intermediate_size, H}, TensorRole::Mlp});
-    s.push_back({p + "mlp.down_proj.weight", {H, t.intermediate_size}, TensorRole::Mlp});
+    if (t.is_moe_layer(i)) {
+      const int64_t E = t.num_experts, I = t.moe_intermediate_size;
+      s.push_back({p + "mlp.gate.weight", {E, H}, TensorRole::Router});
+      s.push_back({p + "mlp.experts.gate_up_proj", {E, H, 2 * I}, TensorRole::Experts});
+      s.push_back({p + "mlp.experts.down_proj", {E, I, H}, TensorRole::Experts});
+    } else {
+      s.push_back({p + "mlp.gate_proj.weight", {t.intermediate_size, H}, TensorRole::Mlp});
+      s.push_back({p + "mlp.up_proj.weight", {t.intermediate_size, H}, TensorRole::Mlp});
+      s.push_back({p + "mlp.down_proj.weight", {H, t.intermediate_size}, TensorRole::Mlp});
+    }
   }
   s.push_back({lm + "norm.weight", {H}, TensorRole::Norm});
   if (!c.tie_word_embeddings) s.push_back({"lm_head.weight", {t.vocab_size, H}, TensorRole::Head});

@@ -10,7 +10,10 @@
 
 namespace qwen3vl {
 
-enum class TensorRole { Embedding, Head, Attention, Mlp, Norm, Bias, Vision, VisionEmbedding };
+// Router: a MoE layer's expert gate [num_experts, hidden] (kept in high
+// precision). Experts: a MoE layer's fused expert weights, 3-D
+// [num_experts, in, out] (applied as x @ W[e]; no ".weight" suffix).
+enum class TensorRole { Embedding, Head, Attention, Mlp, Norm, Bias, Vision, VisionEmbedding, Router, Experts };
 
 struct TensorSpec {
   std::string name;

@@ -91,10 +91,21 @@ TextDecoder::TextDecoder(const ModelConfig& config, const Checkpoint& ckpt, cons
       L.v_bias = vector_f32(ckpt, p + "self_attn.v_proj.bias", {kv_dim});
       L.o_bias = vector_f32(ckpt, p + "self_attn.o_proj.bias", {H});
     }
+    if (cfg_.is_moe_layer(i)) {
+      L.moe = std::make_shared<const MoeMlp>(cfg_, ckpt, p + "mlp.", wo);
+      continue;
+    }
     L.gate = linear_weight(ckpt, p + "mlp.gate_proj.weight", I, H, WeightClass::Mlp, wo);
     L.up = linear_weight(ckpt, p + "mlp.up_proj.weight", I, H, WeightClass::Mlp, wo);
     L.down = linear_weight(ckpt, p + "mlp.down_proj.weight", H, I, WeightClass::Mlp, wo);
   }
+  reset_expert_usage();
+}
+
+void TextDecoder::reset_expert_usage() {
+  expert_usage_.assign(layers_.size(), {});
+  for (size_t i = 0; i < layers_.size(); ++i)
+    if (layers_[i].moe) expert_usage_[i].assign(static_cast<size_t>(layers_[i].moe->num_experts()), 0);
 }
 
 KVCache TextDecoder::make_cache(int64_t context_length, KVCacheType type) const {
@@ -103,8 +114,10 @@ KVCache TextDecoder::make_cache(int64_t context_length, KVCacheType type) const 
 
 size_t TextDecoder::weight_bytes() const {
   size_t total = head_.bytes();
-  for (const Layer& L : layers_)
+  for (const Layer& L : layers_) {
     for (const WeightMatrix* w : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) total += w->bytes();
+    if (L.moe) total += L.moe->bytes_per_token();
+  }
   return total;
 }
 
@@ -191,11 +204,18 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache) {
   timer.lap(prof.out_proj_ms);
   add_inplace(hidden, normed, n * H);
 
-  // MLP block: down(silu(gate(x)) * up(x)).
+  // MLP block: down(silu(gate(x)) * up(x)), or the routed experts' sum.
   for_rows(pool, n, [&](int64_t r0, int64_t r1) {
     rms_norm(hidden + r0 * H, L.post_norm.data(), eps, r1 - r0, H, normed + r0 * H);
   });
   timer.lap(prof.norms_ms);
+  if (L.moe) {
+    run_moe(index, n, normed, normed);
+    timer.lap(prof.mlp_ms);
+    add_inplace(hidden, normed, n * H);
+    timer.lap(prof.norms_ms);
+    return;
+  }
   const LinearOutput gate_up[] = {{&L.gate, nullptr, ws_.gate.data()}, {&L.up, nullptr, ws_.up.data()}};
   matmul_multi(normed, n, gate_up, pool);
   timer.lap(prof.mlp_ms);
@@ -207,6 +227,26 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache) {
   timer.lap(prof.mlp_ms);
   add_inplace(hidden, normed, n * H);
   timer.lap(prof.norms_ms);
+}
+
+void TextDecoder::run_moe(int index, int64_t n, const float* x, float* out) {
+  const MoeMlp& moe = *layers_[index].moe;
+  MoeMlp::Scratch& s = ws_.moe;
+  const float* result = moe.forward(x, n, s, *pool_);
+  const int64_t E = moe.num_experts(), k = moe.top_k(), H = cfg_.hidden_size;
+  std::vector<int64_t>& usage = expert_usage_[index];
+  for (int32_t e : s.topk_ids) ++usage[e];
+  if (capture_) {
+    const std::string layer = std::to_string(index);
+    capture_("router_logits_layer" + layer, s.router_logits.data(), n, E);
+    capture_("router_topk_weights_layer" + layer, s.topk_weights.data(), n, k);
+    capture_("moe_out_layer" + layer, result, n, H);
+  }
+  if (index_capture_) {
+    const std::vector<int64_t> ids(s.topk_ids.begin(), s.topk_ids.end());
+    index_capture_("router_topk_ids_layer" + std::to_string(index), ids.data(), n, k);
+  }
+  std::memcpy(out, result, static_cast<size_t>(n * H) * sizeof(float));
 }
 
 std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cache, const LogitsRequest& request) {

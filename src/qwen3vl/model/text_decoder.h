@@ -17,6 +17,7 @@
 #include "qwen3vl/kernels/weight_matrix.h"
 #include "qwen3vl/model/kv_cache.h"
 #include "qwen3vl/model/model_config.h"
+#include "qwen3vl/model/moe_mlp.h"
 #include "qwen3vl/model/mrope.h"
 #include "qwen3vl/model/weight_loading.h"
 
@@ -67,8 +68,11 @@ struct LogitsRequest {
 class TextDecoder {
  public:
   // Observes intermediate tensors (row-major [rows, cols]) for tests and dumps.
-  // Names: text_rope_cos, text_rope_sin, text_layer{i}_out.
+  // Names: text_rope_cos, text_rope_sin, text_layer{i}_out; for each MoE layer
+  // router_logits_layer{i}, router_topk_weights_layer{i}, moe_out_layer{i}.
   using Capture = std::function<void(const std::string& name, const float* data, int64_t rows, int64_t cols)>;
+  // The integer tensors: router_topk_ids_layer{i} of each MoE layer.
+  using IndexCapture = std::function<void(const std::string& name, const int64_t* data, int64_t rows, int64_t cols)>;
 
   // Loads (views) every tensor; throws Error naming a missing/misshapen one.
   TextDecoder(const ModelConfig& config, const Checkpoint& ckpt, const DecoderOptions& options = {});
@@ -86,29 +90,40 @@ class TextDecoder {
   std::span<const float> forward(const DecoderInput& input, KVCache& cache, const LogitsRequest& request = {});
 
   void set_capture(Capture capture) { capture_ = std::move(capture); }
+  void set_index_capture(IndexCapture capture) { index_capture_ = std::move(capture); }
 
   void set_profiling(bool on) { profiling_ = on; }
   const DecoderProfile& profile() const { return profile_; }
   void reset_profile() { profile_ = {}; }
 
-  // Total bytes of weights read per decoded token.
+  // Total bytes of weights read per decoded token (of a MoE layer: its
+  // router and the experts one token selects).
   size_t weight_bytes() const;
+
+  // How often each expert was selected since the last reset, per layer
+  // ([layer][expert]; empty rows for dense layers).
+  const std::vector<std::vector<int64_t>>& expert_usage() const { return expert_usage_; }
+  void reset_expert_usage();
 
  private:
   struct Layer {
     std::vector<float> input_norm, post_norm, q_norm, k_norm;
-    WeightMatrix q, k, v, o, gate, up, down;
+    WeightMatrix q, k, v, o, gate, up, down;            // gate/up/down: dense MLP layers only
     std::vector<float> q_bias, k_bias, v_bias, o_bias;  // empty unless attention_bias
+    std::shared_ptr<const MoeMlp> moe;                  // MoE layers only
   };
   // Scratch sized for the largest chunk seen so far, reused by every layer.
   struct Workspace {
     int64_t rows = 0;
     std::vector<float> hidden, normed, q, k, v, attn, gate, up, cos, sin, logits;
+    MoeMlp::Scratch moe;
   };
 
   void ensure_workspace(int64_t n);
   void validate(const DecoderInput& input, const KVCache& cache) const;
   void run_layer(int index, int64_t n, KVCache& cache);
+  // MoE layers: the MLP block's output (before the residual) into `out`.
+  void run_moe(int index, int64_t n, const float* x, float* out);
   const float* bias_or_null(const std::vector<float>& b) const { return b.empty() ? nullptr : b.data(); }
 
   TextConfig cfg_;
@@ -120,6 +135,8 @@ class TextDecoder {
   std::vector<Layer> layers_;
   Workspace ws_;
   Capture capture_;
+  IndexCapture index_capture_;
+  std::vector<std::vector<int64_t>> expert_usage_;
   bool profiling_ = false;
   DecoderProfile profile_;
 };

@@ -1,8 +1,10 @@
 #include "qwen3vl/model/weight_loading.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/base/mapped_file.h"
 #include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
@@ -69,6 +71,77 @@ WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int6
                            WeightClass cls, const WeightOptions& options) {
   return convert_weight(linear_weight(ckpt, name, rows, cols), options.format_for(cls), options.convert,
                         name);
+}
+
+std::string expert_weight_name(const std::string& name, int64_t e) {
+  return name + "[" + std::to_string(e) + "]";
+}
+
+namespace {
+
+// dst[c * rows + r] = src[r * cols + c] for a [rows, cols] matrix of `T`, in
+// square blocks so both sides stay in cache.
+template <typename T>
+void transpose_matrix(const T* src, int64_t rows, int64_t cols, T* dst) {
+  constexpr int64_t kBlock = 32;
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlock)
+    for (int64_t c0 = 0; c0 < cols; c0 += kBlock) {
+      const int64_t r1 = std::min(rows, r0 + kBlock), c1 = std::min(cols, c0 + kBlock);
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t c = c0; c < c1; ++c) dst[c * rows + r] = src[r * cols + c];
+    }
+}
+
+}  // namespace
+
+WeightMatrix transposed_expert(const TensorView& t, int64_t e, int64_t in, int64_t out) {
+  const WeightMatrix all = tensor_as_weight(t, t.shape.empty() ? 0 : t.shape[0] * in, out, "expert weights");
+  const size_t count = static_cast<size_t>(in * out);
+  WeightMatrix w;
+  w.format = all.format;
+  w.rows = out;
+  w.cols = in;
+  if (all.format == WeightFormat::F32) {
+    auto storage = std::make_shared<std::vector<float>>(count);
+    transpose_matrix(static_cast<const float*>(all.data) + e * count, in, out, storage->data());
+    w.data = storage->data();
+    w.owner = storage;
+  } else {
+    auto storage = std::make_shared<std::vector<uint16_t>>(count);
+    transpose_matrix(static_cast<const uint16_t*>(all.data) + e * count, in, out, storage->data());
+    w.data = storage->data();
+    w.owner = storage;
+  }
+  return w;
+}
+
+std::vector<WeightMatrix> expert_weights(const Checkpoint& ckpt, const std::string& name, int64_t experts,
+                                         int64_t in, int64_t out, WeightClass cls, const WeightOptions& options) {
+  std::vector<WeightMatrix> result;
+  result.reserve(static_cast<size_t>(experts));
+  if (ckpt.prepared(expert_weight_name(name, 0))) {
+    for (int64_t e = 0; e < experts; ++e) {
+      const std::string key = expert_weight_name(name, e);
+      const WeightMatrix* ready = ckpt.prepared(key);
+      if (!ready)
+        throw Error(ckpt.dir() + ": expert " + std::to_string(e) + " of tensor '" + name +
+                    "' is missing (the file holds fewer than the config's " + std::to_string(experts) + " experts)");
+      if (ready->rows != out || ready->cols != in)
+        throw Error(ckpt.dir() + ": expert " + std::to_string(e) + " of tensor '" + name + "' is a " +
+                    std::to_string(ready->rows) + "x" + std::to_string(ready->cols) + " " +
+                    weight_format_name(ready->format) + " matrix, the config needs " + std::to_string(out) + "x" +
+                    std::to_string(in));
+      result.push_back(*ready);
+    }
+    return result;
+  }
+  const TensorView& t = ckpt.get(name, {experts, in, out});
+  for (int64_t e = 0; e < experts; ++e)
+    result.push_back(convert_weight(transposed_expert(t, e, in, out), options.format_for(cls), options.convert,
+                                    expert_weight_name(name, e)));
+  // Every expert is a copy now: the stored pages need not stay resident.
+  release_mapped_pages(t.data, t.nbytes);
+  return result;
 }
 
 std::vector<float> vector_f32(const Checkpoint& ckpt, const std::string& name,

@@ -58,6 +58,27 @@ WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int6
 WeightMatrix convert_weight(const WeightMatrix& stored, std::optional<WeightFormat> target,
                             const WeightConverter& convert, const std::string& name);
 
+// Mixture-of-Experts weights are stored fused, [experts, in, out], and the
+// reference applies them as x @ W[e]. The engine keeps each expert as its own
+// [out, in] WeightMatrix, the layout every kernel reads.
+//
+// The key under which expert `e` of the fused tensor `name` is registered as
+// a prepared weight (Checkpoint::set_prepared): "name[e]".
+std::string expert_weight_name(const std::string& name, int64_t e);
+
+// Expert `e` of a stored F32/BF16/F16 tensor [experts, in, out], transposed to
+// an owned [out, in] matrix of the same dtype (a copy; values unchanged).
+WeightMatrix transposed_expert(const TensorView& t, int64_t e, int64_t in, int64_t out);
+
+// Every expert of the fused tensor `name` ([experts, in, out] as stored), as
+// [out, in] matrices in the format `options` asks for `cls`: the prepared
+// weights when the checkpoint has them for every expert (a model file's
+// quantized experts, or the ones converted at load), else transposed from the
+// stored tensor and converted. Throws Error naming the tensor and file on a
+// shape or dtype mismatch.
+std::vector<WeightMatrix> expert_weights(const Checkpoint& ckpt, const std::string& name, int64_t experts,
+                                         int64_t in, int64_t out, WeightClass cls, const WeightOptions& options);
+
 // A small tensor (norm weight, bias) copied to float32 after checking its shape.
 std::vector<float> vector_f32(const Checkpoint& ckpt, const std::string& name,
                               const std::vector<int64_t>& shape);

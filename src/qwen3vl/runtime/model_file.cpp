@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "qwen3vl/kernels/quant.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/tensor_specs.h"
+#include "qwen3vl/model/weight_loading.h"
 #include "qwen3vl/runtime/weight_formats.h"
 #include "qwen3vl/tokenizer/chat_template.h"
 
@@ -112,6 +114,7 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
   struct Item {
     TensorSpec spec;
     std::optional<WeightFormat> target;
+    PlannedWeight plan;  // empty name: not a linear weight
   };
   std::vector<Item> items;
   std::vector<SafetensorsStreamWriter::Entry> entries;
@@ -122,20 +125,27 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
   for (const TensorSpec& spec : qwen3vl_tensor_specs(config)) {
     const TensorView& t = ckpt.get(spec.name, spec.shape);
     total_source += t.nbytes;
-    Item item{spec, std::nullopt};
+    Item item{spec, std::nullopt, {}};
     auto plan = planned.find(spec.name);
     if (plan != planned.end()) {
       const PlannedWeight& p = plan->second;
-      const WeightMatrix stored = linear_weight(ckpt, p.name, p.rows, p.cols);
+      item.plan = p;
+      const WeightMatrix stored = p.experts > 0 ? tensor_as_weight(t, p.experts * p.cols, p.rows, "expert weights")
+                                                : linear_weight(ckpt, p.name, p.rows, p.cols);
       const std::optional<WeightFormat> target = wopts.format_for(p.cls);
       if (target && *target != stored.format) item.target = target;
     }
     if (item.target == WeightFormat::Q8 || item.target == WeightFormat::Q4) {
-      const size_t n = quantized_weight_bytes(*item.target, spec.shape[0], spec.shape[1]);
+      // Fused expert tensors: each expert's [rows, cols] matrix in turn.
+      const int64_t experts = std::max<int64_t>(1, item.plan.experts);
+      const int64_t rows = item.plan.rows, cols = item.plan.cols;
+      const size_t n = static_cast<size_t>(experts) * quantized_weight_bytes(*item.target, rows, cols);
       entries.push_back({spec.name, DType::U8, {static_cast<int64_t>(n)}, n});
-      quantized[spec.name] = {{"format", weight_format_name(*item.target)},
-                              {"rows", spec.shape[0]},
-                              {"cols", spec.shape[1]}};
+      quantized[spec.name] = {{"format", weight_format_name(*item.target)}, {"rows", rows}, {"cols", cols}};
+      if (item.plan.experts > 0) quantized[spec.name]["experts"] = item.plan.experts;
+    } else if (item.target && item.plan.experts > 0) {
+      throw Error("quantize: no file format for " + std::string(weight_format_name(*item.target)) +
+                  " expert weights converted from " + dtype_name(t.dtype));
     } else if (item.target == WeightFormat::BF16) {
       entries.push_back({spec.name, DType::BF16, spec.shape, static_cast<size_t>(t.numel()) * 2});
     } else if (item.target) {
@@ -158,7 +168,17 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
   uint64_t done = 0;
   for (const Item& item : items) {
     const TensorView& t = ckpt.get(item.spec.name);
-    if (item.target) {
+    if (item.target && item.plan.experts > 0) {
+      std::vector<uint8_t> bytes;
+      for (int64_t e = 0; e < item.plan.experts; ++e) {
+        const std::string key = expert_weight_name(item.spec.name, e);
+        const WeightMatrix converted =
+            convert_weight_format(transposed_expert(t, e, item.plan.cols, item.plan.rows), *item.target, key);
+        const auto* b = static_cast<const uint8_t*>(converted.data);
+        bytes.insert(bytes.end(), b, b + converted.bytes());
+      }
+      out.write_next(item.spec.name, bytes.data(), bytes.size());
+    } else if (item.target) {
       const WeightMatrix stored = linear_weight(ckpt, item.spec.name, item.spec.shape[0], item.spec.shape[1]);
       const WeightMatrix converted = convert_weight_format(stored, *item.target, item.spec.name);
       out.write_next(item.spec.name, converted.data, converted.bytes());
@@ -256,20 +276,37 @@ ModelFile open_model_file(const std::string& path) {
     const int64_t rows = q["rows"].get<int64_t>(), cols = q["cols"].get<int64_t>();
     if (rows <= 0 || cols <= 0 || rows > (int64_t(1) << 32) || cols > (int64_t(1) << 32))
       throw Error(where + " has an invalid shape " + std::to_string(rows) + "x" + std::to_string(cols));
+    // A fused MoE expert tensor holds `experts` such matrices back to back.
+    int64_t experts = 0;
+    if (q.contains("experts")) {
+      if (!q["experts"].is_number_integer() || q["experts"].get<int64_t>() <= 0 ||
+          q["experts"].get<int64_t>() > (int64_t(1) << 20))
+        throw Error(where + " has an invalid \"experts\" count " + q["experts"].dump());
+      experts = q["experts"].get<int64_t>();
+    }
     if (!ckpt.has(name)) throw Error(where + " is listed in the metadata but has no data");
     const TensorView& t = ckpt.get(name);
-    const size_t expect = quantized_weight_bytes(*fmt, rows, cols);
+    const size_t one = quantized_weight_bytes(*fmt, rows, cols);
+    const size_t expect = one * static_cast<size_t>(std::max<int64_t>(1, experts));
     if (t.dtype != DType::U8 || t.shape.size() != 1 || t.nbytes != expect)
-      throw Error(where + " should be " + std::to_string(expect) + " bytes of U8 (" + weight_format_name(*fmt) +
-                  " " + std::to_string(rows) + "x" + std::to_string(cols) + "), the file has " +
-                  std::to_string(t.nbytes) + " bytes of " + dtype_name(t.dtype));
+      throw Error(where + " should be " + std::to_string(expect) + " bytes of U8 (" +
+                  (experts > 0 ? std::to_string(experts) + " x " : std::string()) + weight_format_name(*fmt) + " " +
+                  std::to_string(rows) + "x" + std::to_string(cols) + "), the file has " + std::to_string(t.nbytes) +
+                  " bytes of " + dtype_name(t.dtype));
     WeightMatrix w;
     w.format = *fmt;
     w.rows = rows;
     w.cols = cols;
     w.group_size = kQuantGroup;
     w.data = t.data;  // zero-copy: the Checkpoint keeps the mapping alive
-    ckpt.set_prepared(name, w);
+    if (experts == 0) {
+      ckpt.set_prepared(name, w);
+      continue;
+    }
+    for (int64_t e = 0; e < experts; ++e) {
+      w.data = static_cast<const uint8_t*>(t.data) + static_cast<size_t>(e) * one;
+      ckpt.set_prepared(expert_weight_name(name, e), w);
+    }
   }
   return mf;
 }

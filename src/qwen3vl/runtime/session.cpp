@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <map>
 
 #include "qwen3vl/base/mapped_file.h"
 #include "qwen3vl/image/image_decode.h"
@@ -178,6 +179,12 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
     });
   else
     decoder.set_capture({});
+  if (capture && capture->i64)
+    decoder.set_index_capture([&](const std::string& name, const int64_t* data, int64_t rows, int64_t cols) {
+      capture->i64(name, {rows, cols}, data);
+    });
+  else
+    decoder.set_index_capture({});
   auto t_prefill = Clock::now();
   const int64_t chunk = capture ? L : kPrefillChunk;
   std::vector<float> last_logits;
@@ -214,6 +221,15 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
     }
   }
   decoder.set_capture({});
+  // While decoding, a capture collects the routing of each token fed back
+  // (MoE models): generated_router_topk_ids_layer{i}, one row per step.
+  std::map<std::string, std::vector<int64_t>> decode_routing;
+  std::map<std::string, int64_t> decode_routing_cols;
+  if (capture && capture->i64)
+    decoder.set_index_capture([&](const std::string& name, const int64_t* data, int64_t rows, int64_t cols) {
+      decode_routing[name].insert(decode_routing[name].end(), data, data + rows * cols);
+      decode_routing_cols[name] = cols;
+    });
   result.timings.prefill_ms = ms_since(t_prefill);
   if (capture && capture->f32) capture->f32("logits_last", {cfg.text.vocab_size}, last_logits.data());
 
@@ -269,6 +285,26 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
     const auto next = decoder.forward(in, cache, {});
     logits.assign(next.begin(), next.end());
   }
+  if (capture && capture->i64 && cfg.text.is_moe()) {
+    // The loop does not feed back the last token it emits; a capture wants
+    // that token's routing too (as the reference records it).
+    const int64_t fed = decode_routing.empty() ? 0
+                            : static_cast<int64_t>(decode_routing.begin()->second.size()) /
+                                  std::max<int64_t>(1, decode_routing_cols.begin()->second);
+    if (fed < static_cast<int64_t>(result.output_ids.size()) && cache.size() < capacity) {
+      const int32_t token = result.output_ids.back();
+      const int32_t pos = static_cast<int32_t>(cache.size() + rope.rope_delta);
+      DecoderInput in;
+      in.ids = std::span<const int32_t>(&token, 1);
+      for (int a = 0; a < 3; ++a) in.positions[a] = std::span<const int32_t>(&pos, 1);
+      decoder.forward(in, cache, {});
+    }
+    for (const auto& [name, values] : decode_routing) {
+      const int64_t cols = decode_routing_cols[name];
+      capture->i64("generated_" + name, {static_cast<int64_t>(values.size()) / cols, cols}, values.data());
+    }
+  }
+  decoder.set_index_capture({});
   if (!stop_string_hit) {  // text held back for a possible stop string is part of the answer
     const std::string tail = filter.flush(detok.flush());
     result.text += tail;

@@ -98,6 +98,9 @@ std::vector<PlannedWeight> linear_weight_plan(const ModelConfig& config, bool in
       case TensorRole::Head: cls = WeightClass::EmbeddingHead; break;
       case TensorRole::Attention: cls = WeightClass::Attention; break;
       case TensorRole::Mlp: cls = WeightClass::Mlp; break;
+      case TensorRole::Experts:
+        plan.push_back({spec.name, spec.shape[2], spec.shape[1], WeightClass::Mlp, spec.shape[0]});
+        break;
       case TensorRole::Vision:
         if (include_vision && spec.shape.size() == 2) cls = WeightClass::Vision;
         break;
@@ -113,8 +116,22 @@ void prepare_converted_weights(Checkpoint& ckpt, const std::vector<PlannedWeight
   size_t total = 0, done = 0;
   for (const PlannedWeight& p : plan) total += ckpt.get(p.name).nbytes;
   for (const PlannedWeight& p : plan) {
-    const WeightMatrix stored = linear_weight(ckpt, p.name, p.rows, p.cols);
     const std::optional<WeightFormat> target = options.format_for(p.cls);
+    if (p.experts > 0) {
+      const TensorView& source = ckpt.get(p.name, {p.experts, p.cols, p.rows});
+      if (target && *target != tensor_as_weight(source, p.experts * p.cols, p.rows, "expert weights").format) {
+        for (int64_t e = 0; e < p.experts; ++e) {
+          const std::string key = expert_weight_name(p.name, e);
+          ckpt.set_prepared(key, convert_weight(transposed_expert(source, e, p.cols, p.rows), target,
+                                                options.convert, key));
+        }
+        release_mapped_pages(source.data, source.nbytes);
+      }
+      done += source.nbytes;
+      if (progress && total) progress(double(done) / double(total));
+      continue;
+    }
+    const WeightMatrix stored = linear_weight(ckpt, p.name, p.rows, p.cols);
     const TensorView& source = ckpt.get(p.name);
     if (target && *target != stored.format) {
       ckpt.set_prepared(p.name, convert_weight(stored, target, options.convert, p.name));

@@ -31,17 +31,23 @@ WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat targ
 // slab's bytes are a contiguous range of the whole matrix's).
 WeightMatrix quantize_weight_parallel(const WeightMatrix& src, WeightFormat fmt, ThreadPool& pool);
 
-// A 2-D linear weight of the model and the class that decides its format.
+// A 2-D linear weight of the model and the class that decides its format;
+// or, with `experts` > 0, a MoE layer's fused expert tensor, stored
+// [experts, cols, rows] (x @ W[e]) and used as `experts` [rows, cols]
+// matrices (model/weight_loading.h, expert_weights).
 struct PlannedWeight {
   std::string name;
   int64_t rows = 0, cols = 0;
   WeightClass cls = WeightClass::Mlp;
+  int64_t experts = 0;
 };
 
-// Every linear weight the model code loads through linear_weight(), by HF
-// name: embedding/head, attention, MLP and (with include_vision) the vision
-// tower's 2-D weights. The vision patch embedding (a 5-D convolution) and
-// position table are not in it: they are always used as stored.
+// Every linear weight the model code loads through linear_weight() or
+// expert_weights(), by HF name: embedding/head, attention, MLP (dense, and
+// MoE experts as the MLP class; MoE routers are always used as stored) and
+// (with include_vision) the vision tower's 2-D weights. The vision patch
+// embedding (a 5-D convolution) and position table are not in it: they are
+// always used as stored.
 std::vector<PlannedWeight> linear_weight_plan(const ModelConfig& config, bool include_vision);
 
 // The quantize-at-load path: converts every planned weight whose stored format
