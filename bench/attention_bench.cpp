@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   const Case cases[] = {{"vision 2852", 2852, 16, 16, 64, false, false},
                         {"vision bf16", 2852, 16, 16, 64, false, true},
                         {"prefill 512", 512, 32, 8, 128, true, false}};
-  const int threads = ThreadPool::global().size();
+  ThreadPool pool(0);
+  const int threads = pool.size();
   for (const Case& c : cases) {
     AttentionShape s;
     s.n_q = s.n_kv = c.n;
@@ -54,10 +55,10 @@ int main(int argc, char** argv) {
         out(q.size());
     for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<float>((i * 7919) % 1000) / 500.0f - 1.0f;
     for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<float>((i * 104729) % 1000) / 500.0f - 1.0f;
-    attention(q.data(), k.data(), k.data(), s, out.data());  // warm-up
+    attention(q.data(), k.data(), k.data(), s, out.data(), pool);  // warm-up
     const auto t0 = std::chrono::steady_clock::now();
     const double c0 = cpu_seconds();
-    for (int r = 0; r < reps; ++r) attention(q.data(), k.data(), k.data(), s, out.data());
+    for (int r = 0; r < reps; ++r) attention(q.data(), k.data(), k.data(), s, out.data(), pool);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps;
     const double cpu = (cpu_seconds() - c0) / reps / threads;
     const double flops = 4.0 * c.n * c.n * c.head_dim * c.heads * (c.causal ? 0.5 : 1.0) * 1e-9;

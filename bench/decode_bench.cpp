@@ -76,7 +76,7 @@ int run(const Options& o) {
   const auto t_load = Clock::now();
   auto model = Model::load(o.model, lo);
   const double load_s = seconds_since(t_load);
-  ThreadPool& pool = ThreadPool::global();
+  ThreadPool& pool = *model->impl().pool;
   TextDecoder decoder(*model->impl().decoder);  // own scratch, shared weights
   KVCache cache = decoder.make_cache(lo.context_length, parse_kv_cache_type(o.kv_cache));
   const TextConfig& tc = decoder.config();

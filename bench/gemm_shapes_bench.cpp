@@ -49,17 +49,18 @@ int main(int argc, char** argv) {
   };
   const Shape shapes[] = {{"prefill up/gate", 512, 9728, 2560}, {"prefill down", 512, 2560, 9728},
                           {"vision fc1", 2852, 4096, 1024},     {"vision fc2", 2852, 1024, 4096}};
-  const int threads = ThreadPool::global().size();
+  ThreadPool pool(0);
+  const int threads = pool.size();
   for (const Shape& s : shapes) {
     const WeightMatrix base = bf16_weight(s.rows, s.cols);
     std::vector<float> x(static_cast<size_t>(s.m * s.cols)), y(static_cast<size_t>(s.m * s.rows));
     for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 7919) % 1000) / 1000.0f - 0.5f;
     for (WeightFormat f : {WeightFormat::BF16, WeightFormat::Q8, WeightFormat::Q4}) {
       const WeightMatrix w = f == WeightFormat::BF16 ? base : quantize_weight(base, f);
-      matmul(x.data(), s.m, w, nullptr, y.data());  // warm-up
+      matmul(x.data(), s.m, w, nullptr, y.data(), pool);  // warm-up
       const auto t0 = std::chrono::steady_clock::now();
       const double c0 = cpu_seconds();
-      for (int r = 0; r < reps; ++r) matmul(x.data(), s.m, w, nullptr, y.data());
+      for (int r = 0; r < reps; ++r) matmul(x.data(), s.m, w, nullptr, y.data(), pool);
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps;
       const double cpu = (cpu_seconds() - c0) / reps / threads;
       const double ops = 2.0 * s.m * s.rows * s.cols * 1e-9;

@@ -43,6 +43,12 @@ std::vector<uint64_t>& probe_buffer() {
   return buffer;
 }
 
+// The pool every benchmark here runs on: one thread per core.
+ThreadPool& bench_pool() {
+  static ThreadPool pool(0);
+  return pool;
+}
+
 // One streaming pass over the 1 GB buffer split across the pool; returns seconds.
 double probe_pass(ThreadPool& pool) {
   auto& buffer = probe_buffer();
@@ -61,7 +67,7 @@ double probe_pass(ThreadPool& pool) {
 double measured_bandwidth() {
   static const double bytes_per_second = [] {
     double best = 1e30;
-    for (int i = 0; i < 3; ++i) best = std::min(best, probe_pass(ThreadPool::global()));
+    for (int i = 0; i < 3; ++i) best = std::min(best, probe_pass(bench_pool()));
     return kProbeBytes / best;
   }();
   return bytes_per_second;
@@ -69,9 +75,9 @@ double measured_bandwidth() {
 
 void BM_MemoryBandwidth(benchmark::State& state) {
   double seconds = 0;
-  for (auto _ : state) seconds += probe_pass(ThreadPool::global());
+  for (auto _ : state) seconds += probe_pass(bench_pool());
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kProbeBytes));
-  state.counters["threads"] = ThreadPool::global().size();
+  state.counters["threads"] = bench_pool().size();
 }
 BENCHMARK(BM_MemoryBandwidth)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 
@@ -100,9 +106,9 @@ void run_matmul(benchmark::State& state, WeightFormat format, int64_t m, int64_t
   const WeightMatrix w = make_weight(format, rows, cols);
   std::vector<float> x(static_cast<size_t>(m * cols), 0.5f), y(static_cast<size_t>(m * rows));
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 7919) % 1000) / 1000.0f - 0.5f;
-  matmul(x.data(), m, w, nullptr, y.data());  // warm-up (buffers, page faults)
+  matmul(x.data(), m, w, nullptr, y.data(), bench_pool());  // warm-up (buffers, page faults)
   for (auto _ : state) {
-    matmul(x.data(), m, w, nullptr, y.data());
+    matmul(x.data(), m, w, nullptr, y.data(), bench_pool());
     benchmark::ClobberMemory();
   }
   state.SetLabel(std::string(weight_format_name(format)) + " " + isa_level_name(active_isa_level()));

@@ -87,20 +87,22 @@ int main(int argc, char** argv) {
     const ModelConfig config = load_model_config(dir + "/config.json");
     const PreprocessorConfig pre = load_preprocessor_config(dir + "/preprocessor_config.json");
     Checkpoint ckpt(dir);
-    const WeightOptions weights = weight_options_from_name(quant);
-    std::printf("model %s, quant %s, %d threads\n", dir.c_str(), quant.c_str(), ThreadPool::global().size());
+    ThreadPool pool(0);
+    const WeightOptions weights = weight_options_from_name(quant, pool);
+    std::printf("model %s, quant %s, %d threads\n", dir.c_str(), quant.c_str(), pool.size());
 
     if (!images.empty()) {
       auto t0 = std::chrono::steady_clock::now();
       VisionEncoderOptions vo;
       vo.weights = weights;
+      vo.pool = &pool;
       VisionEncoder encoder(config, ckpt, vo);
       std::printf("vision load %.2f s\n", seconds_since(t0));
       for (auto [w, h] : images) {
         const RgbImage img = synthetic_image(w, h);
         for (int r = 0; r < repeat; ++r) {
           auto t1 = std::chrono::steady_clock::now();
-          const PreprocessedImage p = preprocess_image(img, pre);
+          const PreprocessedImage p = preprocess_image(img, pre, pool);
           const double t_pre = seconds_since(t1);
           const VisionGrid grid{p.grid.t, p.grid.h, p.grid.w};
           const VisionInputs inputs = encoder.prepare({grid});
@@ -112,7 +114,7 @@ int main(int argc, char** argv) {
                       "%.3f s cpu (%.3f s at %d idle threads)\n",
                       w, h, p.resized_width, p.resized_height, static_cast<long long>(grid.patches()),
                       static_cast<long long>(out.num_tokens), t_pre, t_enc, c_enc,
-                      c_enc / ThreadPool::global().size(), ThreadPool::global().size());
+                      c_enc / pool.size(), pool.size());
         }
       }
     }
@@ -120,6 +122,7 @@ int main(int argc, char** argv) {
       auto t0 = std::chrono::steady_clock::now();
       DecoderOptions dopts;
       dopts.weights = weights;
+      dopts.pool = &pool;
       TextDecoder decoder(config, ckpt, dopts);
       std::printf("decoder load %.2f s\n", seconds_since(t0));
       std::vector<int32_t> ids(static_cast<size_t>(prefill)), pos(static_cast<size_t>(prefill));
@@ -135,7 +138,7 @@ int main(int argc, char** argv) {
         auto t1 = std::chrono::steady_clock::now();
         const double c1 = process_cpu_seconds();
         decoder.forward(in, cache);
-        const double t = seconds_since(t1), c = (process_cpu_seconds() - c1) / ThreadPool::global().size();
+        const double t = seconds_since(t1), c = (process_cpu_seconds() - c1) / pool.size();
         std::printf("prefill %d tokens: %.3f s wall, %.1f tok/s; %.3f s cpu/threads, %.1f tok/s on idle cores\n",
                     prefill, t, prefill / t, c, prefill / c);
       }

@@ -168,7 +168,7 @@ TEST(CachedAttention, RejectsHeadCountsThatDoNotGroup) {
   s.q_stride = s.out_stride = 24;
   s.scale = 1.0f;
   std::vector<float> out(24);
-  EXPECT_THROW(cached_attention(q.data(), r, r, s, out.data()), Error);
+  EXPECT_THROW(cached_attention(q.data(), r, r, s, out.data(), two_threads()), Error);
 }
 
 // matmul_multi must equal one matmul() per layer bit for bit (same kernels,
@@ -262,7 +262,7 @@ TEST(MatmulMulti, RejectsLayersOfDifferentInputWidths) {
   const WeightMatrix b = make_f32_weight(2, 4, std::vector<float>(8, 1.0f));
   std::vector<float> x(4, 1.0f), ya(2), yb(2);
   const LinearOutput outs[] = {{&a, nullptr, ya.data()}, {&b, nullptr, yb.data()}};
-  EXPECT_THROW(matmul_multi(x.data(), 1, outs), Error);
+  EXPECT_THROW(matmul_multi(x.data(), 1, outs, two_threads()), Error);
 }
 
 }  // namespace
@@ -285,7 +285,7 @@ TEST(GemvActivations, SimdRowQuantizationEqualsScalar) {
       x[34] = -3.5f;
     }
     QuantizedActivations want, got;
-    quantize_activations(x.data(), 1, cols, want);
+    quantize_activations(x.data(), 1, cols, want, nullptr);
     kernels::quantize_row_avx512(x.data(), cols, got);
     EXPECT_EQ(got.blocks, want.blocks);
     EXPECT_EQ(got.values, want.values) << cols;

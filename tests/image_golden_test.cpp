@@ -10,6 +10,7 @@
 #include "qwen3vl/image/preprocess.h"
 #include "qwen3vl/io/safetensors.h"
 #include "qwen3vl/model/model_config.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 
@@ -57,7 +58,7 @@ TEST(ImageGolden, Case2PixelValuesEndToEndFromPng) {
   const RgbImage img = load_image_file(kGolden + "/img_400x300.png");
   ASSERT_EQ(img.width, 400);
   ASSERT_EQ(img.height, 300);
-  const PreprocessedImage pre = preprocess_image(img, cfg);
+  const PreprocessedImage pre = preprocess_image(img, cfg, qwen3vl::testing::test_pool());
   EXPECT_EQ(pre.resized_height, 288);
   EXPECT_EQ(pre.resized_width, 384);
 
@@ -100,7 +101,7 @@ TEST(ImageGolden, Case3ResizeMatchesPillowExactly) {
     const RgbImage decoded = load_image_file(kGolden + "/" + files[i]);
     const ImageSize size = preprocessed_size(decoded.height, decoded.width, cfg);
     EXPECT_EQ(size, (ImageSize{expected.height, expected.width}));
-    const RgbImage resized = resize_bicubic(decoded, size.width, size.height);
+    const RgbImage resized = resize_bicubic(decoded, size.width, size.height, qwen3vl::testing::test_pool());
     const PixelDiff d = compare_pixels(resized, expected);
     std::printf("%s: resize vs golden: max diff %d, %lld differing values\n", files[i], d.max_diff,
                 static_cast<long long>(d.differing));

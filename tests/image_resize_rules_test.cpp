@@ -8,6 +8,7 @@
 #include "qwen3vl/image/bicubic_resize.h"
 #include "qwen3vl/image/preprocess.h"
 #include "qwen3vl/image/smart_resize.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 
@@ -85,7 +86,7 @@ TEST(ImageBicubic, ConstantImageStaysConstant) {
   RgbImage img(37, 23);
   for (size_t i = 0; i < img.pixels.size(); i += 3) img.pixels[i] = 200, img.pixels[i + 1] = 17, img.pixels[i + 2] = 0;
   for (auto [w, h] : {std::pair{64, 64}, std::pair{5, 3}, std::pair{37, 90}, std::pair{100, 23}}) {
-    const RgbImage out = resize_bicubic(img, w, h);
+    const RgbImage out = resize_bicubic(img, w, h, qwen3vl::testing::test_pool());
     ASSERT_EQ(out.width, w);
     ASSERT_EQ(out.height, h);
     for (size_t i = 0; i < out.pixels.size(); i += 3) {
@@ -100,15 +101,15 @@ TEST(ImageBicubic, SameSizeIsCopyAndOneAxisOnly) {
   std::mt19937 rng(7);
   RgbImage img(19, 11);
   for (auto& v : img.pixels) v = static_cast<uint8_t>(rng());
-  EXPECT_EQ(resize_bicubic(img, 19, 11).pixels, img.pixels);
+  EXPECT_EQ(resize_bicubic(img, 19, 11, qwen3vl::testing::test_pool()).pixels, img.pixels);
   // Changing only the width leaves every column filter purely horizontal:
   // each output row depends on the same input row only.
-  const RgbImage wide = resize_bicubic(img, 40, 11);
+  const RgbImage wide = resize_bicubic(img, 40, 11, qwen3vl::testing::test_pool());
   RgbImage one_row(19, 1);
   std::copy(img.row(5), img.row(5) + 19 * 3, one_row.pixels.begin());
-  const RgbImage wide_row = resize_bicubic(one_row, 40, 1);
+  const RgbImage wide_row = resize_bicubic(one_row, 40, 1, qwen3vl::testing::test_pool());
   EXPECT_TRUE(std::equal(wide_row.pixels.begin(), wide_row.pixels.end(), wide.row(5)));
-  EXPECT_THROW(resize_bicubic(img, 0, 5), Error);
+  EXPECT_THROW(resize_bicubic(img, 0, 5, qwen3vl::testing::test_pool()), Error);
 }
 
 TEST(ImageBicubic, UpscaleByTwoMatchesHandComputedTaps) {
@@ -122,7 +123,7 @@ TEST(ImageBicubic, UpscaleByTwoMatchesHandComputedTaps) {
   // out3: mirror of out0: w1 = 1.0882 -> overshoots 255 -> clamps to 255.
   RgbImage img(2, 1);
   img.pixels = {0, 0, 0, 255, 255, 255};
-  const RgbImage out = resize_bicubic(img, 4, 1);
+  const RgbImage out = resize_bicubic(img, 4, 1, qwen3vl::testing::test_pool());
   const uint8_t expected[4] = {0, 53, 202, 255};
   for (int x = 0; x < 4; ++x)
     for (int c = 0; c < 3; ++c) EXPECT_EQ(out.pixels[3 * x + c], expected[x]) << "x=" << x;

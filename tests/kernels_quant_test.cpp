@@ -107,7 +107,7 @@ TEST(KernelsQuant, ActivationQuantizationBlocks) {
   const int64_t m = 3, cols = 70;  // 3 blocks, the last one partial
   const auto x = random_values(m * cols, 11, -3.0f, 3.0f);
   QuantizedActivations a;
-  quantize_activations(x.data(), m, cols, a);
+  quantize_activations(x.data(), m, cols, a, nullptr);
   ASSERT_EQ(a.blocks, 3);
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t b = 0; b < a.blocks; ++b) {
@@ -148,7 +148,7 @@ TEST(KernelsQuant, ActivationQuantizationIsIdenticalOnEveryIsa) {
     QuantizedActivations want, got;
     {
       testing::ScopedIsaCap cap(IsaLevel::Scalar);
-      quantize_activations(x.data(), m, cols, want);
+      quantize_activations(x.data(), m, cols, want, nullptr);
     }
     ThreadPool pool(2);
     for (IsaLevel isa : testing::available_isa_levels()) {
@@ -171,7 +171,7 @@ TEST(KernelsQuant, QuantizedReferenceAgreesWithDequantizedFloatMath) {
   quantized_matmul_reference(x.data(), m, w, nullptr, yq.data());
   matmul_reference(x.data(), m, w, nullptr, yf.data());
   QuantizedActivations a;
-  quantize_activations(x.data(), m, cols, a);
+  quantize_activations(x.data(), m, cols, a, nullptr);
   for (int64_t n = 0; n < rows; ++n) {
     dequantize_row(w, n, wrow.data());
     for (int64_t i = 0; i < m; ++i) {

@@ -24,6 +24,7 @@
 #include "qwen3vl/runtime/model_file.h"
 #include "qwen3vl/runtime/model_impl.h"
 #include "qwen3vl/runtime/weight_formats.h"
+#include "greedy_run_util.h"
 
 using namespace qwen3vl;
 namespace fs = std::filesystem;
@@ -97,36 +98,13 @@ class ModelFileTest : public ::testing::Test {
 
 std::string ModelFileTest::dir_;
 
-struct RunOutput {
-  std::vector<int32_t> ids;
-  std::vector<float> logits_last;
-  std::vector<float> image_embeds;
-};
+using RunOutput = GreedyRun;
 
 RunOutput run(const std::shared_ptr<Model>& model, const std::string& messages_file, int max_tokens) {
-  Session session(model);
-  session.set_base_dir(kFixture + "/golden");
-  const Json messages = messages_file.ends_with(".messages.json")
-                            ? load_json_file(kFixture + "/golden/" + messages_file)
-                            : load_json_file(kFixture + "/golden/" + messages_file)["messages"];
-  GenerateOptions g;
-  g.max_tokens = max_tokens;
-  g.sampling.temperature = 0.0f;
-  RunOutput out;
-  TensorCapture capture;
-  capture.f32 = [&](const std::string& name, const std::vector<int64_t>& shape, const float* data) {
-    size_t n = 1;
-    for (int64_t d : shape) n *= static_cast<size_t>(d);
-    if (name == "logits_last") out.logits_last.assign(data, data + n);
-    if (name == "image_embeds") out.image_embeds.assign(data, data + n);
-  };
-  out.ids = session.generate(messages, g, {}, &capture).output_ids;
-  return out;
+  return run_greedy(model, messages_file, max_tokens);
 }
 
-std::vector<int32_t> golden_ids(const std::string& case_name) {
-  return load_json_file(kFixture + "/golden/" + case_name + ".json")["generated_ids"].get<std::vector<int32_t>>();
-}
+std::vector<int32_t> golden_ids(const std::string& case_name) { return golden_generated_ids(case_name); }
 
 bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
@@ -180,6 +158,11 @@ TEST_F(ModelFileTest, QuantizedWeightsAreViewsIntoTheMapping) {
   ASSERT_NE(embed, nullptr);
   EXPECT_EQ(embed->format, WeightFormat::Q8);  // q4 keeps the embedding/head and vision at 8 bits
   EXPECT_EQ(ckpt.prepared("model.visual.blocks.0.attn.qkv.weight")->format, WeightFormat::Q8);
+  // The 5-D patch-embedding convolution is stored as its [hidden, 1536] matrix.
+  const WeightMatrix* patch = ckpt.prepared("model.visual.patch_embed.proj.weight");
+  ASSERT_NE(patch, nullptr);
+  EXPECT_EQ(patch->format, WeightFormat::Q8);
+  EXPECT_EQ(patch->cols, 3 * 2 * 16 * 16);
 }
 
 TEST_F(ModelFileTest, LayoutIsAlignedSafetensorsWithVersionedMetadata) {
@@ -190,7 +173,7 @@ TEST_F(ModelFileTest, LayoutIsAlignedSafetensorsWithVersionedMetadata) {
   EXPECT_EQ((8 + len) % 64, 0u);
   const Json& md = f.header["__metadata__"];
   EXPECT_EQ(md["format"], "qwen3vl");
-  EXPECT_EQ(md["version"], "1.1");
+  EXPECT_EQ(md["version"], "2.1");
   EXPECT_EQ(md["quant"], "q4");
   size_t tensors = 0;
   for (auto it = f.header.begin(); it != f.header.end(); ++it) {
@@ -217,15 +200,18 @@ TEST_F(ModelFileTest, TruncatedFileFailsCleanly) {
 
 TEST_F(ModelFileTest, NewerMajorVersionIsRefused) {
   SplitFile f = split(file("q4"));
+  f.header["__metadata__"]["version"] = "3.0";
+  const std::string path = dir_ + "/v3.qwen3vl";
+  join(f, path);
+  expect_load_error(path, {path, "version 3.0", "newer"});
+  // A newer minor version of the same major still loads, and so does an
+  // older major (1.x files differ only in storing the patch embedding as is).
+  for (const char* readable : {"2.7", "1.0"}) {
+    f.header["__metadata__"]["version"] = readable;
+    join(f, path);
+    EXPECT_NO_THROW(Model::load(path)) << readable;
+  }
   f.header["__metadata__"]["version"] = "2.0";
-  const std::string path = dir_ + "/v2.qwen3vl";
-  join(f, path);
-  expect_load_error(path, {path, "version 2.0", "newer"});
-  // A newer minor version of the same major still loads.
-  f.header["__metadata__"]["version"] = "1.7";
-  join(f, path);
-  EXPECT_NO_THROW(Model::load(path));
-  f.header["__metadata__"]["version"] = "1.0";
   f.header["__metadata__"]["quant_layout"] = "0123456789abcdef";
   join(f, path);
   expect_load_error(path, {path, "layout", "quantize the checkpoint again"});

@@ -17,6 +17,7 @@
 #include "qwen3vl/model/moe_routing.h"
 #include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/model/text_decoder.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 
@@ -36,6 +37,12 @@ float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   float m = 0.0f;
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
   return m;
+}
+
+DecoderOptions decoder_options() {
+  DecoderOptions o;
+  o.pool = &qwen3vl::testing::test_pool();
+  return o;
 }
 
 int32_t argmax(std::span<const float> v) {
@@ -88,7 +95,7 @@ struct MoeCase {
 void check_case(const std::string& name) {
   MoeCase c(name);
   Checkpoint ckpt(kMoe);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   std::map<std::string, std::vector<float>> f32;
   std::map<std::string, std::vector<int64_t>> i64;
   dec.set_capture([&](const std::string& n, const float* d, int64_t rows, int64_t cols) {
@@ -163,10 +170,8 @@ TEST(MoeConfig, FixtureAndRealConfigsParse) {
   for (int i = 0; i < big.text.num_layers; ++i) EXPECT_TRUE(big.text.is_moe_layer(i)) << i;
   // The published parameter count, from the tensor list the loader checks.
   int64_t params = 0;
-  for (const TensorSpec& s : qwen3vl_tensor_specs(big)) {
-    int64_t n = 1;
-    for (int64_t d : s.shape) n *= d;
-    params += n;
+  for (const TensorSpec& s : qwen3vl_tensor_specs(big).all()) {
+    params += s.numel();
   }
   EXPECT_EQ(params, 31'070'754'032);
   // The dense configs have no expert fields and no MoE layer.
@@ -241,7 +246,7 @@ TEST(MoeDecoder, Case2OneImageMatchesGoldenWithExactRouting) { check_case("case2
 TEST(MoeDecoder, ChunkedPrefillEqualsOneChunk) {
   MoeCase c("case2_one_image");
   Checkpoint ckpt(kMoe);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   KVCache a = dec.make_cache(128), b = dec.make_cache(128);
   const auto whole = dec.forward(c.prompt(), a);
   const std::vector<float> ref(whole.begin(), whole.end());
@@ -270,7 +275,7 @@ TEST(MoeDecoder, ChunkedPrefillEqualsOneChunk) {
 TEST(MoeDecoder, BytesPerTokenCountOnlyTheSelectedExperts) {
   const ModelConfig config = load_model_config(kMoe + "/config.json");
   Checkpoint ckpt(kMoe);
-  TextDecoder dec(config, ckpt);
+  TextDecoder dec(config, ckpt, decoder_options());
   // bf16 as stored. Per MoE layer: router 8x16, two experts of 16x64 + 32x16;
   // the dense layer's MLP 3 x 64x16; attention 64x16 + 2 x 32x16 + 16x64 per
   // layer; the tied head 151936x16.

@@ -16,11 +16,13 @@
 #include "qwen3vl/io/safetensors.h"
 #include "qwen3vl/model/moe_mlp.h"
 #include "qwen3vl/model/presets.h"
+#include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/model/random_checkpoint.h"
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/model_file.h"
 #include "qwen3vl/runtime/model_impl.h"
 #include "qwen3vl/runtime/weight_formats.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 namespace fs = std::filesystem;
@@ -224,11 +226,12 @@ TEST(MoeQuantizedAccuracy, MoeLayerErrorOfQuantizedExperts) {
   write_random_checkpoint(preset_config_json("tiny-moe"), dir, {});
   const ModelConfig config = load_model_config(dir + "/config.json");
   Checkpoint ckpt(dir);
-  const std::string prefix = "model.language_model.layers.0.mlp.";
+  ThreadPool& pool = qwen3vl::testing::test_pool();
+  const MoeMlpSpec spec = *qwen3vl_tensor_specs(config).text.layers[0].moe;
   auto layer = [&](std::optional<WeightFormat> f) {
-    WeightOptions o = weight_options_from_name("auto");
+    WeightOptions o = weight_options_from_name("auto", pool);
     o.mlp = f;
-    return MoeMlp(config.text, ckpt, prefix, o);
+    return MoeMlp(config.text, ckpt, spec, o);
   };
   const MoeMlp exact = layer(WeightFormat::F32), q8 = layer(WeightFormat::Q8), q4 = layer(WeightFormat::Q4);
   const int64_t n = 40, H = config.text.hidden_size;
@@ -237,9 +240,9 @@ TEST(MoeQuantizedAccuracy, MoeLayerErrorOfQuantizedExperts) {
   std::vector<float> x(n * H);
   for (float& v : x) v = dist(rng);
   MoeMlp::Scratch s_exact, s_q;
-  const float* ref = exact.forward(x.data(), n, s_exact, ThreadPool::global());
+  const float* ref = exact.forward(x.data(), n, s_exact, pool);
   for (const auto& [name, moe, bound] : {std::tuple{"q8", &q8, 0.02}, std::tuple{"q4", &q4, 0.15}}) {
-    const float* got = moe->forward(x.data(), n, s_q, ThreadPool::global());
+    const float* got = moe->forward(x.data(), n, s_q, pool);
     EXPECT_EQ(s_q.topk_ids, s_exact.topk_ids) << name;
     double err = 0, norm = 0;
     for (int64_t i = 0; i < n * H; ++i) err += double(got[i] - ref[i]) * (got[i] - ref[i]), norm += double(ref[i]) * ref[i];

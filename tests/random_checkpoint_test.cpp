@@ -25,7 +25,7 @@ TEST(RandomCheckpoint, ShardedDeterministicAndLoadable) {
   ASSERT_TRUE(file_exists(a + "/model.safetensors.index.json"));
   Checkpoint ca(a), cb(b);
   const ModelConfig cfg = load_model_config(a + "/config.json");
-  for (const auto& s : qwen3vl_tensor_specs(cfg)) {
+  for (const auto& s : qwen3vl_tensor_specs(cfg).all()) {
     const auto& ta = ca.get(s.name, s.shape);
     const auto& tb = cb.get(s.name, s.shape);
     ASSERT_EQ(ta.nbytes, tb.nbytes);

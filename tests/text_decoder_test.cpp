@@ -13,15 +13,24 @@
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/io/safetensors.h"
 #include "qwen3vl/model/model_config.h"
+#include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/model/weight_loading.h"
 #include "qwen3vl/kernels/quant.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 
 namespace {
 
 const std::string kFixture = QWEN3VL_FIXTURE_DIR;
+
+// Checkpoint formats as stored, on the tests' two-thread pool.
+DecoderOptions decoder_options() {
+  DecoderOptions o;
+  o.pool = &qwen3vl::testing::test_pool();
+  return o;
+}
 
 std::vector<int32_t> to_i32(const TensorView& t) {
   EXPECT_EQ(t.dtype, DType::I64) << t.name;
@@ -112,7 +121,7 @@ std::vector<int32_t> greedy_continue(TextDecoder& dec, KVCache& cache, std::span
 void check_case(const std::string& name) {
   Case c(name);
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   std::map<std::string, std::vector<float>> captured;
   dec.set_capture([&](const std::string& n, const float* d, int64_t rows, int64_t cols) {
     captured[n].assign(d, d + rows * cols);
@@ -152,7 +161,7 @@ TEST(TextDecoder, Case3TwoImagesWithGoldenVisualEmbeddings) { check_case("case3_
 TEST(TextDecoder, AllRowLogitsForLeadingColumns) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   KVCache cache = dec.make_cache(64);
   LogitsRequest req;
   req.all_rows = true;
@@ -167,7 +176,7 @@ TEST(TextDecoder, ChunkedPrefillEqualsOneChunk) {
   for (const char* name : {"case1_text", "case2_one_image"}) {
     Case c(name);
     Checkpoint ckpt(kFixture);
-    TextDecoder dec(c.config, ckpt);
+    TextDecoder dec(c.config, ckpt, decoder_options());
     KVCache a = dec.make_cache(256);
     const auto ref_span = dec.forward(c.chunk(0, c.ids.size()), a);
     const std::vector<float> ref(ref_span.begin(), ref_span.end());
@@ -190,7 +199,7 @@ TEST(TextDecoder, ChunkedPrefillEqualsOneChunk) {
 TEST(TextDecoder, TruncatedCacheRecomputesTheSameLogits) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   KVCache cache = dec.make_cache(64);
   const size_t L = c.ids.size();
   const auto s = dec.forward(c.chunk(0, L), cache);
@@ -206,7 +215,7 @@ TEST(TextDecoder, TruncatedCacheRecomputesTheSameLogits) {
 TEST(TextDecoder, FullCacheIsAClearErrorAndLeavesTheCacheIntact) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   KVCache cache = dec.make_cache(static_cast<int64_t>(c.ids.size()) - 1);
   try {
     dec.forward(c.chunk(0, c.ids.size()), cache);
@@ -220,7 +229,7 @@ TEST(TextDecoder, FullCacheIsAClearErrorAndLeavesTheCacheIntact) {
 TEST(TextDecoder, RejectsBadInputs) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   KVCache cache = dec.make_cache(64);
   std::vector<int32_t> bad_ids = {1, 2, 151936};
   std::vector<int32_t> pos = {0, 1, 2};
@@ -236,26 +245,33 @@ TEST(TextDecoder, RejectsBadInputs) {
 
 TEST(WeightLoading, ViewsAndConversionsAndErrors) {
   Checkpoint ckpt(kFixture);
+  const ModelTensorSpecs specs = qwen3vl_tensor_specs(load_model_config(kFixture + "/config.json"));
+  const TensorSpec& gate = specs.text.layers[0].mlp->gate_proj.weight;
   const std::string name = "model.language_model.layers.0.mlp.gate_proj.weight";
-  const WeightMatrix view = linear_weight(ckpt, name, 128, 48);
+  ASSERT_EQ(gate.name, name);
+  const WeightMatrix view = stored_matrix(ckpt, gate);
   EXPECT_EQ(view.format, WeightFormat::BF16);
+  EXPECT_EQ(view.rows, 128);
+  EXPECT_EQ(view.cols, 48);
   EXPECT_EQ(view.data, ckpt.get(name).data);  // zero-copy
   EXPECT_EQ(view.owner, nullptr);
 
   WeightOptions opt;
   opt.mlp = WeightFormat::F32;
-  const WeightMatrix f32 = linear_weight(ckpt, name, 128, 48, WeightClass::Mlp, opt);
+  const WeightMatrix f32 = load_matrix(ckpt, gate, opt);
   EXPECT_EQ(f32.format, WeightFormat::F32);
   const auto want = ckpt.get(name).to_f32();
   EXPECT_EQ(max_abs_diff(static_cast<const float*>(f32.data), want.data(), want.size()), 0.0f);
   // Attention is not affected by the MLP option.
-  EXPECT_EQ(linear_weight(ckpt, "model.language_model.layers.0.self_attn.o_proj.weight", 48, 64,
-                          WeightClass::Attention, opt).format,
-            WeightFormat::BF16);
+  EXPECT_EQ(load_matrix(ckpt, specs.text.layers[0].o_proj.weight, opt).format, WeightFormat::BF16);
+  // A 5-D convolution kernel is viewed as [out, product of the rest].
+  const WeightMatrix conv = stored_matrix(ckpt, specs.vision.patch_embed.weight);
+  EXPECT_EQ(conv.rows, 32);
+  EXPECT_EQ(conv.cols, 3 * 2 * 16 * 16);
 
   // Quantized targets go through the hook; without one they are an error.
   opt.mlp = WeightFormat::Q8;
-  EXPECT_THROW(linear_weight(ckpt, name, 128, 48, WeightClass::Mlp, opt), Error);
+  EXPECT_THROW(load_matrix(ckpt, gate, opt), Error);
   int calls = 0;
   opt.convert = [&](const WeightMatrix& w, WeightFormat target, const std::string& n) {
     ++calls;
@@ -263,25 +279,32 @@ TEST(WeightLoading, ViewsAndConversionsAndErrors) {
     EXPECT_EQ(n, name);
     return w;  // stand-in: the test only checks the hook is used
   };
-  linear_weight(ckpt, name, 128, 48, WeightClass::Mlp, opt);
+  load_matrix(ckpt, gate, opt);
   EXPECT_EQ(calls, 1);
 
+  TensorSpec transposed = gate;
+  transposed.shape = {48, 128};
   try {
-    linear_weight(ckpt, name, 48, 128);
+    stored_matrix(ckpt, transposed);
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(name), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("model.safetensors"), std::string::npos);
   }
-  EXPECT_EQ(vector_f32(ckpt, "model.language_model.norm.weight", {48}).size(), 48u);
-  EXPECT_THROW(vector_f32(ckpt, "model.language_model.norm.weight", {47}), Error);
+  TensorSpec norm = specs.text.norm.weight;
+  EXPECT_EQ(load_vector(ckpt, norm).size(), 48u);
+  norm.shape = {47};
+  EXPECT_THROW(load_vector(ckpt, norm), Error);
+  // An absent optional tensor (a bias the config switches off) loads as empty.
+  EXPECT_FALSE(specs.text.layers[0].q_proj.bias.has_value());
+  EXPECT_TRUE(load_vector(ckpt, specs.text.layers[0].q_proj.bias).empty());
 }
 
 TEST(TextDecoder, F32WeightsGiveTheSameLogits) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder stored(c.config, ckpt);
-  DecoderOptions opt;
+  TextDecoder stored(c.config, ckpt, decoder_options());
+  DecoderOptions opt = decoder_options();
   opt.weights.embedding_head = opt.weights.attention = opt.weights.mlp = WeightFormat::F32;
   TextDecoder widened(c.config, ckpt, opt);
   KVCache a = stored.make_cache(32), b = widened.make_cache(32);
@@ -318,7 +341,7 @@ TEST(TextDecoder, UntiedHeadIsLoadedFromLmHead) {
   write(false);
   try {
     Checkpoint ckpt(dir);
-    TextDecoder dec(untied, ckpt);
+    TextDecoder dec(untied, ckpt, decoder_options());
     FAIL() << "expected a missing lm_head.weight error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("lm_head.weight"), std::string::npos) << e.what();
@@ -327,7 +350,7 @@ TEST(TextDecoder, UntiedHeadIsLoadedFromLmHead) {
   write(true);
   Case c("case1_text");
   Checkpoint ckpt(dir);
-  TextDecoder dec(untied, ckpt);
+  TextDecoder dec(untied, ckpt, decoder_options());
   KVCache cache = dec.make_cache(32);
   const auto logits = dec.forward(c.chunk(0, c.ids.size()), cache);
   const auto want = c.golden.get("logits_last").to_f32();
@@ -353,7 +376,7 @@ struct CacheTypeRun {
 CacheTypeRun run_with_cache(const std::string& name, KVCacheType type, const std::vector<int32_t>& forced = {}) {
   Case c(name);
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt);
+  TextDecoder dec(c.config, ckpt, decoder_options());
   KVCache cache = dec.make_cache(static_cast<int64_t>(c.ids.size() + c.generated.size()), type);
   EXPECT_EQ(cache.type(), type);
   CacheTypeRun r;
@@ -453,8 +476,8 @@ double head_top1_agreement(WeightFormat head) {
   int64_t rows = 0, same = 0;
   Checkpoint ckpt(kFixture);
   const ModelConfig config = load_model_config(kFixture + "/config.json");
-  TextDecoder exact(config, ckpt);
-  DecoderOptions opt;
+  TextDecoder exact(config, ckpt, decoder_options());
+  DecoderOptions opt = decoder_options();
   opt.weights.embedding_head = head;
   opt.weights.convert = [](const WeightMatrix& w, WeightFormat target, const std::string&) {
     return quantize_weight(w, target);

@@ -12,6 +12,7 @@
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/vision_encoder.h"
 #include "qwen3vl/runtime/weight_formats.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 
@@ -19,6 +20,13 @@ namespace {
 
 const std::string kFixture = QWEN3VL_FIXTURE_DIR;
 constexpr float kTolerance = 1e-4f;  // fixture README: vision tensors, float32
+
+// Checkpoint formats as stored, on the tests' two-thread pool.
+VisionEncoderOptions vision_options() {
+  VisionEncoderOptions o;
+  o.pool = &qwen3vl::testing::test_pool();
+  return o;
+}
 
 float max_abs_diff(const float* a, const std::vector<float>& b, size_t n) {
   EXPECT_EQ(n, b.size());
@@ -35,7 +43,7 @@ std::vector<VisionGrid> golden_grids(const SafetensorsFile& f) {
 struct Fixture {
   ModelConfig config = load_model_config(kFixture + "/config.json");
   Checkpoint checkpoint{kFixture};
-  VisionEncoder encoder{config, checkpoint};
+  VisionEncoder encoder{config, checkpoint, vision_options()};
 };
 
 Fixture& fixture() {
@@ -138,7 +146,7 @@ TEST(VisionEncoder, NamesTheMissingTensor) {
   w.write(dir + "/model.safetensors");
   Checkpoint partial(dir);
   try {
-    VisionEncoder enc(fixture().config, partial);
+    VisionEncoder enc(fixture().config, partial, vision_options());
     FAIL() << "expected an Error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("model.visual.patch_embed.proj.weight"), std::string::npos) << e.what();
@@ -162,8 +170,8 @@ static double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 TEST(VisionEncoder, Q8WeightsStayCloseToFloat) {
   SafetensorsFile golden(kFixture + "/golden/case2_one_image.safetensors");
   Fixture& f = fixture();
-  VisionEncoderOptions options;
-  options.weights = weight_options_from_name("q8");
+  VisionEncoderOptions options = vision_options();
+  options.weights = weight_options_from_name("q8", qwen3vl::testing::test_pool());
   const VisionEncoder q8(f.config, f.checkpoint, options);
   const VisionInputs inputs = q8.prepare(golden_grids(golden));
   const std::vector<float> pixels = golden.get("pixel_values").to_f32();

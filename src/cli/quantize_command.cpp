@@ -7,7 +7,6 @@
 #include "commands.h"
 #include "progress.h"
 #include "qwen3vl/base/error.h"
-#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/runtime/model_file.h"
 
 namespace qwen3vl::cli {
@@ -27,8 +26,8 @@ int quantize_command(int argc, char** argv) {
   if (!args.has("model") || !args.has("output")) throw Error("quantize needs -m DIR and -o FILE");
   const int threads = args.get_int("threads", 0);
   if (threads < 0) throw Error("--threads must be positive");
-  if (threads > 0) ThreadPool::set_default_threads(threads);
   QuantizeOptions opts;
+  opts.threads = threads;
   opts.quant = args.get("quant", "q4");
   ProgressBar bar("quantizing " + args.get("model"), !args.has("quiet"));
   opts.progress = [&](uint64_t done, uint64_t total) { bar.update(double(done) / double(total), done); };

@@ -13,17 +13,35 @@
 namespace qwen3vl {
 
 namespace {
-int g_default_threads = 0;
 constexpr int kSpinIterations = 20000;
 constexpr uint64_t kGateClosed = uint64_t{1} << 31;
 constexpr uint64_t kGateCount = kGateClosed - 1;
+// The pool whose loop the current thread is running, if any (workers: their
+// own pool for life; submitters: while their loop runs).
+thread_local const ThreadPool* t_running_pool = nullptr;
+
+// Marks the calling thread as running `pool`'s loop for the scope's duration.
+class RunningScope {
+ public:
+  explicit RunningScope(const ThreadPool* pool) : previous_(t_running_pool) { t_running_pool = pool; }
+  ~RunningScope() { t_running_pool = previous_; }
+  RunningScope(const RunningScope&) = delete;
+  RunningScope& operator=(const RunningScope&) = delete;
+
+ private:
+  const ThreadPool* previous_;
+};
+
 }  // namespace
 
+int ThreadPool::hardware_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
 ThreadPool::ThreadPool(int n_threads) {
-  if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  n_threads_ = n_threads;
+  n_threads_ = n_threads > 0 ? n_threads : hardware_threads();
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
+
+bool ThreadPool::inside_own_loop() const { return t_running_pool == this; }
 
 ThreadPool::~ThreadPool() {
   {
@@ -36,6 +54,7 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::worker_loop(int index) {
+  t_running_pool = this;
   uint64_t seen = 0;
   for (;;) {
     int spins = 0;
@@ -88,6 +107,13 @@ void ThreadPool::run_on_all(const std::function<void(int, int)>& fn) {
     fn(0, 1);
     return;
   }
+  if (inside_own_loop()) {
+    // Nested: every index still runs, one after another on this thread.
+    for (int t = 0; t < n_threads_; ++t) fn(t, n_threads_);
+    return;
+  }
+  std::lock_guard<std::mutex> turn(submit_mutex_);
+  RunningScope running(this);
   start_job(fn);
   std::exception_ptr own_error;
   try {
@@ -107,7 +133,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   const int64_t blocks = (n + grain - 1) / grain;
-  if (n_threads_ == 1 || blocks == 1) {
+  if (n_threads_ == 1 || blocks == 1 || inside_own_loop()) {
     fn(0, n);
     return;
   }
@@ -122,10 +148,12 @@ void ThreadPool::parallel_chunks(int64_t n, int64_t chunk, const std::function<v
   if (n <= 0) return;
   chunk = std::max<int64_t>(1, chunk);
   const int64_t chunks = (n + chunk - 1) / chunk;
-  if (n_threads_ == 1 || chunks == 1) {
+  if (n_threads_ == 1 || chunks == 1 || inside_own_loop()) {
     fn(0, n);
     return;
   }
+  std::lock_guard<std::mutex> turn(submit_mutex_);
+  RunningScope running(this);
   std::atomic<int64_t> next{0};
   std::atomic<bool> failed{false};
   const std::function<void(int, int)> claim = [&](int, int) {
@@ -155,12 +183,5 @@ void ThreadPool::parallel_chunks(int64_t n, int64_t chunk, const std::function<v
   if (own_error) std::rethrow_exception(own_error);
   if (error_) std::rethrow_exception(error_);
 }
-
-ThreadPool& ThreadPool::global() {
-  static ThreadPool pool(g_default_threads);
-  return pool;
-}
-
-void ThreadPool::set_default_threads(int n_threads) { g_default_threads = n_threads; }
 
 }  // namespace qwen3vl

@@ -2,6 +2,17 @@
 // takes part, so a pool of N threads starts N-1 workers. Workers spin briefly
 // before sleeping: decode issues hundreds of small parallel loops per token
 // and a futex wake per loop would cost more than the loop itself.
+//
+// Any number of threads may submit loops to one pool at once (two sessions
+// generating on two threads, say): the pool runs one loop at a time and the
+// other submitters wait for their turn, so each loop still gets every thread
+// and its results do not depend on what else is running. A loop submitted
+// from inside one of this pool's own loops (a nested loop) runs on the
+// calling thread alone instead of waiting for itself.
+//
+// There is no process-wide pool: whoever owns the work (a loaded model, a
+// quantize run, a test) creates one with the thread count it was asked for
+// and passes it to the kernels.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -15,8 +26,8 @@ namespace qwen3vl {
 
 class ThreadPool {
  public:
-  // n_threads <= 0 means one per online core.
-  explicit ThreadPool(int n_threads = 0);
+  // n_threads <= 0 means one per online core (see hardware_threads()).
+  explicit ThreadPool(int n_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -41,18 +52,21 @@ class ThreadPool {
   // chunk) makes one call fn(0, n).
   void parallel_chunks(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn);
 
-  // The process-wide pool, sized on first use (set_default_threads first to
-  // choose the size).
-  static ThreadPool& global();
-  static void set_default_threads(int n_threads);
+  // Threads the machine runs at once (at least 1).
+  static int hardware_threads();
 
  private:
   void worker_loop(int index);
+  // True when the calling thread is running one of this pool's loops (a
+  // worker, or a submitter inside its own loop).
+  bool inside_own_loop() const;
   // Publishes fn as the current job and wakes the workers.
   void start_job(const std::function<void(int, int)>& fn);
 
   int n_threads_ = 1;
   std::vector<std::thread> workers_;
+  // Held by the submitter for the whole of its loop: one job slot, many submitters.
+  std::mutex submit_mutex_;
   const std::function<void(int, int)>* job_ = nullptr;
   std::atomic<uint64_t> generation_{0};
   // Entry gate of the current job: (generation << 32) | workers entered,

@@ -75,8 +75,9 @@ inline uint8_t clip_fixed(int32_t accumulator) {
 }
 
 // Horizontal pass over source rows [row_begin, row_end) into `out` rows 0...
-void resample_rows(const RgbImage& in, int row_begin, int row_end, const AxisFilter& f, RgbImage& out) {
-  ThreadPool::global().parallel_for(row_end - row_begin, 16, [&](int64_t begin, int64_t end) {
+void resample_rows(const RgbImage& in, int row_begin, int row_end, const AxisFilter& f, RgbImage& out,
+                   ThreadPool& pool) {
+  pool.parallel_for(row_end - row_begin, 16, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const uint8_t* src = in.row(static_cast<int>(row_begin + r));
       uint8_t* dst = out.row(static_cast<int>(r));
@@ -98,9 +99,9 @@ void resample_rows(const RgbImage& in, int row_begin, int row_end, const AxisFil
 }
 
 // Vertical pass; `row_offset` is the source row stored at in.row(0).
-void resample_columns(const RgbImage& in, int row_offset, const AxisFilter& f, RgbImage& out) {
+void resample_columns(const RgbImage& in, int row_offset, const AxisFilter& f, RgbImage& out, ThreadPool& pool) {
   const int values_per_row = in.width * 3;
-  ThreadPool::global().parallel_for(out.height, 4, [&](int64_t begin, int64_t end) {
+  pool.parallel_for(out.height, 4, [&](int64_t begin, int64_t end) {
     std::vector<int32_t> acc(values_per_row);
     for (int64_t y = begin; y < end; ++y) {
       const int32_t* w = &f.weights[static_cast<size_t>(y) * f.taps];
@@ -120,7 +121,7 @@ void resample_columns(const RgbImage& in, int row_offset, const AxisFilter& f, R
 
 }  // namespace
 
-RgbImage resize_bicubic(const RgbImage& source, int out_width, int out_height) {
+RgbImage resize_bicubic(const RgbImage& source, int out_width, int out_height, ThreadPool& pool) {
   if (source.width <= 0 || source.height <= 0) throw Error("resize_bicubic: empty source image");
   if (out_width <= 0 || out_height <= 0)
     throw Error("resize_bicubic: invalid output size " + std::to_string(out_width) + "x" +
@@ -132,7 +133,7 @@ RgbImage resize_bicubic(const RgbImage& source, int out_width, int out_height) {
   const AxisFilter rows_filter = make_axis_filter(source.height, out_height);
   if (!horizontal) {
     RgbImage out(out_width, out_height);
-    resample_columns(source, 0, rows_filter, out);
+    resample_columns(source, 0, rows_filter, out, pool);
     return out;
   }
   // Only the source rows the vertical pass will read need the horizontal pass.
@@ -140,10 +141,10 @@ RgbImage resize_bicubic(const RgbImage& source, int out_width, int out_height) {
   const int last_row = vertical ? rows_filter.first.back() + rows_filter.count.back() : source.height;
   const AxisFilter columns_filter = make_axis_filter(source.width, out_width);
   RgbImage wide(out_width, last_row - first_row);
-  resample_rows(source, first_row, last_row, columns_filter, wide);
+  resample_rows(source, first_row, last_row, columns_filter, wide, pool);
   if (!vertical) return wide;
   RgbImage out(out_width, out_height);
-  resample_columns(wide, first_row, rows_filter, out);
+  resample_columns(wide, first_row, rows_filter, out, pool);
   return out;
 }
 

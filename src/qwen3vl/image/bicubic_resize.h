@@ -10,11 +10,13 @@
 // from 0.5 in fixed point, shifts right by 22 (floor) and clamps to 0..255, so
 // the intermediate image is 8-bit as in Pillow.
 #pragma once
+#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/image/rgb_image.h"
 
 namespace qwen3vl {
 
-// Throws Error for non-positive output sizes or an empty input.
-RgbImage resize_bicubic(const RgbImage& source, int out_width, int out_height);
+// Throws Error for non-positive output sizes or an empty input. Rows are
+// spread over `pool` (integer arithmetic: the result does not depend on it).
+RgbImage resize_bicubic(const RgbImage& source, int out_width, int out_height, ThreadPool& pool);
 
 }  // namespace qwen3vl

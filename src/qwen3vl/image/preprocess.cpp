@@ -79,12 +79,12 @@ ImageSize preprocessed_size(int height, int width, const PreprocessorConfig& con
                       bounds.max_pixels);
 }
 
-PreprocessedImage preprocess_image(const RgbImage& image, const PreprocessorConfig& config,
+PreprocessedImage preprocess_image(const RgbImage& image, const PreprocessorConfig& config, ThreadPool& pool,
                                    const ImageSizeLimits& limits) {
   if (image.width <= 0 || image.height <= 0) throw Error("preprocess: empty image");
   const ImageSize size = preprocessed_size(image.height, image.width, config, limits);
   if (size.height == image.height && size.width == image.width) return patchify_image(image, config);
-  return patchify_image(resize_bicubic(image, size.width, size.height), config);
+  return patchify_image(resize_bicubic(image, size.width, size.height, pool), config);
 }
 
 }  // namespace qwen3vl

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/image/rgb_image.h"
 #include "qwen3vl/image/smart_resize.h"
 #include "qwen3vl/model/model_config.h"
@@ -40,9 +41,10 @@ struct PreprocessedImage {
 // numpy computes them in transformers' rescale() and normalize().
 PreprocessedImage patchify_image(const RgbImage& resized, const PreprocessorConfig& config);
 
-// Full pipeline. Pixel bounds come from the config with `limits` applied.
-// Throws Error for an aspect ratio over 200 or an empty image.
-PreprocessedImage preprocess_image(const RgbImage& image, const PreprocessorConfig& config,
+// Full pipeline. Pixel bounds come from the config with `limits` applied;
+// the resize runs on `pool`. Throws Error for an aspect ratio over 200 or an
+// empty image.
+PreprocessedImage preprocess_image(const RgbImage& image, const PreprocessorConfig& config, ThreadPool& pool,
                                    const ImageSizeLimits& limits = {});
 
 // The size preprocess_image resizes to (for token counting without pixels).

@@ -33,7 +33,7 @@ struct AttentionShape {
 // q: [n_q, q_stride] with head h at columns h*head_dim; k, v likewise with
 // kv heads; out: [n_q, out_stride] with head h at columns h*head_dim.
 void attention(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
-               ThreadPool& pool = ThreadPool::global());
+               ThreadPool& pool);
 
 // Straightforward two-pass reference (materialises one score row at a time).
 void attention_reference(const float* q, const float* k, const float* v, const AttentionShape& s,

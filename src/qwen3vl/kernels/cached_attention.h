@@ -42,7 +42,7 @@ struct CachedAttentionShape {
 };
 
 void cached_attention(const float* q, const KVRows& k, const KVRows& v, const CachedAttentionShape& s, float* out,
-                      ThreadPool& pool = ThreadPool::global());
+                      ThreadPool& pool);
 
 // Plain scalar version (single thread): the reference the SIMD kernel is tested against.
 void cached_attention_reference(const float* q, const KVRows& k, const KVRows& v, const CachedAttentionShape& s,

@@ -70,14 +70,14 @@ void add_inplace_scalar(float* y, const float* x, int64_t n) {
 bool use_avx512() { return active_isa_level() >= IsaLevel::Avx512; }
 
 // Runs fn over [0, n) in chunks of at least `grain` items on the pool (or
-// inline when there is no pool or too little work to share).
+// inline when there is too little work to share).
 template <class F>
-void split(int64_t n, int64_t grain, ThreadPool* pool, F&& fn) {
-  if (!pool || pool->size() <= 1 || n <= grain) {
+void split(int64_t n, int64_t grain, ThreadPool& pool, F&& fn) {
+  if (pool.size() <= 1 || n <= grain) {
     fn(int64_t{0}, n);
     return;
   }
-  pool->parallel_for(n, grain, [&](int64_t a, int64_t b) { fn(a, b); });
+  pool.parallel_for(n, grain, [&](int64_t a, int64_t b) { fn(a, b); });
 }
 
 // Elements per task for flat elementwise loops (enough to outweigh a pool dispatch).
@@ -87,7 +87,7 @@ int64_t rows_grain(int64_t dim) { return std::max<int64_t>(1, kFlatGrain / std::
 
 }  // namespace
 
-void rms_norm(const float* x, const float* weight, float eps, int64_t rows, int64_t dim, float* y, ThreadPool* pool) {
+void rms_norm(const float* x, const float* weight, float eps, int64_t rows, int64_t dim, float* y, ThreadPool& pool) {
   split(rows, rows_grain(dim), pool, [&](int64_t r0, int64_t r1) {
     if (use_avx512()) kernels::rms_norm_avx512(x + r0 * dim, weight, eps, r1 - r0, dim, y + r0 * dim);
     else rms_norm_scalar(x + r0 * dim, weight, eps, r1 - r0, dim, y + r0 * dim);
@@ -95,33 +95,33 @@ void rms_norm(const float* x, const float* weight, float eps, int64_t rows, int6
 }
 
 void layer_norm(const float* x, const float* weight, const float* bias, float eps, int64_t rows, int64_t dim,
-                float* y, ThreadPool* pool) {
+                float* y, ThreadPool& pool) {
   split(rows, rows_grain(dim), pool, [&](int64_t r0, int64_t r1) {
     if (use_avx512()) kernels::layer_norm_avx512(x + r0 * dim, weight, bias, eps, r1 - r0, dim, y + r0 * dim);
     else layer_norm_scalar(x + r0 * dim, weight, bias, eps, r1 - r0, dim, y + r0 * dim);
   });
 }
 
-void silu_mul(const float* gate, const float* up, int64_t n, float* out, ThreadPool* pool) {
+void silu_mul(const float* gate, const float* up, int64_t n, float* out, ThreadPool& pool) {
   split(n, kFlatGrain, pool, [&](int64_t a, int64_t b) {
     if (use_avx512()) kernels::silu_mul_avx512(gate + a, up + a, b - a, out + a);
     else silu_mul_scalar(gate + a, up + a, b - a, out + a);
   });
 }
 
-void gelu_tanh_inplace(float* x, int64_t n, ThreadPool* pool) {
+void gelu_tanh_inplace(float* x, int64_t n, ThreadPool& pool) {
   split(n, kFlatGrain, pool, [&](int64_t a, int64_t b) {
     if (use_avx512()) kernels::gelu_tanh_avx512(x + a, b - a);
     else gelu_tanh_inplace_scalar(x + a, b - a);
   });
 }
 
-void gelu_erf_inplace(float* x, int64_t n, ThreadPool* pool) {
+void gelu_erf_inplace(float* x, int64_t n, ThreadPool& pool) {
   // libm's erf in every path: exact GELU has to stay within 1e-6 relative.
   split(n, kFlatGrain, pool, [&](int64_t a, int64_t b) { gelu_erf_inplace_scalar(x + a, b - a); });
 }
 
-void add_inplace(float* y, const float* x, int64_t n, ThreadPool* pool) {
+void add_inplace(float* y, const float* x, int64_t n, ThreadPool& pool) {
   split(n, kFlatGrain, pool, [&](int64_t a, int64_t b) {
     if (use_avx512()) kernels::add_avx512(y + a, x + a, b - a);
     else add_inplace_scalar(y + a, x + a, b - a);

@@ -18,8 +18,7 @@
 
 namespace qwen3vl {
 
-void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias, float* y,
-            ThreadPool& pool = ThreadPool::global());
+void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias, float* y, ThreadPool& pool);
 
 // The plain scalar reference the float kernels are tested against (float32
 // accumulation in input order, single thread). For Q8/Q4 it uses the

@@ -24,7 +24,6 @@ struct LinearOutput {
 
 // Every weight reading the shared input must have the same number of columns
 // (the input width); `x` may be null when every output has its own.
-void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outputs,
-                  ThreadPool& pool = ThreadPool::global());
+void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outputs, ThreadPool& pool);
 
 }  // namespace qwen3vl

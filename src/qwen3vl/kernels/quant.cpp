@@ -237,7 +237,7 @@ void quantized_matmul_tiles_scalar(const QuantizedActivations& a, const WeightMa
 void quantized_matmul_reference(const float* x, int64_t m, const WeightMatrix& w, const float* bias,
                                 float* y) {
   QuantizedActivations a;
-  quantize_activations(x, m, w.cols, a);
+  quantize_activations(x, m, w.cols, a, nullptr);
   quantized_matmul_tiles_scalar(a, w, 0, quant_tiles(w.rows), y);
   if (bias)
     for (int64_t i = 0; i < m; ++i)

@@ -76,8 +76,8 @@ struct QuantizedActivations {
 };
 
 // Quantizes x[m, cols]; rows are spread over `pool` when there are many.
-void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActivations& out,
-                          ThreadPool* pool = nullptr);
+// `pool` may be null (the calling thread does all rows).
+void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActivations& out, ThreadPool* pool);
 
 // Scalar kernel of the quantized math above for weight tiles [tile0, tile1):
 // writes y[i * w.rows + n] for every activation row i and the tiles' rows n

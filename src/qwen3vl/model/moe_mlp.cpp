@@ -11,17 +11,15 @@
 
 namespace qwen3vl {
 
-MoeMlp::MoeMlp(const TextConfig& config, const Checkpoint& ckpt, const std::string& prefix,
-               const WeightOptions& options)
+MoeMlp::MoeMlp(const TextConfig& config, const Checkpoint& ckpt, const MoeMlpSpec& spec, const WeightOptions& options)
     : hidden_(config.hidden_size),
       inter_(config.moe_intermediate_size),
       experts_(config.num_experts),
       top_k_(config.num_experts_per_tok) {
   check(experts_ > 0 && top_k_ > 0 && top_k_ <= experts_, "MoeMlp: invalid expert counts");
-  router_ = linear_weight(ckpt, prefix + "gate.weight", experts_, hidden_);
-  gate_up_ = expert_weights(ckpt, prefix + "experts.gate_up_proj", experts_, hidden_, 2 * inter_, WeightClass::Mlp,
-                            options);
-  down_ = expert_weights(ckpt, prefix + "experts.down_proj", experts_, inter_, hidden_, WeightClass::Mlp, options);
+  router_ = load_matrix(ckpt, spec.router, options);
+  gate_up_ = load_experts(ckpt, spec.gate_up_proj, options);
+  down_ = load_experts(ckpt, spec.down_proj, options);
 }
 
 size_t MoeMlp::bytes_per_token() const {
@@ -84,7 +82,7 @@ const float* MoeMlp::forward(const float* x, int64_t n, Scratch& s, ThreadPool& 
   auto swiglu = [&](int64_t a0, int64_t a1) {
     for (int64_t a = a0; a < a1; ++a) {
       const float* row = s.gate_up.data() + a * 2 * I;
-      silu_mul(row, row + I, I, s.act.data() + a * I);
+      silu_mul(row, row + I, I, s.act.data() + a * I, pool);
     }
   };
   if (A > 1) pool.parallel_for(A, 1, swiglu);

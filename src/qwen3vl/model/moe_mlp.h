@@ -19,6 +19,7 @@
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/kernels/weight_matrix.h"
 #include "qwen3vl/model/model_config.h"
+#include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/model/weight_loading.h"
 
 namespace qwen3vl {
@@ -40,9 +41,8 @@ class MoeMlp {
     std::vector<float> x, gate_up, act, y;  // per assignment: input row, intermediates, expert output
   };
 
-  // Loads the router `prefix`gate.weight and the fused expert tensors
-  // `prefix`experts.{gate_up_proj,down_proj} (prefix: "model.language_model.layers.N.mlp.").
-  MoeMlp(const TextConfig& config, const Checkpoint& ckpt, const std::string& prefix, const WeightOptions& options);
+  // Loads the router as stored and the experts in the format `options` asks.
+  MoeMlp(const TextConfig& config, const Checkpoint& ckpt, const MoeMlpSpec& spec, const WeightOptions& options);
 
   // scratch.out[n, hidden] = MoE(x[n, hidden]); returns scratch.out.data().
   const float* forward(const float* x, int64_t n, Scratch& scratch, ThreadPool& pool) const;

@@ -38,8 +38,8 @@ inline uint64_t mix(uint64_t x) {
 // stay finite through every layer (like a freshly initialised model).
 void fill(const TensorSpec& spec, uint64_t seed, uint64_t first, uint64_t count, uint16_t* out) {
   float center = 0.0f, half_width = 0.02f * 1.7320508f;
-  if (spec.role == TensorRole::Norm) center = 1.0f, half_width = 0.1f;
-  if (spec.role == TensorRole::Bias) half_width = 0.02f;
+  if (spec.kind == TensorKind::NormWeight) center = 1.0f, half_width = 0.1f;
+  if (spec.kind == TensorKind::Bias) half_width = 0.02f;
   const uint64_t h = hash_name(spec.name, seed);
   for (uint64_t i = 0; i < count; ++i) {
     const uint64_t r = mix(h + first + i);
@@ -56,7 +56,7 @@ void write_random_checkpoint(const Json& config_json, const std::string& dir, co
   fs::create_directories(dir, ec);
   if (ec) throw Error("cannot create " + dir + ": " + ec.message());
 
-  const auto specs = qwen3vl_tensor_specs(config);
+  const std::vector<TensorSpec> specs = qwen3vl_tensor_specs(config).all();
   // Assign tensors to shards in order, each shard at most max_shard_bytes.
   std::vector<std::vector<size_t>> shards(1);
   uint64_t shard_bytes = 0, total = 0;
@@ -75,6 +75,7 @@ void write_random_checkpoint(const Json& config_json, const std::string& dir, co
   Json weight_map = Json::object();
   uint64_t written = 0;
   std::vector<uint16_t> buffer(size_t(1) << 22);
+  ThreadPool pool(opts.threads);
   for (size_t s = 0; s < shards.size(); ++s) {
     char name[64];
     std::snprintf(name, sizeof(name), "model-%05zu-of-%05zu.safetensors", s + 1, shards.size());
@@ -101,7 +102,7 @@ void write_random_checkpoint(const Json& config_json, const std::string& dir, co
       for (int64_t d : specs[i].shape) count *= static_cast<uint64_t>(d);
       for (uint64_t first = 0; first < count; first += buffer.size()) {
         const uint64_t chunk = std::min<uint64_t>(buffer.size(), count - first);
-        ThreadPool::global().parallel_for(static_cast<int64_t>(chunk), 1 << 16, [&](int64_t a, int64_t b) {
+        pool.parallel_for(static_cast<int64_t>(chunk), 1 << 16, [&](int64_t a, int64_t b) {
           fill(specs[i], opts.seed, first + a, b - a, buffer.data() + a);
         });
         out.write(reinterpret_cast<const char*>(buffer.data()), static_cast<std::streamsize>(chunk * 2));

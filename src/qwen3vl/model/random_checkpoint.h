@@ -12,6 +12,7 @@ namespace qwen3vl {
 struct RandomCheckpointOptions {
   uint64_t seed = 1234;
   uint64_t max_shard_bytes = 4ull << 30;  // HF-style sharding above this
+  int threads = 0;                        // threads generating values (0: one per core)
   // Called with (bytes written, total bytes) as the weights are written.
   std::function<void(uint64_t, uint64_t)> progress;
 };

@@ -8,12 +8,11 @@
 #include "qwen3vl/kernels/elementwise.h"
 #include "qwen3vl/kernels/matmul.h"
 #include "qwen3vl/kernels/matmul_multi.h"
+#include "qwen3vl/model/tensor_specs.h"
 
 namespace qwen3vl {
 
 namespace {
-
-const std::string kPrefix = "model.language_model.";
 
 // Row-parallel loop for the cheap per-row ops, so they do not become the
 // serial bottleneck of a long prefill.
@@ -60,44 +59,39 @@ WeightMatrix leading_rows(const WeightMatrix& w, int64_t rows) {
 TextDecoder::TextDecoder(const ModelConfig& config, const Checkpoint& ckpt, const DecoderOptions& options)
     : cfg_(config.text),
       rope_(config.text.head_dim, config.text.rope_theta, config.text.mrope_section),
-      pool_(options.pool ? options.pool : &ThreadPool::global()) {
-  const int64_t H = cfg_.hidden_size, I = cfg_.intermediate_size, hd = cfg_.head_dim;
-  const int64_t q_dim = cfg_.num_heads * hd, kv_dim = cfg_.num_kv_heads * hd;
+      pool_(options.pool) {
+  check(pool_ != nullptr, "TextDecoder: DecoderOptions::pool must be set");
+  const TextModelSpec spec = qwen3vl_tensor_specs(config).text;
   const WeightOptions& wo = options.weights;
-
-  embed_ = linear_weight(ckpt, kPrefix + "embed_tokens.weight", cfg_.vocab_size, H, WeightClass::EmbeddingHead, wo);
-  if (config.tie_word_embeddings) {
-    head_ = embed_;
-  } else {
-    head_ = linear_weight(ckpt, "lm_head.weight", cfg_.vocab_size, H, WeightClass::EmbeddingHead, wo);
-  }
-  final_norm_ = vector_f32(ckpt, kPrefix + "norm.weight", {H});
+  embed_ = load_matrix(ckpt, spec.embed_tokens, wo);
+  head_ = spec.lm_head ? load_matrix(ckpt, *spec.lm_head, wo) : embed_;
+  final_norm_ = load_vector(ckpt, spec.norm.weight);
 
   layers_.resize(cfg_.num_layers);
   for (int i = 0; i < cfg_.num_layers; ++i) {
-    const std::string p = kPrefix + "layers." + std::to_string(i) + ".";
+    const TextLayerSpec& s = spec.layers[i];
+    check(s.mlp.has_value() != s.moe.has_value(),
+          "text decoder: layer " + std::to_string(i) + " needs exactly one of a dense and a MoE MLP");
     Layer& L = layers_[i];
-    L.input_norm = vector_f32(ckpt, p + "input_layernorm.weight", {H});
-    L.post_norm = vector_f32(ckpt, p + "post_attention_layernorm.weight", {H});
-    L.q_norm = vector_f32(ckpt, p + "self_attn.q_norm.weight", {hd});
-    L.k_norm = vector_f32(ckpt, p + "self_attn.k_norm.weight", {hd});
-    L.q = linear_weight(ckpt, p + "self_attn.q_proj.weight", q_dim, H, WeightClass::Attention, wo);
-    L.k = linear_weight(ckpt, p + "self_attn.k_proj.weight", kv_dim, H, WeightClass::Attention, wo);
-    L.v = linear_weight(ckpt, p + "self_attn.v_proj.weight", kv_dim, H, WeightClass::Attention, wo);
-    L.o = linear_weight(ckpt, p + "self_attn.o_proj.weight", H, q_dim, WeightClass::Attention, wo);
-    if (cfg_.attention_bias) {
-      L.q_bias = vector_f32(ckpt, p + "self_attn.q_proj.bias", {q_dim});
-      L.k_bias = vector_f32(ckpt, p + "self_attn.k_proj.bias", {kv_dim});
-      L.v_bias = vector_f32(ckpt, p + "self_attn.v_proj.bias", {kv_dim});
-      L.o_bias = vector_f32(ckpt, p + "self_attn.o_proj.bias", {H});
-    }
-    if (cfg_.is_moe_layer(i)) {
-      L.moe = std::make_shared<const MoeMlp>(cfg_, ckpt, p + "mlp.", wo);
+    L.input_norm = load_vector(ckpt, s.input_norm.weight);
+    L.post_norm = load_vector(ckpt, s.post_attention_norm.weight);
+    L.q_norm = load_vector(ckpt, s.q_norm.weight);
+    L.k_norm = load_vector(ckpt, s.k_norm.weight);
+    L.q = load_matrix(ckpt, s.q_proj.weight, wo);
+    L.k = load_matrix(ckpt, s.k_proj.weight, wo);
+    L.v = load_matrix(ckpt, s.v_proj.weight, wo);
+    L.o = load_matrix(ckpt, s.o_proj.weight, wo);
+    L.q_bias = load_vector(ckpt, s.q_proj.bias);
+    L.k_bias = load_vector(ckpt, s.k_proj.bias);
+    L.v_bias = load_vector(ckpt, s.v_proj.bias);
+    L.o_bias = load_vector(ckpt, s.o_proj.bias);
+    if (s.moe) {
+      L.moe = std::make_shared<const MoeMlp>(cfg_, ckpt, *s.moe, wo);
       continue;
     }
-    L.gate = linear_weight(ckpt, p + "mlp.gate_proj.weight", I, H, WeightClass::Mlp, wo);
-    L.up = linear_weight(ckpt, p + "mlp.up_proj.weight", I, H, WeightClass::Mlp, wo);
-    L.down = linear_weight(ckpt, p + "mlp.down_proj.weight", H, I, WeightClass::Mlp, wo);
+    L.gate = load_matrix(ckpt, s.mlp->gate_proj.weight, wo);
+    L.up = load_matrix(ckpt, s.mlp->up_proj.weight, wo);
+    L.down = load_matrix(ckpt, s.mlp->down_proj.weight, wo);
   }
   reset_expert_usage();
 }
@@ -177,9 +171,7 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache) {
   DecoderProfile& prof = profile_;
 
   // Attention block.
-  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
-    rms_norm(hidden + r0 * H, L.input_norm.data(), eps, r1 - r0, H, normed + r0 * H);
-  });
+  rms_norm(hidden, L.input_norm.data(), eps, n, H, normed, pool);
   timer.lap(prof.norms_ms);
   // q, k and v of one input: one call, so decode pays one parallel region.
   const LinearOutput qkv[] = {{&L.q, bias_or_null(L.q_bias), q},
@@ -189,8 +181,8 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache) {
   timer.lap(prof.qkv_ms);
   for_rows(pool, n, [&](int64_t r0, int64_t r1) {
     // q_norm / k_norm normalise each head separately over head_dim, before RoPE.
-    rms_norm(q + r0 * nh * hd, L.q_norm.data(), eps, (r1 - r0) * nh, hd, q + r0 * nh * hd);
-    rms_norm(k + r0 * nkv * hd, L.k_norm.data(), eps, (r1 - r0) * nkv, hd, k + r0 * nkv * hd);
+    rms_norm(q + r0 * nh * hd, L.q_norm.data(), eps, (r1 - r0) * nh, hd, q + r0 * nh * hd, pool);
+    rms_norm(k + r0 * nkv * hd, L.k_norm.data(), eps, (r1 - r0) * nkv, hd, k + r0 * nkv * hd, pool);
     apply_rope(q + r0 * nh * hd, r1 - r0, nh * hd, nh, hd, ws_.cos.data() + r0 * hd, ws_.sin.data() + r0 * hd);
     apply_rope(k + r0 * nkv * hd, r1 - r0, nkv * hd, nkv, hd, ws_.cos.data() + r0 * hd,
                ws_.sin.data() + r0 * hd);
@@ -202,30 +194,26 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache) {
   timer.lap(prof.attention_ms);
   matmul(ws_.attn.data(), n, L.o, bias_or_null(L.o_bias), normed, pool);
   timer.lap(prof.out_proj_ms);
-  add_inplace(hidden, normed, n * H);
+  add_inplace(hidden, normed, n * H, pool);
 
   // MLP block: down(silu(gate(x)) * up(x)), or the routed experts' sum.
-  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
-    rms_norm(hidden + r0 * H, L.post_norm.data(), eps, r1 - r0, H, normed + r0 * H);
-  });
+  rms_norm(hidden, L.post_norm.data(), eps, n, H, normed, pool);
   timer.lap(prof.norms_ms);
   if (L.moe) {
     run_moe(index, n, normed, normed);
     timer.lap(prof.mlp_ms);
-    add_inplace(hidden, normed, n * H);
+    add_inplace(hidden, normed, n * H, pool);
     timer.lap(prof.norms_ms);
     return;
   }
   const LinearOutput gate_up[] = {{&L.gate, nullptr, ws_.gate.data()}, {&L.up, nullptr, ws_.up.data()}};
   matmul_multi(normed, n, gate_up, pool);
   timer.lap(prof.mlp_ms);
-  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
-    silu_mul(ws_.gate.data() + r0 * I, ws_.up.data() + r0 * I, (r1 - r0) * I, ws_.gate.data() + r0 * I);
-  });
+  silu_mul(ws_.gate.data(), ws_.up.data(), n * I, ws_.gate.data(), pool);
   timer.lap(prof.norms_ms);
   matmul(ws_.gate.data(), n, L.down, nullptr, normed, pool);
   timer.lap(prof.mlp_ms);
-  add_inplace(hidden, normed, n * H);
+  add_inplace(hidden, normed, n * H, pool);
   timer.lap(prof.norms_ms);
 }
 
@@ -280,7 +268,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
     if (layer < static_cast<int>(in.deepstack.size())) {
       const float* feature = in.deepstack[layer];
       for (size_t i = 0; i < in.image_rows.size(); ++i)
-        add_inplace(hidden + in.image_rows[i] * H, feature + i * H, H);
+        add_inplace(hidden + in.image_rows[i] * H, feature + i * H, H, *pool_);
     }
     if (capture_) capture_("text_layer" + std::to_string(layer) + "_out", hidden, n, H);
   }
@@ -291,9 +279,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
   const int64_t first_row = request.all_rows ? 0 : n - 1;
   const int64_t out_rows = n - first_row;
   float* normed = ws_.normed.data();
-  for_rows(pool, out_rows, [&](int64_t r0, int64_t r1) {
-    rms_norm(hidden + (first_row + r0) * H, final_norm_.data(), cfg_.rms_norm_eps, r1 - r0, H, normed + r0 * H);
-  });
+  rms_norm(hidden + first_row * H, final_norm_.data(), cfg_.rms_norm_eps, out_rows, H, normed, pool);
   ws_.logits.resize(static_cast<size_t>(out_rows * columns));
   if (columns == cfg_.vocab_size) {
     matmul(normed, out_rows, head_, nullptr, ws_.logits.data(), pool);

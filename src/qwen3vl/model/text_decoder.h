@@ -25,7 +25,7 @@ namespace qwen3vl {
 
 struct DecoderOptions {
   WeightOptions weights;
-  ThreadPool* pool = nullptr;  // null: ThreadPool::global()
+  ThreadPool* pool = nullptr;  // required: the threads the model runs on
 };
 
 // One chunk of new tokens. Row indices are relative to the chunk; when a

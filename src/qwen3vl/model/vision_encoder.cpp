@@ -7,6 +7,7 @@
 #include "qwen3vl/kernels/attention.h"
 #include "qwen3vl/kernels/elementwise.h"
 #include "qwen3vl/kernels/matmul.h"
+#include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/model/weight_loading.h"
 #include "qwen3vl/tensor/dtype.h"
 
@@ -14,35 +15,21 @@ namespace qwen3vl {
 
 namespace {
 
-// The patch embedding is a Conv3d whose stride equals its kernel: stored as
-// [hidden, channels, t, h, w], used as a [hidden, channels*t*h*w] matrix.
-// The shared loader checks 2-D shapes, so the 5-D shape is checked here and
-// the flattened view goes through the same format conversion as every other
-// vision weight.
-WeightMatrix conv_as_linear_weight(const Checkpoint& ckpt, const std::string& name,
-                                   const std::vector<int64_t>& shape, const WeightOptions& options) {
-  const TensorView& t = ckpt.get(name, shape);
-  const WeightMatrix w = tensor_as_weight(t, shape[0], t.numel() / shape[0], "a convolution weight");
-  return convert_weight(w, options.format_for(WeightClass::Vision), options.convert, name);
-}
-
 struct Linear {
   WeightMatrix weight;
   std::vector<float> bias;
 };
 
-Linear load_linear(const Checkpoint& ckpt, const std::string& prefix, int64_t out, int64_t in,
-                   const WeightOptions& options) {
-  return {linear_weight(ckpt, prefix + ".weight", out, in, WeightClass::Vision, options),
-          vector_f32(ckpt, prefix + ".bias", {out})};
+Linear load_linear(const Checkpoint& ckpt, const LinearSpec& spec, const WeightOptions& options) {
+  return {load_matrix(ckpt, spec.weight, options), load_vector(ckpt, spec.bias)};
 }
 
 struct Norm {
   std::vector<float> weight, bias;
 };
 
-Norm load_norm(const Checkpoint& ckpt, const std::string& prefix, int64_t dim) {
-  return {vector_f32(ckpt, prefix + ".weight", {dim}), vector_f32(ckpt, prefix + ".bias", {dim})};
+Norm load_norm(const Checkpoint& ckpt, const NormSpec& spec) {
+  return {load_vector(ckpt, spec.weight), load_vector(ckpt, spec.bias)};
 }
 
 constexpr float kNormEps = 1e-6f;
@@ -75,8 +62,9 @@ struct VisionEncoder::Weights {
 
 VisionEncoder::VisionEncoder(const ModelConfig& config, const Checkpoint& ckpt, VisionEncoderOptions options)
     : config_(config.vision),
-      pool_(options.pool ? options.pool : &ThreadPool::global()),
+      pool_(options.pool),
       w_(std::make_unique<Weights>()) {
+  check(pool_ != nullptr, "VisionEncoder: VisionEncoderOptions::pool must be set");
   const VisionConfig& c = config_;
   check(c.depth > 0 && c.hidden_size > 0 && c.num_heads > 0 && c.hidden_size % c.num_heads == 0,
         "vision config: depth, hidden_size and num_heads must be positive, hidden_size a multiple of num_heads");
@@ -91,42 +79,29 @@ VisionEncoder::VisionEncoder(const ModelConfig& config, const Checkpoint& ckpt, 
     check(idx >= 0 && idx < c.depth, "vision config: deepstack_visual_indexes entry " + std::to_string(idx) +
                                          " is outside the " + std::to_string(c.depth) + " blocks");
 
-  const int64_t H = c.hidden_size, I = c.intermediate_size;
-  const int64_t merged = H * c.spatial_merge_size * c.spatial_merge_size;
-  const std::string v = "model.visual.";
-
+  const VisionModelSpec spec = qwen3vl_tensor_specs(config).vision;
   const WeightOptions& wo = options.weights;
-  w_->patch_embed = conv_as_linear_weight(
-      ckpt, v + "patch_embed.proj.weight", {H, c.in_channels, c.temporal_patch_size, c.patch_size, c.patch_size},
-      wo);
-  w_->patch_embed_bias = vector_f32(ckpt, v + "patch_embed.proj.bias", {H});
+  // The patch embedding is a Conv3d whose stride equals its kernel: stored
+  // as [hidden, channels, t, h, w], used as a [hidden, channels*t*h*w] matrix
+  // through the same format conversion as every other vision weight.
+  const Linear patch = load_linear(ckpt, spec.patch_embed, wo);
+  w_->patch_embed = patch.weight;
+  w_->patch_embed_bias = patch.bias;
   // Looked up a row at a time (never multiplied), so kept as stored.
-  w_->position_table = linear_weight(ckpt, v + "pos_embed.weight", c.num_position_embeddings, H);
+  w_->position_table = load_matrix(ckpt, spec.pos_embed, wo);
 
   const std::optional<WeightFormat> vf = wo.format_for(WeightClass::Vision);
   w_->quantized = vf && (*vf == WeightFormat::Q8 || *vf == WeightFormat::Q4);
-  for (int i = 0; i < c.depth; ++i) {
-    const std::string b = v + "blocks." + std::to_string(i) + ".";
-    Weights::Block blk;
-    blk.norm1 = load_norm(ckpt, b + "norm1", H);
-    blk.norm2 = load_norm(ckpt, b + "norm2", H);
-    blk.qkv = load_linear(ckpt, b + "attn.qkv", 3 * H, H, wo);
-    blk.proj = load_linear(ckpt, b + "attn.proj", H, H, wo);
-    blk.fc1 = load_linear(ckpt, b + "mlp.linear_fc1", I, H, wo);
-    blk.fc2 = load_linear(ckpt, b + "mlp.linear_fc2", H, I, wo);
-    w_->blocks.push_back(std::move(blk));
+  for (const VisionBlockSpec& s : spec.blocks) {
+    w_->blocks.push_back({load_norm(ckpt, s.norm1), load_norm(ckpt, s.norm2), load_linear(ckpt, s.qkv, wo),
+                          load_linear(ckpt, s.proj, wo), load_linear(ckpt, s.fc1, wo), load_linear(ckpt, s.fc2, wo)});
   }
-  auto load_merger = [&](const std::string& prefix, bool norm_after_merge) {
-    Weights::Merger mg;
-    mg.norm_after_merge = norm_after_merge;
-    mg.norm = load_norm(ckpt, prefix + "norm", norm_after_merge ? merged : H);
-    mg.fc1 = load_linear(ckpt, prefix + "linear_fc1", merged, merged, wo);
-    mg.fc2 = load_linear(ckpt, prefix + "linear_fc2", c.out_hidden_size, merged, wo);
-    return mg;
+  auto load_merger = [&](const PatchMergerSpec& s, bool norm_after_merge) {
+    return Weights::Merger{load_norm(ckpt, s.norm), norm_after_merge, load_linear(ckpt, s.fc1, wo),
+                           load_linear(ckpt, s.fc2, wo)};
   };
-  w_->merger = load_merger(v + "merger.", false);
-  for (size_t j = 0; j < c.deepstack_visual_indexes.size(); ++j)
-    w_->deepstack.push_back(load_merger(v + "deepstack_merger_list." + std::to_string(j) + ".", true));
+  w_->merger = load_merger(spec.merger, false);
+  for (const PatchMergerSpec& s : spec.deepstack_mergers) w_->deepstack.push_back(load_merger(s, true));
 }
 
 VisionEncoder::~VisionEncoder() = default;
@@ -197,7 +172,7 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
   if (capture) capture("vision_pos_embeds", pos.data(), n, H);
 
   std::vector<float> x(patch_embeds, patch_embeds + nH);
-  add_inplace(x.data(), pos.data(), static_cast<int64_t>(nH), &pool);
+  add_inplace(x.data(), pos.data(), static_cast<int64_t>(nH), pool);
 
   std::vector<float> normed(nH), qkv(nH * 3), attn(nH), mlp(static_cast<size_t>(n * I));
   std::vector<float> tmp(nH);
@@ -210,15 +185,15 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
     const int64_t tokens = n / unit, width = H * unit;
     std::vector<float> grouped(nH);
     if (mg.norm_after_merge) {
-      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, tokens, width, grouped.data(), &pool);
+      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, tokens, width, grouped.data(), pool);
     } else {
-      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, n, H, grouped.data(), &pool);
+      layer_norm(hidden, mg.norm.weight.data(), mg.norm.bias.data(), kNormEps, n, H, grouped.data(), pool);
     }
     // Rows of `unit` consecutive patches (one merge block) are already one
     // token's concatenated input.
     std::vector<float> wide(static_cast<size_t>(tokens * width));
     matmul(grouped.data(), tokens, mg.fc1.weight, mg.fc1.bias.data(), wide.data(), pool);
-    gelu_erf_inplace(wide.data(), tokens * width, &pool);
+    gelu_erf_inplace(wide.data(), tokens * width, pool);
     std::vector<float> out(static_cast<size_t>(tokens * c.out_hidden_size));
     matmul(wide.data(), tokens, mg.fc2.weight, mg.fc2.bias.data(), out.data(), pool);
     return out;
@@ -227,7 +202,7 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
   for (int b = 0; b < c.depth; ++b) {
     const Weights::Block& blk = w_->blocks[b];
     // Attention: q, k, v live side by side in each qkv row ([q | k | v], heads within each).
-    layer_norm(x.data(), blk.norm1.weight.data(), blk.norm1.bias.data(), kNormEps, n, H, normed.data(), &pool);
+    layer_norm(x.data(), blk.norm1.weight.data(), blk.norm1.bias.data(), kNormEps, n, H, normed.data(), pool);
     matmul(normed.data(), n, blk.qkv.weight, blk.qkv.bias.data(), qkv.data(), pool);
     pool.parallel_for(n, 64, [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
@@ -254,18 +229,18 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
       attention(base, base + H, base + 2 * H, shape, attn.data() + begin * H, pool);
     }
     matmul(attn.data(), n, blk.proj.weight, blk.proj.bias.data(), tmp.data(), pool);
-    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH), &pool);
+    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH), pool);
 
     // MLP.
-    layer_norm(x.data(), blk.norm2.weight.data(), blk.norm2.bias.data(), kNormEps, n, H, normed.data(), &pool);
+    layer_norm(x.data(), blk.norm2.weight.data(), blk.norm2.bias.data(), kNormEps, n, H, normed.data(), pool);
     matmul(normed.data(), n, blk.fc1.weight, blk.fc1.bias.data(), mlp.data(), pool);
     if (w_->mlp_gelu_tanh) {
-      gelu_tanh_inplace(mlp.data(), n * I, &pool);
+      gelu_tanh_inplace(mlp.data(), n * I, pool);
     } else {
-      gelu_erf_inplace(mlp.data(), n * I, &pool);
+      gelu_erf_inplace(mlp.data(), n * I, pool);
     }
     matmul(mlp.data(), n, blk.fc2.weight, blk.fc2.bias.data(), tmp.data(), pool);
-    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH), &pool);
+    add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH), pool);
 
     if (capture) capture("vision_block" + std::to_string(b) + "_out", x.data(), n, H);
     for (size_t j = 0; j < c.deepstack_visual_indexes.size(); ++j)

@@ -24,7 +24,7 @@
 namespace qwen3vl {
 
 struct VisionEncoderOptions {
-  ThreadPool* pool = nullptr;  // null: ThreadPool::global()
+  ThreadPool* pool = nullptr;  // required: the threads the model runs on
   // Formats of the tower's linear weights (WeightClass::Vision); the default
   // keeps the checkpoint's own (zero-copy views). Quantized formats need
   // `weights.convert`; with Q8/Q4 the tower is approximate anyway, so its

@@ -19,29 +19,61 @@ std::optional<WeightFormat> WeightOptions::format_for(WeightClass c) const {
   return std::nullopt;
 }
 
-WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols) {
-  if (const WeightMatrix* ready = ckpt.prepared(name)) {
+std::optional<WeightFormat> WeightOptions::format_for(const TensorSpec& spec) const {
+  if (!spec.weight_class) return std::nullopt;
+  return format_for(*spec.weight_class);
+}
+
+namespace {
+
+// The weight format of a stored F32/BF16/F16 tensor; Error for another dtype.
+WeightFormat plain_format(const TensorView& t) {
+  switch (t.dtype) {
+    case DType::F32: return WeightFormat::F32;
+    case DType::BF16: return WeightFormat::BF16;
+    case DType::F16: return WeightFormat::F16;
+    default:
+      throw Error(t.file + ": tensor '" + t.name + "' has dtype " + dtype_name(t.dtype) +
+                  "; weight matrices must be F32, BF16 or F16");
+  }
+}
+
+// dst[c * rows + r] = src[r * cols + c] for a [rows, cols] matrix of `T`, in
+// square blocks so both sides stay in cache.
+template <typename T>
+void transpose_matrix(const T* src, int64_t rows, int64_t cols, T* dst) {
+  constexpr int64_t kBlock = 32;
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlock)
+    for (int64_t c0 = 0; c0 < cols; c0 += kBlock) {
+      const int64_t r1 = std::min(rows, r0 + kBlock), c1 = std::min(cols, c0 + kBlock);
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t c = c0; c < c1; ++c) dst[c * rows + r] = src[r * cols + c];
+    }
+}
+
+template <typename T>
+WeightMatrix transposed_copy(const void* data, int64_t in, int64_t out, WeightMatrix w) {
+  auto storage = std::make_shared<std::vector<T>>(static_cast<size_t>(in * out));
+  transpose_matrix(static_cast<const T*>(data), in, out, storage->data());
+  w.data = storage->data();
+  w.owner = storage;
+  return w;
+}
+
+}  // namespace
+
+WeightMatrix stored_matrix(const Checkpoint& ckpt, const TensorSpec& spec) {
+  const int64_t rows = spec.rows(), cols = spec.cols();
+  if (const WeightMatrix* ready = ckpt.prepared(spec.name)) {
     if (ready->rows != rows || ready->cols != cols)
-      throw Error(ckpt.dir() + ": tensor '" + name + "' is a " + std::to_string(ready->rows) + "x" +
+      throw Error(ckpt.dir() + ": tensor '" + spec.name + "' is a " + std::to_string(ready->rows) + "x" +
                   std::to_string(ready->cols) + " " + weight_format_name(ready->format) +
                   " matrix, the config needs " + std::to_string(rows) + "x" + std::to_string(cols));
     return *ready;
   }
-  return tensor_as_weight(ckpt.get(name, {rows, cols}), rows, cols, "linear weights");
-}
-
-WeightMatrix tensor_as_weight(const TensorView& t, int64_t rows, int64_t cols, const std::string& what) {
+  const TensorView& t = ckpt.get(spec.name, spec.shape);
   WeightMatrix w;
-  switch (t.dtype) {
-    case DType::F32: w.format = WeightFormat::F32; break;
-    case DType::BF16: w.format = WeightFormat::BF16; break;
-    case DType::F16: w.format = WeightFormat::F16; break;
-    default:
-      throw Error(t.file + ": tensor '" + t.name + "' has dtype " + dtype_name(t.dtype) + "; " + what +
-                  " must be F32, BF16 or F16");
-  }
-  check(rows * cols == t.numel(), t.file + ": tensor '" + t.name + "' does not hold a " + std::to_string(rows) +
-                                      "x" + std::to_string(cols) + " matrix");
+  w.format = plain_format(t);
   w.rows = rows;
   w.cols = cols;
   w.data = t.data;  // points into the mapping, which the Checkpoint keeps alive
@@ -67,95 +99,73 @@ WeightMatrix convert_weight(const WeightMatrix& stored, std::optional<WeightForm
   return out;
 }
 
-WeightMatrix linear_weight(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols,
-                           WeightClass cls, const WeightOptions& options) {
-  return convert_weight(linear_weight(ckpt, name, rows, cols), options.format_for(cls), options.convert,
-                        name);
+WeightMatrix load_matrix(const Checkpoint& ckpt, const TensorSpec& spec, const WeightOptions& options) {
+  return convert_weight(stored_matrix(ckpt, spec), options.format_for(spec), options.convert, spec.name);
 }
 
 std::string expert_weight_name(const std::string& name, int64_t e) {
   return name + "[" + std::to_string(e) + "]";
 }
 
-namespace {
-
-// dst[c * rows + r] = src[r * cols + c] for a [rows, cols] matrix of `T`, in
-// square blocks so both sides stay in cache.
-template <typename T>
-void transpose_matrix(const T* src, int64_t rows, int64_t cols, T* dst) {
-  constexpr int64_t kBlock = 32;
-  for (int64_t r0 = 0; r0 < rows; r0 += kBlock)
-    for (int64_t c0 = 0; c0 < cols; c0 += kBlock) {
-      const int64_t r1 = std::min(rows, r0 + kBlock), c1 = std::min(cols, c0 + kBlock);
-      for (int64_t r = r0; r < r1; ++r)
-        for (int64_t c = c0; c < c1; ++c) dst[c * rows + r] = src[r * cols + c];
-    }
-}
-
-}  // namespace
-
-WeightMatrix transposed_expert(const TensorView& t, int64_t e, int64_t in, int64_t out) {
-  const WeightMatrix all = tensor_as_weight(t, t.shape.empty() ? 0 : t.shape[0] * in, out, "expert weights");
-  const size_t count = static_cast<size_t>(in * out);
+WeightMatrix transposed_expert(const TensorView& t, int64_t e) {
+  check(t.shape.size() == 3 && e >= 0 && e < t.shape[0],
+        t.file + ": tensor '" + t.name + "' has no expert " + std::to_string(e));
+  const int64_t in = t.shape[1], out = t.shape[2];
   WeightMatrix w;
-  w.format = all.format;
+  w.format = plain_format(t);
   w.rows = out;
   w.cols = in;
-  if (all.format == WeightFormat::F32) {
-    auto storage = std::make_shared<std::vector<float>>(count);
-    transpose_matrix(static_cast<const float*>(all.data) + e * count, in, out, storage->data());
-    w.data = storage->data();
-    w.owner = storage;
-  } else {
-    auto storage = std::make_shared<std::vector<uint16_t>>(count);
-    transpose_matrix(static_cast<const uint16_t*>(all.data) + e * count, in, out, storage->data());
-    w.data = storage->data();
-    w.owner = storage;
-  }
-  return w;
+  const size_t offset = static_cast<size_t>(e * in * out) * dtype_size(t.dtype);
+  const void* slab = static_cast<const uint8_t*>(t.data) + offset;
+  return w.format == WeightFormat::F32 ? transposed_copy<float>(slab, in, out, w)
+                                       : transposed_copy<uint16_t>(slab, in, out, w);
 }
 
-std::vector<WeightMatrix> expert_weights(const Checkpoint& ckpt, const std::string& name, int64_t experts,
-                                         int64_t in, int64_t out, WeightClass cls, const WeightOptions& options) {
+std::vector<WeightMatrix> load_experts(const Checkpoint& ckpt, const TensorSpec& spec, const WeightOptions& options) {
+  const int64_t experts = spec.experts(), rows = spec.rows(), cols = spec.cols();
+  check(experts > 0, "load_experts: tensor '" + spec.name + "' is not a fused expert tensor");
   std::vector<WeightMatrix> result;
   result.reserve(static_cast<size_t>(experts));
-  if (ckpt.prepared(expert_weight_name(name, 0))) {
+  if (ckpt.prepared(expert_weight_name(spec.name, 0))) {
     for (int64_t e = 0; e < experts; ++e) {
-      const std::string key = expert_weight_name(name, e);
-      const WeightMatrix* ready = ckpt.prepared(key);
+      const WeightMatrix* ready = ckpt.prepared(expert_weight_name(spec.name, e));
       if (!ready)
-        throw Error(ckpt.dir() + ": expert " + std::to_string(e) + " of tensor '" + name +
+        throw Error(ckpt.dir() + ": expert " + std::to_string(e) + " of tensor '" + spec.name +
                     "' is missing (the file holds fewer than the config's " + std::to_string(experts) + " experts)");
-      if (ready->rows != out || ready->cols != in)
-        throw Error(ckpt.dir() + ": expert " + std::to_string(e) + " of tensor '" + name + "' is a " +
+      if (ready->rows != rows || ready->cols != cols)
+        throw Error(ckpt.dir() + ": expert " + std::to_string(e) + " of tensor '" + spec.name + "' is a " +
                     std::to_string(ready->rows) + "x" + std::to_string(ready->cols) + " " +
-                    weight_format_name(ready->format) + " matrix, the config needs " + std::to_string(out) + "x" +
-                    std::to_string(in));
+                    weight_format_name(ready->format) + " matrix, the config needs " + std::to_string(rows) + "x" +
+                    std::to_string(cols));
       result.push_back(*ready);
     }
     return result;
   }
-  const TensorView& t = ckpt.get(name, {experts, in, out});
-  for (int64_t e = 0; e < experts; ++e)
-    result.push_back(convert_weight(transposed_expert(t, e, in, out), options.format_for(cls), options.convert,
-                                    expert_weight_name(name, e)));
+  const TensorView& t = ckpt.get(spec.name, spec.shape);
+  for (int64_t e = 0; e < experts; ++e) {
+    const std::string key = expert_weight_name(spec.name, e);
+    result.push_back(convert_weight(transposed_expert(t, e), options.format_for(spec), options.convert, key));
+  }
   // Every expert is a copy now: the stored pages need not stay resident.
   release_mapped_pages(t.data, t.nbytes);
   return result;
 }
 
-std::vector<float> vector_f32(const Checkpoint& ckpt, const std::string& name,
-                              const std::vector<int64_t>& shape) {
-  const TensorView& t = ckpt.get(name, shape);
+std::vector<float> load_vector(const Checkpoint& ckpt, const TensorSpec& spec) {
+  const TensorView& t = ckpt.get(spec.name, spec.shape);
   switch (t.dtype) {
     case DType::F32:
     case DType::BF16:
     case DType::F16:
     case DType::F64: return t.to_f32();
     default:
-      throw Error(t.file + ": tensor '" + name + "' has dtype " + dtype_name(t.dtype) +
+      throw Error(t.file + ": tensor '" + spec.name + "' has dtype " + dtype_name(t.dtype) +
                   "; expected a floating-point tensor");
   }
+}
+
+std::vector<float> load_vector(const Checkpoint& ckpt, const std::optional<TensorSpec>& spec) {
+  return spec ? load_vector(ckpt, *spec) : std::vector<float>{};
 }
 
 }  // namespace qwen3vl

@@ -52,7 +52,7 @@ VisionTiming time_vision(const Model::Impl& m, int width, int height) {
   const RgbImage img = synthetic_image(width, height);
   VisionTiming t;
   auto t0 = Clock::now();
-  const PreprocessedImage pre = preprocess_image(img, m.preprocessor, {});
+  const PreprocessedImage pre = preprocess_image(img, m.preprocessor, *m.pool);
   t.preprocess_ms = ms_since(t0);
   t0 = Clock::now();
   const std::vector<VisionGrid> grids = {{pre.grid.t, pre.grid.h, pre.grid.w}};
@@ -69,7 +69,6 @@ Json run_benchmark(const BenchOptions& o) {
   auto log = [&](const std::string& s) {
     if (o.log) o.log(s);
   };
-  if (o.threads > 0) ThreadPool::set_default_threads(o.threads);
   LoadOptions lo;
   lo.threads = o.threads;
   lo.weights = o.weights;
@@ -84,7 +83,7 @@ Json run_benchmark(const BenchOptions& o) {
   Json r;
   r["model"] = o.model.empty() ? "embedded-default" : o.model;
   r["weights"] = model->load_options().weights;  // a model file reports its own format
-  r["threads"] = ThreadPool::global().size();
+  r["threads"] = m.pool->size();
   r["isa"] = isa_level_name(active_isa_level());
   r["load_ms"] = load_ms;
 
@@ -154,7 +153,7 @@ Json run_benchmark(const BenchOptions& o) {
 
   // Last, so its 1 GiB buffer does not count in the peak RSS above.
   log("memory bandwidth");
-  const double bw = measure_read_bandwidth_gbps(ThreadPool::global());
+  const double bw = measure_read_bandwidth_gbps(*m.pool);
   r["membw_gbps"] = bw;
   const double limit = bw * 1e9 / static_cast<double>(decoder.weight_bytes());
   r["decode_limit_tps"] = limit;

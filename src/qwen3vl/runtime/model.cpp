@@ -36,20 +36,22 @@ void load_checkpoint_dir(Model::Impl& m, const std::string& path, const LoadOpti
   if (!options.load_weights) return;
   progress("weights", 0.05);
   m.checkpoint = std::make_unique<Checkpoint>(path);
-  const WeightOptions weights = weight_options_from_name(options.weights);
+  const WeightOptions weights = weight_options_from_name(options.weights, *m.pool);
   if (options.weights != "auto" && !options.weights.empty()) {
     // Convert every linear weight up front, each one's rows in parallel,
     // releasing the source pages as it goes; the model code then finds them
     // ready (Checkpoint::prepared).
-    prepare_converted_weights(*m.checkpoint, linear_weight_plan(m.config, options.load_vision), weights,
+    prepare_converted_weights(*m.checkpoint, convertible_weights(m.config, options.load_vision), weights,
                               [&](double f) { progress("weights", 0.05 + 0.9 * f); });
   }
   DecoderOptions dopts;
   dopts.weights = weights;
+  dopts.pool = m.pool.get();
   m.decoder.emplace(m.config, *m.checkpoint, dopts);
   if (options.load_vision) {
     VisionEncoderOptions vopts;
     vopts.weights = dopts.weights;
+    vopts.pool = m.pool.get();
     m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint, vopts);
   }
 }
@@ -95,15 +97,17 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
   }
   // The same options as `--quant <file's quant>`: every weight the file
   // stores quantized is already in its target format (a zero-copy view, no
-  // conversion); the few stored as-is that the model code converts itself
-  // (the vision patch embedding) get exactly the at-load conversion, and the
-  // vision tower picks the same attention precision.
+  // conversion); a file written before the vision patch embedding was
+  // quantized with the rest gets it converted here exactly as at load, and
+  // the vision tower picks the same attention precision.
   DecoderOptions dopts;
-  dopts.weights = weight_options_from_name(file.quant);
+  dopts.weights = weight_options_from_name(file.quant, *m.pool);
+  dopts.pool = m.pool.get();
   m.decoder.emplace(m.config, *m.checkpoint, dopts);
   if (options.load_vision) {
     VisionEncoderOptions vopts;
     vopts.weights = dopts.weights;
+    vopts.pool = m.pool.get();
     m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint, vopts);
   }
 }
@@ -112,13 +116,14 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
 
 std::shared_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (options.threads > 0) ThreadPool::set_default_threads(options.threads);
+  if (options.threads < 0) throw Error("LoadOptions::threads must be 0 (one per core) or positive");
   if (!file_exists(path)) throw Error("model path " + path + " does not exist");
   resolved_kv_cache_type(options);  // reject a bad name before the long load
   std::shared_ptr<Model> model(new Model());
   Impl& m = *model->impl_;
   m.path = path;
   m.options = options;
+  m.pool = std::make_unique<ThreadPool>(options.threads);
   auto progress = [&](const std::string& stage, double f) {
     if (options.progress) options.progress(stage, f);
   };

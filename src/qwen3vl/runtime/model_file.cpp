@@ -65,10 +65,10 @@ std::string blob_tensor_name(const std::string& file) { return std::string(kMode
 
 // --quant meanings a model file can store (f32 would only make files bigger
 // than the checkpoint; auto means "as stored", i.e. no file needed).
-WeightOptions file_weight_options(const std::string& quant) {
+WeightOptions file_weight_options(const std::string& quant, ThreadPool& pool) {
   if (quant != "q4" && quant != "q8" && quant != "bf16")
     throw Error("quantize: --quant must be q4, q8 or bf16, got '" + quant + "'");
-  return weight_options_from_name(quant);
+  return weight_options_from_name(quant, pool);
 }
 
 std::optional<WeightFormat> quantized_format_from_name(const std::string& name) {
@@ -85,7 +85,8 @@ bool is_model_file_path(const std::string& path) {
 }
 
 void write_model_file(const std::string& hf_dir, const std::string& out_path, const QuantizeOptions& options) {
-  const WeightOptions wopts = file_weight_options(options.quant);
+  ThreadPool pool(options.threads);
+  const WeightOptions wopts = file_weight_options(options.quant, pool);
   if (is_model_file_path(hf_dir))
     throw Error(hf_dir + " is a file; quantize reads a Hugging Face checkpoint directory");
   if (!file_exists(hf_dir + "/config.json"))
@@ -107,14 +108,10 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
     }
   }
 
-  std::map<std::string, PlannedWeight> planned;
-  for (PlannedWeight& p : linear_weight_plan(config, true)) planned.emplace(p.name, std::move(p));
-
   // What each tensor becomes: its target format (nullopt = as stored).
   struct Item {
     TensorSpec spec;
     std::optional<WeightFormat> target;
-    PlannedWeight plan;  // empty name: not a linear weight
   };
   std::vector<Item> items;
   std::vector<SafetensorsStreamWriter::Entry> entries;
@@ -122,30 +119,27 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
     entries.push_back({blob_tensor_name(name), DType::U8, {static_cast<int64_t>(text.size())}, text.size()});
   Json quantized = Json::object();
   uint64_t total_source = 0;
-  for (const TensorSpec& spec : qwen3vl_tensor_specs(config)) {
+  for (const TensorSpec& spec : qwen3vl_tensor_specs(config).all()) {
     const TensorView& t = ckpt.get(spec.name, spec.shape);
     total_source += t.nbytes;
-    Item item{spec, std::nullopt, {}};
-    auto plan = planned.find(spec.name);
-    if (plan != planned.end()) {
-      const PlannedWeight& p = plan->second;
-      item.plan = p;
-      const WeightMatrix stored = p.experts > 0 ? tensor_as_weight(t, p.experts * p.cols, p.rows, "expert weights")
-                                                : linear_weight(ckpt, p.name, p.rows, p.cols);
-      const std::optional<WeightFormat> target = wopts.format_for(p.cls);
-      if (target && *target != stored.format) item.target = target;
+    Item item{spec, std::nullopt};
+    const bool experts = spec.kind == TensorKind::Experts;
+    if (const std::optional<WeightFormat> target = wopts.format_for(spec)) {
+      const WeightFormat stored = experts ? transposed_expert(t, 0).format : stored_matrix(ckpt, spec).format;
+      if (*target != stored) item.target = target;
     }
     if (item.target == WeightFormat::Q8 || item.target == WeightFormat::Q4) {
-      // Fused expert tensors: each expert's [rows, cols] matrix in turn.
-      const int64_t experts = std::max<int64_t>(1, item.plan.experts);
-      const int64_t rows = item.plan.rows, cols = item.plan.cols;
-      const size_t n = static_cast<size_t>(experts) * quantized_weight_bytes(*item.target, rows, cols);
+      // A fused expert tensor: its experts' matrices back to back.
+      const size_t n = static_cast<size_t>(std::max<int64_t>(1, spec.experts())) *
+                       quantized_weight_bytes(*item.target, spec.rows(), spec.cols());
       entries.push_back({spec.name, DType::U8, {static_cast<int64_t>(n)}, n});
-      quantized[spec.name] = {{"format", weight_format_name(*item.target)}, {"rows", rows}, {"cols", cols}};
-      if (item.plan.experts > 0) quantized[spec.name]["experts"] = item.plan.experts;
-    } else if (item.target && item.plan.experts > 0) {
+      quantized[spec.name] = {{"format", weight_format_name(*item.target)},
+                              {"rows", spec.rows()},
+                              {"cols", spec.cols()}};
+      if (experts) quantized[spec.name]["experts"] = spec.experts();
+    } else if (item.target && experts) {
       throw Error("quantize: no file format for " + std::string(weight_format_name(*item.target)) +
-                  " expert weights converted from " + dtype_name(t.dtype));
+                  " expert weights stored as " + dtype_name(t.dtype));
     } else if (item.target == WeightFormat::BF16) {
       entries.push_back({spec.name, DType::BF16, spec.shape, static_cast<size_t>(t.numel()) * 2});
     } else if (item.target) {
@@ -168,19 +162,18 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
   uint64_t done = 0;
   for (const Item& item : items) {
     const TensorView& t = ckpt.get(item.spec.name);
-    if (item.target && item.plan.experts > 0) {
+    if (item.target && item.spec.kind == TensorKind::Experts) {
       std::vector<uint8_t> bytes;
-      for (int64_t e = 0; e < item.plan.experts; ++e) {
-        const std::string key = expert_weight_name(item.spec.name, e);
-        const WeightMatrix converted =
-            convert_weight_format(transposed_expert(t, e, item.plan.cols, item.plan.rows), *item.target, key);
+      for (int64_t e = 0; e < item.spec.experts(); ++e) {
+        const WeightMatrix converted = convert_weight_format(transposed_expert(t, e), *item.target,
+                                                             expert_weight_name(item.spec.name, e), pool);
         const auto* b = static_cast<const uint8_t*>(converted.data);
         bytes.insert(bytes.end(), b, b + converted.bytes());
       }
       out.write_next(item.spec.name, bytes.data(), bytes.size());
     } else if (item.target) {
-      const WeightMatrix stored = linear_weight(ckpt, item.spec.name, item.spec.shape[0], item.spec.shape[1]);
-      const WeightMatrix converted = convert_weight_format(stored, *item.target, item.spec.name);
+      const WeightMatrix converted =
+          convert_weight_format(stored_matrix(ckpt, item.spec), *item.target, item.spec.name, pool);
       out.write_next(item.spec.name, converted.data, converted.bytes());
     } else {
       out.write_next(item.spec.name, t.data, t.nbytes);

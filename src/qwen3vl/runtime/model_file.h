@@ -14,7 +14,7 @@
 namespace qwen3vl {
 
 // The version this build writes; it reads every file of the same major version.
-constexpr int kModelFileMajorVersion = 1;
+constexpr int kModelFileMajorVersion = 2;
 constexpr int kModelFileMinorVersion = 1;
 // __metadata__ "format" value identifying a qwen3vl model file.
 inline constexpr const char* kModelFileFormat = "qwen3vl";
@@ -23,6 +23,7 @@ inline constexpr const char* kModelFileBlobPrefix = "file:";
 
 struct QuantizeOptions {
   std::string quant = "q4";  // q4, q8 or bf16 (the meanings of --quant)
+  int threads = 0;           // threads converting the weights (0: one per core)
   // Called after each tensor with (bytes of source done, total source bytes).
   std::function<void(uint64_t, uint64_t)> progress;
 };

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/model/vision_encoder.h"
@@ -17,6 +18,9 @@ struct Model::Impl {
   std::string path;
   bool is_default = false;
   LoadOptions options;
+  // The threads every kernel of this model runs on (LoadOptions::threads);
+  // sessions on several threads share it (ThreadPool takes turns).
+  std::unique_ptr<ThreadPool> pool;
   ModelConfig config;
   GenerationConfig generation;
   PreprocessorConfig preprocessor;

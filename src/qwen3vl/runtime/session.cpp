@@ -87,7 +87,7 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
     }
     result.timings.image_decode_ms += ms_since(t);
     t = Clock::now();
-    images.push_back(preprocess_image(rgb, m.preprocessor, limits));
+    images.push_back(preprocess_image(rgb, m.preprocessor, *m.pool, limits));
     result.timings.preprocess_ms += ms_since(t);
   }
 

@@ -50,9 +50,9 @@ WeightMatrix quantize_weight_parallel(const WeightMatrix& src, WeightFormat fmt,
   return quantized_weight_over(fmt, src.rows, src.cols, std::move(storage));
 }
 
-WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat target, const std::string& name) {
+WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat target, const std::string& name,
+                                   ThreadPool& pool) {
   if (stored.format == target) return stored;
-  ThreadPool& pool = ThreadPool::global();
   switch (target) {
     case WeightFormat::Q8:
     case WeightFormat::Q4:
@@ -89,41 +89,28 @@ WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat targ
   }
 }
 
-std::vector<PlannedWeight> linear_weight_plan(const ModelConfig& config, bool include_vision) {
-  std::vector<PlannedWeight> plan;
-  for (const TensorSpec& spec : qwen3vl_tensor_specs(config)) {
-    std::optional<WeightClass> cls;
-    switch (spec.role) {
-      case TensorRole::Embedding:
-      case TensorRole::Head: cls = WeightClass::EmbeddingHead; break;
-      case TensorRole::Attention: cls = WeightClass::Attention; break;
-      case TensorRole::Mlp: cls = WeightClass::Mlp; break;
-      case TensorRole::Experts:
-        plan.push_back({spec.name, spec.shape[2], spec.shape[1], WeightClass::Mlp, spec.shape[0]});
-        break;
-      case TensorRole::Vision:
-        if (include_vision && spec.shape.size() == 2) cls = WeightClass::Vision;
-        break;
-      default: break;
-    }
-    if (cls) plan.push_back({spec.name, spec.shape[0], spec.shape[1], *cls});
-  }
-  return plan;
+std::vector<TensorSpec> convertible_weights(const ModelConfig& config, bool include_vision) {
+  const ModelTensorSpecs specs = qwen3vl_tensor_specs(config);
+  std::vector<TensorSpec> out;
+  for (TensorSpec& s : include_vision ? specs.all() : specs.text.all())
+    if (s.weight_class) out.push_back(std::move(s));
+  return out;
 }
 
-void prepare_converted_weights(Checkpoint& ckpt, const std::vector<PlannedWeight>& plan,
+void prepare_converted_weights(Checkpoint& ckpt, const std::vector<TensorSpec>& specs,
                                const WeightOptions& options, const std::function<void(double)>& progress) {
   size_t total = 0, done = 0;
-  for (const PlannedWeight& p : plan) total += ckpt.get(p.name).nbytes;
-  for (const PlannedWeight& p : plan) {
-    const std::optional<WeightFormat> target = options.format_for(p.cls);
-    if (p.experts > 0) {
-      const TensorView& source = ckpt.get(p.name, {p.experts, p.cols, p.rows});
-      if (target && *target != tensor_as_weight(source, p.experts * p.cols, p.rows, "expert weights").format) {
-        for (int64_t e = 0; e < p.experts; ++e) {
-          const std::string key = expert_weight_name(p.name, e);
-          ckpt.set_prepared(key, convert_weight(transposed_expert(source, e, p.cols, p.rows), target,
-                                                options.convert, key));
+  for (const TensorSpec& s : specs) total += ckpt.get(s.name).nbytes;
+  for (const TensorSpec& s : specs) {
+    const std::optional<WeightFormat> target = options.format_for(s);
+    if (s.kind == TensorKind::Experts) {
+      // Each expert is transposed (a copy) whatever the target: convert
+      // only when the format changes, else the model code transposes it.
+      const TensorView& source = ckpt.get(s.name, s.shape);
+      if (target && *target != transposed_expert(source, 0).format) {
+        for (int64_t e = 0; e < s.experts(); ++e) {
+          const std::string key = expert_weight_name(s.name, e);
+          ckpt.set_prepared(key, convert_weight(transposed_expert(source, e), target, options.convert, key));
         }
         release_mapped_pages(source.data, source.nbytes);
       }
@@ -131,10 +118,10 @@ void prepare_converted_weights(Checkpoint& ckpt, const std::vector<PlannedWeight
       if (progress && total) progress(double(done) / double(total));
       continue;
     }
-    const WeightMatrix stored = linear_weight(ckpt, p.name, p.rows, p.cols);
-    const TensorView& source = ckpt.get(p.name);
+    const WeightMatrix stored = stored_matrix(ckpt, s);
+    const TensorView& source = ckpt.get(s.name);
     if (target && *target != stored.format) {
-      ckpt.set_prepared(p.name, convert_weight(stored, target, options.convert, p.name));
+      ckpt.set_prepared(s.name, convert_weight(stored, target, options.convert, s.name));
       release_mapped_pages(source.data, source.nbytes);
     }
     done += source.nbytes;
@@ -142,9 +129,11 @@ void prepare_converted_weights(Checkpoint& ckpt, const std::vector<PlannedWeight
   }
 }
 
-WeightOptions weight_options_from_name(const std::string& name) {
+WeightOptions weight_options_from_name(const std::string& name, ThreadPool& pool) {
   WeightOptions o;
-  o.convert = convert_weight_format;
+  o.convert = [&pool](const WeightMatrix& stored, WeightFormat target, const std::string& tensor) {
+    return convert_weight_format(stored, target, tensor, pool);
+  };
   auto all = [&](WeightFormat f) { o.embedding_head = o.attention = o.mlp = o.vision = f; };
   if (name == "auto" || name.empty()) {
   } else if (name == "f32") {
