@@ -14,18 +14,7 @@ static const std::string kGolden = kFixture + "/golden";
 
 static Json golden_json(const std::string& c) { return load_json_file(kGolden + "/" + c + ".json"); }
 
-static std::string write_messages(const std::string& c) {
-  // Image paths in the golden messages are relative to golden/: the messages
-  // file lives there too, so run resolves them against its directory.
-  const std::string path = ::testing::TempDir() + "/" + c + ".messages.json";
-  Json m = golden_json(c)["messages"];
-  for (auto& msg : m)
-    if (msg["content"].is_array())
-      for (auto& part : msg["content"])
-        if (part.contains("image")) part["image"] = kGolden + "/" + part["image"].get<std::string>();
-  std::ofstream(path) << m.dump();
-  return path;
-}
+static std::string write_messages(const std::string& c) { return write_golden_messages(kGolden, c); }
 
 TEST(Cli, RunJsonMatchesGoldenForEveryCase) {
   for (const std::string c : {"case1_text", "case2_one_image", "case3_two_images"}) {

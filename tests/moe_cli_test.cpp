@@ -19,17 +19,7 @@ const char* kCases[] = {"case1_text", "case2_one_image"};
 
 Json golden_json(const std::string& c) { return load_json_file(kGolden + "/" + c + ".json"); }
 
-// The golden messages with image paths made absolute.
-std::string write_messages(const std::string& c) {
-  const std::string path = ::testing::TempDir() + "/moe_" + c + ".messages.json";
-  Json m = golden_json(c)["messages"];
-  for (auto& msg : m)
-    if (msg["content"].is_array())
-      for (auto& part : msg["content"])
-        if (part.contains("image")) part["image"] = kGolden + "/" + part["image"].get<std::string>();
-  std::ofstream(path) << m.dump();
-  return path;
-}
+std::string write_messages(const std::string& c) { return write_golden_messages(kGolden, c); }
 
 std::vector<int64_t> ints(const TensorView& t) {
   std::vector<int64_t> v(static_cast<size_t>(t.numel()));

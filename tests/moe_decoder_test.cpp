@@ -17,6 +17,7 @@
 #include "qwen3vl/model/moe_routing.h"
 #include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/model/text_decoder.h"
+#include "golden_decoder_case.h"
 #include "test_pool.h"
 
 using namespace qwen3vl;
@@ -49,45 +50,8 @@ int32_t argmax(std::span<const float> v) {
   return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
-// A golden prompt as decoder input (visual rows from the golden embeddings).
-struct MoeCase {
-  explicit MoeCase(const std::string& name)
-      : golden(kMoe + "/golden/" + name + ".safetensors"), config(load_model_config(kMoe + "/config.json")) {
-    for (int64_t id : ints(golden.get("input_ids"))) ids.push_back(static_cast<int32_t>(id));
-    const std::vector<int64_t> pos = ints(golden.get("position_ids"));
-    const size_t L = ids.size();
-    for (int a = 0; a < 3; ++a)
-      for (size_t r = 0; r < L; ++r) positions[a].push_back(static_cast<int32_t>(pos[a * L + r]));
-    rope_delta = static_cast<int32_t>(ints(golden.get("rope_deltas"))[0]);
-    for (size_t r = 0; r < L; ++r)
-      if (ids[r] == config.image_token_id) image_rows.push_back(static_cast<int32_t>(r));
-    if (golden.has("image_embeds")) {
-      image_embeds = golden.get("image_embeds").to_f32();
-      for (int j = 0; golden.has("deepstack_" + std::to_string(j)); ++j)
-        deepstack.push_back(golden.get("deepstack_" + std::to_string(j)).to_f32());
-    }
-  }
-
-  DecoderInput prompt() const {
-    DecoderInput in;
-    in.ids = ids;
-    for (int a = 0; a < 3; ++a) in.positions[a] = positions[a];
-    in.image_rows = image_rows;
-    if (!image_rows.empty()) {
-      in.image_embeds = image_embeds.data();
-      for (const auto& d : deepstack) in.deepstack.push_back(d.data());
-    }
-    return in;
-  }
-
-  SafetensorsFile golden;
-  ModelConfig config;
-  std::vector<int32_t> ids;
-  std::array<std::vector<int32_t>, 3> positions;
-  int32_t rope_delta = 0;
-  std::vector<int32_t> image_rows;
-  std::vector<float> image_embeds;
-  std::vector<std::vector<float>> deepstack;
+struct MoeCase : qwen3vl::testing::GoldenDecoderCase {
+  explicit MoeCase(const std::string& name) : GoldenDecoderCase(kMoe, name) {}
 };
 
 // Prefill, then greedy decoding that feeds back every generated token
@@ -104,7 +68,7 @@ void check_case(const std::string& name) {
   dec.set_index_capture([&](const std::string& n, const int64_t* d, int64_t rows, int64_t cols) {
     i64[n].assign(d, d + rows * cols);
   });
-  const std::vector<int64_t> generated = ints(c.golden.get("generated_ids"));
+  const std::vector<int64_t> generated(c.generated.begin(), c.generated.end());
   KVCache cache = dec.make_cache(static_cast<int64_t>(c.ids.size() + generated.size() + 1));
   const auto prefill = dec.forward(c.prompt(), cache);
   const std::vector<float> logits(prefill.begin(), prefill.end());
@@ -254,19 +218,8 @@ TEST(MoeDecoder, ChunkedPrefillEqualsOneChunk) {
   // expert groups change with the chunking but no result may.
   std::vector<float> last;
   const size_t L = c.ids.size();
-  for (size_t begin : {size_t(0), size_t(1), size_t(2)}) {
-    const size_t end = begin < 2 ? begin + 1 : L;
-    DecoderInput in;
-    in.ids = std::span<const int32_t>(c.ids).subspan(begin, end - begin);
-    for (int ax = 0; ax < 3; ++ax) in.positions[ax] = std::span<const int32_t>(c.positions[ax]).subspan(begin, end - begin);
-    std::vector<int32_t> rows;
-    for (int32_t r : c.image_rows) rows.push_back(r - static_cast<int32_t>(begin));
-    if (begin == 2) {
-      in.image_rows = rows;
-      in.image_embeds = c.image_embeds.data();
-      for (const auto& d : c.deepstack) in.deepstack.push_back(d.data());
-    }
-    const auto s = dec.forward(in, b);
+  for (auto [begin, end] : {std::pair<size_t, size_t>{0, 1}, {1, 2}, {2, L}}) {
+    const auto s = dec.forward(c.chunk(begin, end), b);
     last.assign(s.begin(), s.end());
   }
   EXPECT_LE(max_abs_diff(last, ref), 1e-4f);
