@@ -24,7 +24,7 @@
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/model/vision_encoder.h"
-#include "qwen3vl/runtime/weight_formats.h"
+#include "qwen3vl/weights/weight_formats.h"
 
 using namespace qwen3vl;
 

@@ -19,7 +19,6 @@
 #include "qwen3vl/io/safetensors.h"
 #include "qwen3vl/io/safetensors_stream_writer.h"
 #include "qwen3vl/model/model_config.h"
-#include "qwen3vl/model/random_checkpoint.h"
 #include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/model_file.h"
@@ -215,7 +214,7 @@ TEST_F(AttentionBiasTest, AMissingBiasIsNamed) {
 TEST_F(AttentionBiasTest, RandomCheckpointWritesQuantizesAndRunsThem) {
   Json config = load_json_file(kFixture + "/config.json");
   config["text_config"]["attention_bias"] = true;
-  write_random_checkpoint(config, dir_, {});
+  write_random_model(config, dir_);
   const Checkpoint ckpt(dir_);
   const auto bias = ckpt.get("model.language_model.layers.0.self_attn.v_proj.bias", {32}).to_f32();
   float largest = 0;

@@ -44,7 +44,8 @@ inline CliResult run_cli(const std::string& args, const std::string& stdin_text 
 // file, image paths made absolute, and returns its path.
 inline std::string write_golden_messages(const std::string& golden_dir, const std::string& c) {
   static int counter = 0;
-  const std::string path = ::testing::TempDir() + "/" + c + "_" + std::to_string(counter++) + ".messages.json";
+  const std::string path = ::testing::TempDir() + "/" + c + "_" + std::to_string(::getpid()) + "_" +
+                           std::to_string(counter++) + ".messages.json";
   qwen3vl::Json m = qwen3vl::load_json_file(golden_dir + "/" + c + ".json")["messages"];
   for (auto& msg : m)
     if (msg["content"].is_array())

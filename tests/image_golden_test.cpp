@@ -9,7 +9,7 @@
 #include "qwen3vl/image/image_decode.h"
 #include "qwen3vl/image/preprocess.h"
 #include "qwen3vl/io/safetensors.h"
-#include "qwen3vl/model/model_config.h"
+#include "qwen3vl/image/preprocessor_config.h"
 #include "test_pool.h"
 
 using namespace qwen3vl;

@@ -2,6 +2,8 @@
 // clear Error naming the file (and tensor), never crash.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -18,7 +20,7 @@ namespace {
 
 // A writable copy of a fixture in a fresh temp directory.
 std::string copy_fixture(const std::string& tag, const std::string& fixture = kFixture) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("corrupt_" + tag);
+  const fs::path dir = fs::path(::testing::TempDir()) / ("corrupt_" + tag + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   for (const auto& e : fs::directory_iterator(fixture))

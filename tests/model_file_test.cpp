@@ -22,8 +22,9 @@
 #include "qwen3vl/kernels/quant.h"
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/model_file.h"
-#include "qwen3vl/runtime/model_impl.h"
-#include "qwen3vl/runtime/weight_formats.h"
+#include "qwen3vl/tokenizer/chat_template.h"
+#include "qwen3vl/tokenizer/tokenizer.h"
+#include "qwen3vl/weights/weight_formats.h"
 #include "greedy_run_util.h"
 
 using namespace qwen3vl;
@@ -146,23 +147,29 @@ TEST_F(ModelFileTest, CarriesConfigsTokenizerAndTemplate) {
 }
 
 TEST_F(ModelFileTest, QuantizedWeightsAreViewsIntoTheMapping) {
-  auto model = Model::load(file("q4"));
-  const Checkpoint& ckpt = *model->impl().checkpoint;
+  const ModelFile mf = open_model_file(file("q4"));
+  auto prepared = [&](const std::string& name) -> const WeightMatrix* {
+    auto it = mf.quantized.find(name);
+    return it == mf.quantized.end() ? nullptr : &it->second;
+  };
   const std::string name = "model.language_model.layers.0.mlp.gate_proj.weight";
-  const WeightMatrix* w = ckpt.prepared(name);
+  const WeightMatrix* w = prepared(name);
   ASSERT_NE(w, nullptr);
   EXPECT_EQ(w->format, WeightFormat::Q4);
   EXPECT_EQ(w->owner, nullptr);  // no copy
-  EXPECT_EQ(w->data, ckpt.get(name).data);
-  const WeightMatrix* embed = ckpt.prepared("model.language_model.embed_tokens.weight");
+  EXPECT_EQ(w->data, mf.checkpoint->get(name).data);
+  const WeightMatrix* embed = prepared("model.language_model.embed_tokens.weight");
   ASSERT_NE(embed, nullptr);
   EXPECT_EQ(embed->format, WeightFormat::Q8);  // q4 keeps the embedding/head and vision at 8 bits
-  EXPECT_EQ(ckpt.prepared("model.visual.blocks.0.attn.qkv.weight")->format, WeightFormat::Q8);
+  ASSERT_NE(prepared("model.visual.blocks.0.attn.qkv.weight"), nullptr);
+  EXPECT_EQ(prepared("model.visual.blocks.0.attn.qkv.weight")->format, WeightFormat::Q8);
   // The 5-D patch-embedding convolution is stored as its [hidden, 1536] matrix.
-  const WeightMatrix* patch = ckpt.prepared("model.visual.patch_embed.proj.weight");
+  const WeightMatrix* patch = prepared("model.visual.patch_embed.proj.weight");
   ASSERT_NE(patch, nullptr);
   EXPECT_EQ(patch->format, WeightFormat::Q8);
   EXPECT_EQ(patch->cols, 3 * 2 * 16 * 16);
+  // Norms and biases stay as stored.
+  EXPECT_EQ(prepared("model.language_model.norm.weight"), nullptr);
 }
 
 TEST_F(ModelFileTest, LayoutIsAlignedSafetensorsWithVersionedMetadata) {

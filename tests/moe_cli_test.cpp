@@ -43,7 +43,7 @@ TEST(MoeCli, RunJsonMatchesGoldenForEveryCase) {
 
 TEST(MoeCli, DumpWritesGoldenTensorsAndRouting) {
   for (const std::string c : kCases) {
-    const std::string out = ::testing::TempDir() + "/moe_" + c + ".dump.safetensors";
+    const std::string out = ::testing::TempDir() + "/moe_" + c + "_" + std::to_string(::getpid()) + ".dump.safetensors";
     const CliResult r = run_cli("dump -m " + kMoe + " --messages " + write_messages(c) + " -n 12 -o " + out);
     ASSERT_EQ(r.exit_code, 0) << c << ": " << r.err;
     SafetensorsFile mine(out), gold(kGolden + "/" + c + ".safetensors");

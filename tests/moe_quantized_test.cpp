@@ -21,7 +21,8 @@
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/model_file.h"
 #include "qwen3vl/runtime/model_impl.h"
-#include "qwen3vl/runtime/weight_formats.h"
+#include "qwen3vl/weights/weight_formats.h"
+#include "qwen3vl/weights/weight_loading.h"
 #include "test_pool.h"
 
 using namespace qwen3vl;
@@ -134,13 +135,16 @@ TEST_F(MoeModelFile, Bf16FileReproducesGoldenGreedyIdsAndRouting) {
 }
 
 TEST_F(MoeModelFile, ExpertsAreQuantizedViewsIntoTheMappingAndTheRouterIsNot) {
-  const auto model = Model::load(file("q4"));
-  const Checkpoint& ckpt = *model->impl().checkpoint;
+  const ModelFile mf = open_model_file(file("q4"));
+  auto prepared = [&](const std::string& name) -> const WeightMatrix* {
+    auto it = mf.quantized.find(name);
+    return it == mf.quantized.end() ? nullptr : &it->second;
+  };
   const std::string name = "model.language_model.layers.2.mlp.experts.gate_up_proj";
-  const TensorView& blob = ckpt.get(name);
+  const TensorView& blob = mf.checkpoint->get(name);
   EXPECT_EQ(blob.dtype, DType::U8);
   for (int64_t e = 0; e < 8; ++e) {
-    const WeightMatrix* w = ckpt.prepared(name + "[" + std::to_string(e) + "]");
+    const WeightMatrix* w = prepared(expert_weight_name(name, e));
     ASSERT_NE(w, nullptr) << e;
     EXPECT_EQ(w->format, WeightFormat::Q4);
     EXPECT_EQ(w->rows, 64);  // gate rows then up rows
@@ -148,11 +152,13 @@ TEST_F(MoeModelFile, ExpertsAreQuantizedViewsIntoTheMappingAndTheRouterIsNot) {
     EXPECT_EQ(w->owner, nullptr);  // no copy
     EXPECT_EQ(w->data, static_cast<const uint8_t*>(blob.data) + e * w->bytes());
   }
-  EXPECT_EQ(blob.nbytes, 8 * ckpt.prepared(name + "[0]")->bytes());
-  EXPECT_EQ(ckpt.get("model.language_model.layers.2.mlp.gate.weight").dtype, DType::BF16);
-  EXPECT_EQ(ckpt.prepared("model.language_model.layers.2.mlp.gate.weight"), nullptr);
+  EXPECT_EQ(prepared(expert_weight_name(name, 8)), nullptr);
+  EXPECT_EQ(blob.nbytes, 8 * prepared(expert_weight_name(name, 0))->bytes());
+  EXPECT_EQ(mf.checkpoint->get("model.language_model.layers.2.mlp.gate.weight").dtype, DType::BF16);
+  EXPECT_EQ(prepared("model.language_model.layers.2.mlp.gate.weight"), nullptr);
   // The dense MLP of layer 1 is quantized as usual.
-  EXPECT_EQ(ckpt.prepared("model.language_model.layers.1.mlp.up_proj.weight")->format, WeightFormat::Q4);
+  ASSERT_NE(prepared("model.language_model.layers.1.mlp.up_proj.weight"), nullptr);
+  EXPECT_EQ(prepared("model.language_model.layers.1.mlp.up_proj.weight")->format, WeightFormat::Q4);
 }
 
 TEST_F(MoeModelFile, ExpertEntriesOfTheWrongSizeAreRefused) {
@@ -222,7 +228,7 @@ TEST(MoeQuantizedAccuracy, EveryFormatStaysCloseToFloat32) {
 // 7-level grid (a per-weight error of about 7% of their RMS, through two
 // products and the SwiGLU gate).
 TEST(MoeQuantizedAccuracy, MoeLayerErrorOfQuantizedExperts) {
-  const std::string dir = ::testing::TempDir() + "/tiny_moe_preset";
+  const std::string dir = ::testing::TempDir() + "/tiny_moe_preset_" + std::to_string(::getpid());
   write_random_checkpoint(preset_config_json("tiny-moe"), dir, {});
   const ModelConfig config = load_model_config(dir + "/config.json");
   Checkpoint ckpt(dir);

@@ -9,6 +9,7 @@
 #include "qwen3vl/model/presets.h"
 #include "qwen3vl/model/random_checkpoint.h"
 #include "qwen3vl/model/tensor_specs.h"
+#include "qwen3vl/qwen3vl.h"
 
 using namespace qwen3vl;
 namespace fs = std::filesystem;
@@ -20,6 +21,8 @@ TEST(RandomCheckpoint, ShardedDeterministicAndLoadable) {
   const std::string a = ::testing::TempDir() + "/rand_a", b = ::testing::TempDir() + "/rand_b";
   RandomCheckpointOptions opts;
   opts.max_shard_bytes = 4 << 20;  // forces several shards for a 15 MB model
+  fs::remove_all(a);
+  fs::remove_all(b);
   write_random_checkpoint(config, a, opts);
   write_random_checkpoint(config, b, opts);
   ASSERT_TRUE(file_exists(a + "/model.safetensors.index.json"));
@@ -36,8 +39,30 @@ TEST(RandomCheckpoint, ShardedDeterministicAndLoadable) {
   for (float v : norm) EXPECT_NEAR(v, 1.0f, 0.11f);
   const auto q = ca.get("model.language_model.layers.0.self_attn.q_proj.weight").to_f32();
   for (float v : q) EXPECT_LE(std::abs(v), 0.035f);
-  EXPECT_TRUE(file_exists(a + "/tokenizer.json"));
-  EXPECT_TRUE(file_exists(a + "/chat_template.json"));
+  // Weights and config only: the tokenizer is the public API's to add.
+  EXPECT_FALSE(file_exists(a + "/tokenizer.json"));
+}
+
+TEST(RandomModel, PublicApiWritesALoadableCheckpoint) {
+  const std::string dir = ::testing::TempDir() + "/rand_model";
+  uint64_t last_done = 0, last_total = 0;
+  RandomModelOptions opts;
+  opts.progress = [&](uint64_t done, uint64_t total) { last_done = done, last_total = total; };
+  write_random_model(load_json_file(kFixture + "/config.json"), dir, opts);
+  EXPECT_GT(last_total, 0u);
+  EXPECT_EQ(last_done, last_total);
+  for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "chat_template.json",
+                        "generation_config.json", "preprocessor_config.json"})
+    EXPECT_TRUE(file_exists(dir + "/" + f)) << f;
+  auto model = Model::load(dir);
+  EXPECT_EQ(model->config().text.hidden_size, 48);
+  Session session(model);
+  GenerateOptions g;
+  g.max_tokens = 2;
+  const GenerationResult r = session.generate(Json::parse(R"([{"role": "user", "content": "Hi"}])"), g);
+  EXPECT_FALSE(r.prompt_ids.empty());
+  EXPECT_FALSE(r.output_ids.empty());
+  fs::remove_all(dir);
 }
 
 TEST(Presets, MatchPublishedConfigs) {

@@ -15,7 +15,7 @@
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/model/text_decoder.h"
-#include "qwen3vl/model/weight_loading.h"
+#include "qwen3vl/weights/weight_loading.h"
 #include "qwen3vl/kernels/quant.h"
 #include "golden_decoder_case.h"
 #include "test_pool.h"

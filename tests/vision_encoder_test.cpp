@@ -11,7 +11,7 @@
 #include "qwen3vl/io/safetensors.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/vision_encoder.h"
-#include "qwen3vl/runtime/weight_formats.h"
+#include "qwen3vl/weights/weight_formats.h"
 #include "test_pool.h"
 
 using namespace qwen3vl;

@@ -18,7 +18,9 @@
 
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/base/json.h"
+#include "qwen3vl/image/preprocessor_config.h"
 #include "qwen3vl/model/model_config.h"
+#include "qwen3vl/runtime/generation_config.h"
 
 namespace qwen3vl {
 
@@ -122,6 +124,25 @@ class Model {
   Model();
   std::unique_ptr<Impl> impl_;
 };
+
+// Random-weight checkpoints with the real shapes, for measuring speed and
+// memory without downloading a model (random weights cost what real ones
+// cost; their words are noise).
+struct RandomModelOptions {
+  uint64_t seed = 1234;
+  // Called with (bytes written, total bytes) as the weights are written.
+  std::function<void(uint64_t, uint64_t)> progress;
+};
+
+// The config.json of a published Qwen3-VL size: "2b", "4b" or "8b". Throws
+// Error for another name.
+Json published_model_config(const std::string& size);
+
+// Writes a Hugging Face layout checkpoint into `dir` (created): `config` as
+// config.json, every tensor it implies with deterministic random bf16 values
+// (sharded as the published checkpoints are), and the default model's
+// tokenizer, chat template, generation and preprocessor configs.
+void write_random_model(const Json& config, const std::string& dir, const RandomModelOptions& options = {});
 
 // A conversation's state: the KV cache of the last prompt and answer. Not
 // thread-safe; use one Session per concurrent conversation.

@@ -4,10 +4,7 @@
 #include "args.h"
 #include "commands.h"
 #include "progress.h"
-#include "qwen3vl/base/error.h"
-#include "qwen3vl/base/json.h"
-#include "qwen3vl/model/presets.h"
-#include "qwen3vl/model/random_checkpoint.h"
+#include "qwen3vl/qwen3vl.h"
 
 namespace qwen3vl::cli {
 
@@ -22,12 +19,12 @@ int make_random_model_command(int argc, char** argv) {
       .flag("-q,--quiet", "no progress bar");
   if (!args.parse(argc, argv, 2)) return 0;
   if (!args.has("preset") || !args.has("output")) throw Error("make-random-model needs --preset and -o DIR");
-  RandomCheckpointOptions opts;
+  RandomModelOptions opts;
   opts.seed = static_cast<uint64_t>(args.get_int64("seed", 1234));
   ProgressBar bar("writing " + args.get("output"), !args.has("quiet"));
   opts.progress = [&](uint64_t done, uint64_t total) { bar.update(double(done) / double(total), done); };
   const auto t0 = std::chrono::steady_clock::now();
-  write_random_checkpoint(preset_config_json(args.get("preset")), args.get("output"), opts);
+  write_random_model(published_model_config(args.get("preset")), args.get("output"), opts);
   bar.finish();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cerr << "wrote " << args.get("preset") << " random-weight checkpoint to " << args.get("output") << " in "

@@ -8,7 +8,7 @@
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/image/rgb_image.h"
 #include "qwen3vl/image/smart_resize.h"
-#include "qwen3vl/model/model_config.h"
+#include "qwen3vl/image/preprocessor_config.h"
 
 namespace qwen3vl {
 

@@ -4,7 +4,7 @@
 #pragma once
 #include <cstdint>
 
-#include "qwen3vl/model/model_config.h"
+#include "qwen3vl/image/preprocessor_config.h"
 
 namespace qwen3vl {
 

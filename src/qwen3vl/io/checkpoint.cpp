@@ -93,13 +93,4 @@ const std::map<std::string, std::string>& Checkpoint::file_metadata() const {
   return single_file_ ? shards_.front()->metadata() : kNone;
 }
 
-void Checkpoint::set_prepared(const std::string& name, WeightMatrix weight) {
-  prepared_[name] = std::move(weight);
-}
-
-const WeightMatrix* Checkpoint::prepared(const std::string& name) const {
-  auto it = prepared_.find(name);
-  return it == prepared_.end() ? nullptr : &it->second;
-}
-
 }  // namespace qwen3vl

@@ -3,12 +3,6 @@
 // model.safetensors.index.json) or a single safetensors file (a qwen3vl model
 // file, see docs/model-file-format.md). Tensors are validated against the
 // shape the model expects.
-//
-// Besides the stored tensors it can hold "prepared" linear weights: matrices
-// already in the format the model will compute with (views of pre-quantized
-// tensors in a model file, or weights quantized in parallel at load). The
-// weight loader (model/weight_loading.h) prefers them, so the model code does
-// not care where its weights come from.
 #pragma once
 #include <map>
 #include <memory>
@@ -16,7 +10,6 @@
 #include <vector>
 
 #include "qwen3vl/io/safetensors.h"
-#include "qwen3vl/kernels/weight_matrix.h"
 
 namespace qwen3vl {
 
@@ -41,14 +34,8 @@ class Checkpoint {
   // Total bytes of tensor data.
   size_t total_bytes() const;
 
-  // Registers a ready-made weight under a tensor name (replacing any earlier
-  // one); `prepared(name)` returns it, or null.
-  void set_prepared(const std::string& name, WeightMatrix weight);
-  const WeightMatrix* prepared(const std::string& name) const;
-
  private:
   bool single_file_ = false;
-  std::map<std::string, WeightMatrix> prepared_;
   std::string dir_;
   std::vector<std::unique_ptr<SafetensorsFile>> shards_;
   std::map<std::string, const TensorView*> index_;

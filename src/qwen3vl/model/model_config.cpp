@@ -1,31 +1,11 @@
 #include "qwen3vl/model/model_config.h"
 
 #include "qwen3vl/base/error.h"
-#include "qwen3vl/base/mapped_file.h"
+#include "qwen3vl/base/json_fields.h"
 
 namespace qwen3vl {
 
 namespace {
-
-template <typename T>
-T required(const Json& j, const char* key, const std::string& where) {
-  if (!j.contains(key) || j[key].is_null()) throw Error(where + ": missing \"" + key + "\"");
-  try {
-    return j[key].get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw Error(where + ": \"" + key + "\" has the wrong type (" + j[key].dump() + ")");
-  }
-}
-
-template <typename T>
-T optional(const Json& j, const char* key, T fallback, const std::string& where) {
-  if (!j.contains(key) || j[key].is_null()) return fallback;
-  try {
-    return j[key].get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw Error(where + ": \"" + key + "\" has the wrong type (" + j[key].dump() + ")");
-  }
-}
 
 void positive(int v, const char* key, const std::string& where) {
   if (v <= 0) throw Error(where + ": \"" + key + "\" must be positive, got " + std::to_string(v));
@@ -33,16 +13,16 @@ void positive(int v, const char* key, const std::string& where) {
 
 TextConfig parse_text(const Json& t, const std::string& where) {
   TextConfig c;
-  c.hidden_size = required<int>(t, "hidden_size", where);
-  c.intermediate_size = required<int>(t, "intermediate_size", where);
-  c.num_layers = required<int>(t, "num_hidden_layers", where);
-  c.num_heads = required<int>(t, "num_attention_heads", where);
-  c.num_kv_heads = optional<int>(t, "num_key_value_heads", c.num_heads, where);
-  c.head_dim = optional<int>(t, "head_dim", c.num_heads > 0 ? c.hidden_size / c.num_heads : 0, where);
-  c.vocab_size = required<int>(t, "vocab_size", where);
-  c.rms_norm_eps = optional<float>(t, "rms_norm_eps", 1e-6f, where);
-  c.max_position_embeddings = optional<int64_t>(t, "max_position_embeddings", 262144, where);
-  c.attention_bias = optional<bool>(t, "attention_bias", false, where);
+  c.hidden_size = json_required<int>(t, "hidden_size", where);
+  c.intermediate_size = json_required<int>(t, "intermediate_size", where);
+  c.num_layers = json_required<int>(t, "num_hidden_layers", where);
+  c.num_heads = json_required<int>(t, "num_attention_heads", where);
+  c.num_kv_heads = json_optional<int>(t, "num_key_value_heads", c.num_heads, where);
+  c.head_dim = json_optional<int>(t, "head_dim", c.num_heads > 0 ? c.hidden_size / c.num_heads : 0, where);
+  c.vocab_size = json_required<int>(t, "vocab_size", where);
+  c.rms_norm_eps = json_optional<float>(t, "rms_norm_eps", 1e-6f, where);
+  c.max_position_embeddings = json_optional<int64_t>(t, "max_position_embeddings", 262144, where);
+  c.attention_bias = json_optional<bool>(t, "attention_bias", false, where);
   for (auto [v, k] : {std::pair{c.hidden_size, "hidden_size"}, {c.intermediate_size, "intermediate_size"},
                       {c.num_layers, "num_hidden_layers"}, {c.num_heads, "num_attention_heads"},
                       {c.num_kv_heads, "num_key_value_heads"}, {c.head_dim, "head_dim"},
@@ -58,15 +38,15 @@ TextConfig parse_text(const Json& t, const std::string& where) {
   Json rope = Json::object();
   if (t.contains("rope_parameters") && t["rope_parameters"].is_object()) rope = t["rope_parameters"];
   else if (t.contains("rope_scaling") && t["rope_scaling"].is_object()) rope = t["rope_scaling"];
-  c.rope_theta = optional<double>(t, "rope_theta", optional<double>(rope, "rope_theta", 5e6, where), where);
-  if (rope.contains("rope_theta")) c.rope_theta = optional<double>(rope, "rope_theta", c.rope_theta, where);
-  const std::string rope_type = optional<std::string>(rope, "rope_type", optional<std::string>(rope, "type", "default", where), where);
+  c.rope_theta = json_optional<double>(t, "rope_theta", json_optional<double>(rope, "rope_theta", 5e6, where), where);
+  if (rope.contains("rope_theta")) c.rope_theta = json_optional<double>(rope, "rope_theta", c.rope_theta, where);
+  const std::string rope_type = json_optional<std::string>(rope, "rope_type", json_optional<std::string>(rope, "type", "default", where), where);
   if (rope_type != "default" && rope_type != "mrope")
     throw Error(where + ": unsupported rope_type \"" + rope_type + "\" (only default M-RoPE is implemented)");
-  c.mrope_interleaved = optional<bool>(rope, "mrope_interleaved", true, where);
+  c.mrope_interleaved = json_optional<bool>(rope, "mrope_interleaved", true, where);
   if (!c.mrope_interleaved)
     throw Error(where + ": mrope_interleaved=false is Qwen2-VL style rope, not supported for qwen3_vl");
-  std::vector<int> section = optional<std::vector<int>>(rope, "mrope_section", {}, where);
+  std::vector<int> section = json_optional<std::vector<int>>(rope, "mrope_section", {}, where);
   if (section.empty()) {
     const int half = c.head_dim / 2;
     section = {half - 2 * (half * 5 / 16), half * 5 / 16, half * 5 / 16};
@@ -81,12 +61,12 @@ TextConfig parse_text(const Json& t, const std::string& where) {
 
 // The Mixture-of-Experts fields of a qwen3_vl_moe text_config.
 void parse_moe(const Json& t, const std::string& where, TextConfig& c) {
-  c.num_experts = required<int>(t, "num_experts", where);
-  c.num_experts_per_tok = required<int>(t, "num_experts_per_tok", where);
-  c.moe_intermediate_size = required<int>(t, "moe_intermediate_size", where);
-  c.decoder_sparse_step = optional<int>(t, "decoder_sparse_step", 1, where);
-  c.mlp_only_layers = optional<std::vector<int>>(t, "mlp_only_layers", {}, where);
-  c.norm_topk_prob = optional<bool>(t, "norm_topk_prob", true, where);
+  c.num_experts = json_required<int>(t, "num_experts", where);
+  c.num_experts_per_tok = json_required<int>(t, "num_experts_per_tok", where);
+  c.moe_intermediate_size = json_required<int>(t, "moe_intermediate_size", where);
+  c.decoder_sparse_step = json_optional<int>(t, "decoder_sparse_step", 1, where);
+  c.mlp_only_layers = json_optional<std::vector<int>>(t, "mlp_only_layers", {}, where);
+  c.norm_topk_prob = json_optional<bool>(t, "norm_topk_prob", true, where);
   for (auto [v, k] : {std::pair{c.num_experts, "num_experts"}, {c.num_experts_per_tok, "num_experts_per_tok"},
                       {c.moe_intermediate_size, "moe_intermediate_size"},
                       {c.decoder_sparse_step, "decoder_sparse_step"}})
@@ -102,18 +82,18 @@ void parse_moe(const Json& t, const std::string& where, TextConfig& c) {
 
 VisionConfig parse_vision(const Json& v, const std::string& where) {
   VisionConfig c;
-  c.depth = required<int>(v, "depth", where);
-  c.hidden_size = required<int>(v, "hidden_size", where);
-  c.intermediate_size = required<int>(v, "intermediate_size", where);
-  c.num_heads = required<int>(v, "num_heads", where);
-  c.in_channels = optional<int>(v, "in_channels", 3, where);
-  c.patch_size = optional<int>(v, "patch_size", 16, where);
-  c.temporal_patch_size = optional<int>(v, "temporal_patch_size", 2, where);
-  c.spatial_merge_size = optional<int>(v, "spatial_merge_size", 2, where);
-  c.out_hidden_size = required<int>(v, "out_hidden_size", where);
-  c.num_position_embeddings = required<int>(v, "num_position_embeddings", where);
-  c.deepstack_visual_indexes = optional<std::vector<int>>(v, "deepstack_visual_indexes", {}, where);
-  c.hidden_act = optional<std::string>(v, "hidden_act", "gelu_pytorch_tanh", where);
+  c.depth = json_required<int>(v, "depth", where);
+  c.hidden_size = json_required<int>(v, "hidden_size", where);
+  c.intermediate_size = json_required<int>(v, "intermediate_size", where);
+  c.num_heads = json_required<int>(v, "num_heads", where);
+  c.in_channels = json_optional<int>(v, "in_channels", 3, where);
+  c.patch_size = json_optional<int>(v, "patch_size", 16, where);
+  c.temporal_patch_size = json_optional<int>(v, "temporal_patch_size", 2, where);
+  c.spatial_merge_size = json_optional<int>(v, "spatial_merge_size", 2, where);
+  c.out_hidden_size = json_required<int>(v, "out_hidden_size", where);
+  c.num_position_embeddings = json_required<int>(v, "num_position_embeddings", where);
+  c.deepstack_visual_indexes = json_optional<std::vector<int>>(v, "deepstack_visual_indexes", {}, where);
+  c.hidden_act = json_optional<std::string>(v, "hidden_act", "gelu_pytorch_tanh", where);
   for (auto [val, k] : {std::pair{c.depth, "depth"}, {c.hidden_size, "hidden_size"},
                         {c.intermediate_size, "intermediate_size"}, {c.num_heads, "num_heads"},
                         {c.in_channels, "in_channels"}, {c.patch_size, "patch_size"},
@@ -142,7 +122,7 @@ VisionConfig parse_vision(const Json& v, const std::string& where) {
 ModelConfig parse_model_config(const Json& j, const std::string& source) {
   if (!j.is_object()) throw Error(source + ": not a JSON object");
   ModelConfig c;
-  c.model_type = optional<std::string>(j, "model_type", "", source);
+  c.model_type = json_optional<std::string>(j, "model_type", "", source);
   if (c.model_type != "qwen3_vl" && c.model_type != "qwen3_vl_moe")
     throw Error(source + ": unsupported model_type \"" + c.model_type +
                 "\" (qwen3vl runs Qwen3-VL checkpoints, model_type \"qwen3_vl\" or \"qwen3_vl_moe\")");
@@ -154,12 +134,12 @@ ModelConfig parse_model_config(const Json& j, const std::string& source) {
   if (c.model_type == "qwen3_vl_moe") parse_moe(j["text_config"], source + " text_config", c.text);
   c.vision = parse_vision(j["vision_config"], source + " vision_config");
   // The top-level flag wins; some exports only set it inside text_config.
-  bool tie = optional<bool>(j["text_config"], "tie_word_embeddings", true, source);
-  c.tie_word_embeddings = optional<bool>(j, "tie_word_embeddings", tie, source);
-  c.image_token_id = optional<int>(j, "image_token_id", 151655, source);
-  c.video_token_id = optional<int>(j, "video_token_id", 151656, source);
-  c.vision_start_token_id = optional<int>(j, "vision_start_token_id", 151652, source);
-  c.vision_end_token_id = optional<int>(j, "vision_end_token_id", 151653, source);
+  bool tie = json_optional<bool>(j["text_config"], "tie_word_embeddings", true, source);
+  c.tie_word_embeddings = json_optional<bool>(j, "tie_word_embeddings", tie, source);
+  c.image_token_id = json_optional<int>(j, "image_token_id", 151655, source);
+  c.video_token_id = json_optional<int>(j, "video_token_id", 151656, source);
+  c.vision_start_token_id = json_optional<int>(j, "vision_start_token_id", 151652, source);
+  c.vision_end_token_id = json_optional<int>(j, "vision_end_token_id", 151653, source);
   if (c.vision.out_hidden_size != c.text.hidden_size)
     throw Error(source + ": vision out_hidden_size (" + std::to_string(c.vision.out_hidden_size) +
                 ") differs from text hidden_size (" + std::to_string(c.text.hidden_size) + ")");
@@ -228,69 +208,6 @@ Json model_config_to_json(const ModelConfig& c) {
           {"video_token_id", c.video_token_id},
           {"vision_start_token_id", c.vision_start_token_id},
           {"vision_end_token_id", c.vision_end_token_id}};
-}
-
-GenerationConfig parse_generation_config(const Json& j, const std::string& source) {
-  GenerationConfig g;
-  if (!j.is_object()) throw Error(source + ": not a JSON object");
-  if (j.contains("eos_token_id")) {
-    if (j["eos_token_id"].is_array()) g.eos_token_ids = j["eos_token_id"].get<std::vector<int>>();
-    else if (j["eos_token_id"].is_number_integer()) g.eos_token_ids = {j["eos_token_id"].get<int>()};
-  }
-  g.bos_token_id = optional<int>(j, "bos_token_id", -1, source);
-  g.pad_token_id = optional<int>(j, "pad_token_id", -1, source);
-  g.do_sample = optional<bool>(j, "do_sample", false, source);
-  g.temperature = optional<float>(j, "temperature", 1.0f, source);
-  g.top_k = optional<int>(j, "top_k", 0, source);
-  g.top_p = optional<float>(j, "top_p", 1.0f, source);
-  g.min_p = optional<float>(j, "min_p", 0.0f, source);
-  g.repetition_penalty = optional<float>(j, "repetition_penalty", 1.0f, source);
-  g.presence_penalty = optional<float>(j, "presence_penalty", 0.0f, source);
-  return g;
-}
-
-GenerationConfig load_generation_config(const std::string& path) {
-  if (!file_exists(path)) {
-    GenerationConfig g;
-    g.eos_token_ids = {151645, 151643};
-    return g;
-  }
-  return parse_generation_config(load_json_file(path), path);
-}
-
-PreprocessorConfig parse_preprocessor_config(const Json& j, const std::string& source) {
-  PreprocessorConfig p;
-  if (!j.is_object()) throw Error(source + ": not a JSON object");
-  // Qwen2-VL processors store the pixel bounds either in size{} or flat.
-  if (j.contains("size") && j["size"].is_object()) {
-    p.min_pixels = optional<int64_t>(j["size"], "shortest_edge", p.min_pixels, source);
-    p.max_pixels = optional<int64_t>(j["size"], "longest_edge", p.max_pixels, source);
-  }
-  p.min_pixels = optional<int64_t>(j, "min_pixels", p.min_pixels, source);
-  p.max_pixels = optional<int64_t>(j, "max_pixels", p.max_pixels, source);
-  p.patch_size = optional<int>(j, "patch_size", p.patch_size, source);
-  p.temporal_patch_size = optional<int>(j, "temporal_patch_size", p.temporal_patch_size, source);
-  p.merge_size = optional<int>(j, "merge_size", p.merge_size, source);
-  auto mean = optional<std::vector<float>>(j, "image_mean", {0.5f, 0.5f, 0.5f}, source);
-  auto std_ = optional<std::vector<float>>(j, "image_std", {0.5f, 0.5f, 0.5f}, source);
-  if (mean.size() != 3 || std_.size() != 3) throw Error(source + ": image_mean/image_std need 3 values");
-  for (int i = 0; i < 3; ++i) {
-    if (std_[i] == 0.0f) throw Error(source + ": image_std has a zero");
-    p.image_mean[i] = mean[i];
-    p.image_std[i] = std_[i];
-  }
-  p.rescale_factor = optional<double>(j, "rescale_factor", p.rescale_factor, source);
-  p.do_resize = optional<bool>(j, "do_resize", true, source);
-  p.do_rescale = optional<bool>(j, "do_rescale", true, source);
-  p.do_normalize = optional<bool>(j, "do_normalize", true, source);
-  if (p.min_pixels <= 0 || p.max_pixels < p.min_pixels)
-    throw Error(source + ": pixel bounds must satisfy 0 < min_pixels <= max_pixels");
-  return p;
-}
-
-PreprocessorConfig load_preprocessor_config(const std::string& path) {
-  if (!file_exists(path)) return PreprocessorConfig{};
-  return parse_preprocessor_config(load_json_file(path), path);
 }
 
 }  // namespace qwen3vl

@@ -1,5 +1,6 @@
-// The parts of config.json / generation_config.json / preprocessor_config.json
-// that the engine uses, parsed and validated once.
+// The parts of config.json the model uses, parsed and validated once.
+// (generation_config.json: runtime/generation_config.h; preprocessor_config.json:
+// image/preprocessor_config.h.)
 #pragma once
 #include <array>
 #include <cstdint>
@@ -76,39 +77,5 @@ struct ModelConfig {
 ModelConfig parse_model_config(const Json& j, const std::string& source);
 ModelConfig load_model_config(const std::string& path);
 Json model_config_to_json(const ModelConfig& c);
-
-struct GenerationConfig {
-  std::vector<int> eos_token_ids;
-  int bos_token_id = -1;
-  int pad_token_id = -1;
-  bool do_sample = false;
-  float temperature = 1.0f;
-  int top_k = 0;      // 0: off
-  float top_p = 1.0f;  // 1: off
-  float min_p = 0.0f;
-  float repetition_penalty = 1.0f;
-  float presence_penalty = 0.0f;
-};
-
-GenerationConfig parse_generation_config(const Json& j, const std::string& source);
-// Missing file -> defaults (EOS from the model config's text eos id when given).
-GenerationConfig load_generation_config(const std::string& path);
-
-struct PreprocessorConfig {
-  int64_t min_pixels = 56 * 56;
-  int64_t max_pixels = 28 * 28 * 1280;
-  int patch_size = 16;
-  int temporal_patch_size = 2;
-  int merge_size = 2;
-  std::array<float, 3> image_mean{0.5f, 0.5f, 0.5f};
-  std::array<float, 3> image_std{0.5f, 0.5f, 0.5f};
-  double rescale_factor = 1.0 / 255.0;
-  bool do_resize = true;
-  bool do_rescale = true;
-  bool do_normalize = true;
-};
-
-PreprocessorConfig parse_preprocessor_config(const Json& j, const std::string& source);
-PreprocessorConfig load_preprocessor_config(const std::string& path);
 
 }  // namespace qwen3vl

@@ -11,15 +11,16 @@
 
 namespace qwen3vl {
 
-MoeMlp::MoeMlp(const TextConfig& config, const Checkpoint& ckpt, const MoeMlpSpec& spec, const WeightOptions& options)
+MoeMlp::MoeMlp(const TextConfig& config, const WeightSource& source, const MoeMlpSpec& spec,
+               const WeightOptions& options)
     : hidden_(config.hidden_size),
       inter_(config.moe_intermediate_size),
       experts_(config.num_experts),
       top_k_(config.num_experts_per_tok) {
   check(experts_ > 0 && top_k_ > 0 && top_k_ <= experts_, "MoeMlp: invalid expert counts");
-  router_ = load_matrix(ckpt, spec.router, options);
-  gate_up_ = load_experts(ckpt, spec.gate_up_proj, options);
-  down_ = load_experts(ckpt, spec.down_proj, options);
+  router_ = load_matrix(source, spec.router, options);
+  gate_up_ = load_experts(source, spec.gate_up_proj, options);
+  down_ = load_experts(source, spec.down_proj, options);
 }
 
 size_t MoeMlp::bytes_per_token() const {

@@ -16,11 +16,11 @@
 #include <vector>
 
 #include "qwen3vl/base/thread_pool.h"
-#include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/kernels/weight_matrix.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/tensor_specs.h"
-#include "qwen3vl/model/weight_loading.h"
+#include "qwen3vl/weights/weight_loading.h"
+#include "qwen3vl/weights/weight_source.h"
 
 namespace qwen3vl {
 
@@ -42,7 +42,7 @@ class MoeMlp {
   };
 
   // Loads the router as stored and the experts in the format `options` asks.
-  MoeMlp(const TextConfig& config, const Checkpoint& ckpt, const MoeMlpSpec& spec, const WeightOptions& options);
+  MoeMlp(const TextConfig& config, const WeightSource& source, const MoeMlpSpec& spec, const WeightOptions& options);
 
   // scratch.out[n, hidden] = MoE(x[n, hidden]); returns scratch.out.data().
   const float* forward(const float* x, int64_t n, Scratch& scratch, ThreadPool& pool) const;

@@ -10,7 +10,6 @@
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/tensor_specs.h"
-#include "qwen3vl/runtime/embedded_model.h"
 #include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
@@ -118,13 +117,9 @@ void write_random_checkpoint(const Json& config_json, const std::string& dir, co
   } else {
     fs::remove(dir + "/model.safetensors.index.json", ec);
   }
-  std::ofstream(dir + "/config.json") << config_json.dump(2);
-  for (const auto& f : embedded_model_files()) {
-    if (f.name == "config.json" || f.name == "model.safetensors") continue;
-    std::ofstream out(dir + "/" + f.name, std::ios::binary | std::ios::trunc);
-    out.write(f.data.data(), static_cast<std::streamsize>(f.data.size()));
-    if (!out) throw Error("cannot write " + dir + "/" + f.name);
-  }
+  std::ofstream config_out(dir + "/config.json", std::ios::trunc);
+  config_out << config_json.dump(2);
+  if (!config_out) throw Error("cannot write " + dir + "/config.json");
 }
 
 }  // namespace qwen3vl

@@ -1,5 +1,5 @@
-// Writes a Hugging Face layout Qwen3-VL checkpoint with deterministic random
-// bf16 weights: same bytes, same cost as the real model, for benchmarks.
+// The weights of a Hugging Face layout Qwen3-VL checkpoint, deterministic
+// random bf16 values: same bytes, same cost as the real model, for benchmarks.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -17,9 +17,11 @@ struct RandomCheckpointOptions {
   std::function<void(uint64_t, uint64_t)> progress;
 };
 
-// Writes config.json (from `config`), model.safetensors or shards plus
-// model.safetensors.index.json, and the embedded model's tokenizer, chat
-// template, generation and preprocessor configs into `dir` (created).
+// Writes config.json (from `config`) and model.safetensors, or shards plus
+// model.safetensors.index.json, holding every tensor qwen3vl_tensor_specs
+// lists for it, into `dir` (created). The tokenizer and the other files a
+// runnable checkpoint needs are the caller's (see write_random_model in the
+// public API).
 void write_random_checkpoint(const Json& config, const std::string& dir, const RandomCheckpointOptions& opts);
 
 }  // namespace qwen3vl

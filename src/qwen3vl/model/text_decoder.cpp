@@ -56,16 +56,16 @@ WeightMatrix leading_rows(const WeightMatrix& w, int64_t rows) {
 
 }  // namespace
 
-TextDecoder::TextDecoder(const ModelConfig& config, const Checkpoint& ckpt, const DecoderOptions& options)
+TextDecoder::TextDecoder(const ModelConfig& config, const WeightSource& source, const DecoderOptions& options)
     : cfg_(config.text),
       rope_(config.text.head_dim, config.text.rope_theta, config.text.mrope_section),
       pool_(options.pool) {
   check(pool_ != nullptr, "TextDecoder: DecoderOptions::pool must be set");
   const TextModelSpec spec = qwen3vl_tensor_specs(config).text;
   const WeightOptions& wo = options.weights;
-  embed_ = load_matrix(ckpt, spec.embed_tokens, wo);
-  head_ = spec.lm_head ? load_matrix(ckpt, *spec.lm_head, wo) : embed_;
-  final_norm_ = load_vector(ckpt, spec.norm.weight);
+  embed_ = load_matrix(source, spec.embed_tokens, wo);
+  head_ = spec.lm_head ? load_matrix(source, *spec.lm_head, wo) : embed_;
+  final_norm_ = load_vector(source, spec.norm.weight);
 
   layers_.resize(cfg_.num_layers);
   for (int i = 0; i < cfg_.num_layers; ++i) {
@@ -73,25 +73,25 @@ TextDecoder::TextDecoder(const ModelConfig& config, const Checkpoint& ckpt, cons
     check(s.mlp.has_value() != s.moe.has_value(),
           "text decoder: layer " + std::to_string(i) + " needs exactly one of a dense and a MoE MLP");
     Layer& L = layers_[i];
-    L.input_norm = load_vector(ckpt, s.input_norm.weight);
-    L.post_norm = load_vector(ckpt, s.post_attention_norm.weight);
-    L.q_norm = load_vector(ckpt, s.q_norm.weight);
-    L.k_norm = load_vector(ckpt, s.k_norm.weight);
-    L.q = load_matrix(ckpt, s.q_proj.weight, wo);
-    L.k = load_matrix(ckpt, s.k_proj.weight, wo);
-    L.v = load_matrix(ckpt, s.v_proj.weight, wo);
-    L.o = load_matrix(ckpt, s.o_proj.weight, wo);
-    L.q_bias = load_vector(ckpt, s.q_proj.bias);
-    L.k_bias = load_vector(ckpt, s.k_proj.bias);
-    L.v_bias = load_vector(ckpt, s.v_proj.bias);
-    L.o_bias = load_vector(ckpt, s.o_proj.bias);
+    L.input_norm = load_vector(source, s.input_norm.weight);
+    L.post_norm = load_vector(source, s.post_attention_norm.weight);
+    L.q_norm = load_vector(source, s.q_norm.weight);
+    L.k_norm = load_vector(source, s.k_norm.weight);
+    L.q = load_matrix(source, s.q_proj.weight, wo);
+    L.k = load_matrix(source, s.k_proj.weight, wo);
+    L.v = load_matrix(source, s.v_proj.weight, wo);
+    L.o = load_matrix(source, s.o_proj.weight, wo);
+    L.q_bias = load_vector(source, s.q_proj.bias);
+    L.k_bias = load_vector(source, s.k_proj.bias);
+    L.v_bias = load_vector(source, s.v_proj.bias);
+    L.o_bias = load_vector(source, s.o_proj.bias);
     if (s.moe) {
-      L.moe = std::make_shared<const MoeMlp>(cfg_, ckpt, *s.moe, wo);
+      L.moe = std::make_shared<const MoeMlp>(cfg_, source, *s.moe, wo);
       continue;
     }
-    L.gate = load_matrix(ckpt, s.mlp->gate_proj.weight, wo);
-    L.up = load_matrix(ckpt, s.mlp->up_proj.weight, wo);
-    L.down = load_matrix(ckpt, s.mlp->down_proj.weight, wo);
+    L.gate = load_matrix(source, s.mlp->gate_proj.weight, wo);
+    L.up = load_matrix(source, s.mlp->up_proj.weight, wo);
+    L.down = load_matrix(source, s.mlp->down_proj.weight, wo);
   }
   reset_expert_usage();
 }

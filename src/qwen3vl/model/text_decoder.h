@@ -13,13 +13,12 @@
 #include <vector>
 
 #include "qwen3vl/base/thread_pool.h"
-#include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/kernels/weight_matrix.h"
 #include "qwen3vl/model/kv_cache.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/moe_mlp.h"
 #include "qwen3vl/model/mrope.h"
-#include "qwen3vl/model/weight_loading.h"
+#include "qwen3vl/weights/weight_loading.h"
 
 namespace qwen3vl {
 
@@ -75,7 +74,7 @@ class TextDecoder {
   using IndexCapture = std::function<void(const std::string& name, const int64_t* data, int64_t rows, int64_t cols)>;
 
   // Loads (views) every tensor; throws Error naming a missing/misshapen one.
-  TextDecoder(const ModelConfig& config, const Checkpoint& ckpt, const DecoderOptions& options = {});
+  TextDecoder(const ModelConfig& config, const WeightSource& weights, const DecoderOptions& options = {});
 
   const TextConfig& config() const { return cfg_; }
   int64_t vocab_size() const { return cfg_.vocab_size; }

@@ -8,7 +8,7 @@
 #include "qwen3vl/kernels/elementwise.h"
 #include "qwen3vl/kernels/matmul.h"
 #include "qwen3vl/model/tensor_specs.h"
-#include "qwen3vl/model/weight_loading.h"
+#include "qwen3vl/weights/weight_loading.h"
 #include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
@@ -20,16 +20,16 @@ struct Linear {
   std::vector<float> bias;
 };
 
-Linear load_linear(const Checkpoint& ckpt, const LinearSpec& spec, const WeightOptions& options) {
-  return {load_matrix(ckpt, spec.weight, options), load_vector(ckpt, spec.bias)};
+Linear load_linear(const WeightSource& source, const LinearSpec& spec, const WeightOptions& options) {
+  return {load_matrix(source, spec.weight, options), load_vector(source, spec.bias)};
 }
 
 struct Norm {
   std::vector<float> weight, bias;
 };
 
-Norm load_norm(const Checkpoint& ckpt, const NormSpec& spec) {
-  return {load_vector(ckpt, spec.weight), load_vector(ckpt, spec.bias)};
+Norm load_norm(const WeightSource& source, const NormSpec& spec) {
+  return {load_vector(source, spec.weight), load_vector(source, spec.bias)};
 }
 
 constexpr float kNormEps = 1e-6f;
@@ -60,7 +60,7 @@ struct VisionEncoder::Weights {
   bool quantized = false;  // linear weights Q8/Q4
 };
 
-VisionEncoder::VisionEncoder(const ModelConfig& config, const Checkpoint& ckpt, VisionEncoderOptions options)
+VisionEncoder::VisionEncoder(const ModelConfig& config, const WeightSource& source, VisionEncoderOptions options)
     : config_(config.vision),
       pool_(options.pool),
       w_(std::make_unique<Weights>()) {
@@ -84,21 +84,21 @@ VisionEncoder::VisionEncoder(const ModelConfig& config, const Checkpoint& ckpt, 
   // The patch embedding is a Conv3d whose stride equals its kernel: stored
   // as [hidden, channels, t, h, w], used as a [hidden, channels*t*h*w] matrix
   // through the same format conversion as every other vision weight.
-  const Linear patch = load_linear(ckpt, spec.patch_embed, wo);
+  const Linear patch = load_linear(source, spec.patch_embed, wo);
   w_->patch_embed = patch.weight;
   w_->patch_embed_bias = patch.bias;
   // Looked up a row at a time (never multiplied), so kept as stored.
-  w_->position_table = load_matrix(ckpt, spec.pos_embed, wo);
+  w_->position_table = load_matrix(source, spec.pos_embed, wo);
 
   const std::optional<WeightFormat> vf = wo.format_for(WeightClass::Vision);
   w_->quantized = vf && (*vf == WeightFormat::Q8 || *vf == WeightFormat::Q4);
   for (const VisionBlockSpec& s : spec.blocks) {
-    w_->blocks.push_back({load_norm(ckpt, s.norm1), load_norm(ckpt, s.norm2), load_linear(ckpt, s.qkv, wo),
-                          load_linear(ckpt, s.proj, wo), load_linear(ckpt, s.fc1, wo), load_linear(ckpt, s.fc2, wo)});
+    w_->blocks.push_back({load_norm(source, s.norm1), load_norm(source, s.norm2), load_linear(source, s.qkv, wo),
+                          load_linear(source, s.proj, wo), load_linear(source, s.fc1, wo), load_linear(source, s.fc2, wo)});
   }
   auto load_merger = [&](const PatchMergerSpec& s, bool norm_after_merge) {
-    return Weights::Merger{load_norm(ckpt, s.norm), norm_after_merge, load_linear(ckpt, s.fc1, wo),
-                           load_linear(ckpt, s.fc2, wo)};
+    return Weights::Merger{load_norm(source, s.norm), norm_after_merge, load_linear(source, s.fc1, wo),
+                           load_linear(source, s.fc2, wo)};
   };
   w_->merger = load_merger(spec.merger, false);
   for (const PatchMergerSpec& s : spec.deepstack_mergers) w_->deepstack.push_back(load_merger(s, true));

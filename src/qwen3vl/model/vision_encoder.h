@@ -15,10 +15,9 @@
 #include <vector>
 
 #include "qwen3vl/base/thread_pool.h"
-#include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/kernels/weight_matrix.h"
 #include "qwen3vl/model/model_config.h"
-#include "qwen3vl/model/weight_loading.h"
+#include "qwen3vl/weights/weight_loading.h"
 #include "qwen3vl/model/vision_inputs.h"
 
 namespace qwen3vl {
@@ -47,7 +46,7 @@ struct VisionEncoderOutput {
 class VisionEncoder {
  public:
   // Throws Error naming any missing or misshapen tensor.
-  VisionEncoder(const ModelConfig& config, const Checkpoint& checkpoint,
+  VisionEncoder(const ModelConfig& config, const WeightSource& weights,
                 VisionEncoderOptions options = {});
   ~VisionEncoder();
   VisionEncoder(VisionEncoder&&) noexcept;

@@ -13,7 +13,7 @@
 #include "qwen3vl/kernels/cpu_features.h"
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/model_impl.h"
-#include "qwen3vl/runtime/weight_formats.h"
+#include "qwen3vl/runtime/kv_cache_choice.h"
 
 namespace qwen3vl {
 

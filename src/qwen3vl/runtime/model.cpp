@@ -8,7 +8,9 @@
 #include "qwen3vl/runtime/embedded_model.h"
 #include "qwen3vl/runtime/model_file.h"
 #include "qwen3vl/runtime/model_impl.h"
-#include "qwen3vl/runtime/weight_formats.h"
+#include "qwen3vl/model/tensor_specs.h"
+#include "qwen3vl/runtime/kv_cache_choice.h"
+#include "qwen3vl/weights/weight_formats.h"
 
 namespace qwen3vl {
 
@@ -36,23 +38,25 @@ void load_checkpoint_dir(Model::Impl& m, const std::string& path, const LoadOpti
   if (!options.load_weights) return;
   progress("weights", 0.05);
   m.checkpoint = std::make_unique<Checkpoint>(path);
+  WeightSource source(*m.checkpoint);
   const WeightOptions weights = weight_options_from_name(options.weights, *m.pool);
   if (options.weights != "auto" && !options.weights.empty()) {
-    // Convert every linear weight up front, each one's rows in parallel,
+    // Convert every weight matrix up front, each one's rows in parallel,
     // releasing the source pages as it goes; the model code then finds them
-    // ready (Checkpoint::prepared).
-    prepare_converted_weights(*m.checkpoint, convertible_weights(m.config, options.load_vision), weights,
+    // ready (WeightSource::prepared).
+    const ModelTensorSpecs specs = qwen3vl_tensor_specs(m.config);
+    prepare_converted_weights(source, options.load_vision ? specs.all() : specs.text.all(), weights,
                               [&](double f) { progress("weights", 0.05 + 0.9 * f); });
   }
   DecoderOptions dopts;
   dopts.weights = weights;
   dopts.pool = m.pool.get();
-  m.decoder.emplace(m.config, *m.checkpoint, dopts);
+  m.decoder.emplace(m.config, source, dopts);
   if (options.load_vision) {
     VisionEncoderOptions vopts;
     vopts.weights = dopts.weights;
     vopts.pool = m.pool.get();
-    m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint, vopts);
+    m.vision = std::make_unique<VisionEncoder>(m.config, source, vopts);
   }
 }
 
@@ -100,15 +104,16 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
   // conversion); a file written before the vision patch embedding was
   // quantized with the rest gets it converted here exactly as at load, and
   // the vision tower picks the same attention precision.
+  const WeightSource source(*m.checkpoint, std::move(file.quantized));
   DecoderOptions dopts;
   dopts.weights = weight_options_from_name(file.quant, *m.pool);
   dopts.pool = m.pool.get();
-  m.decoder.emplace(m.config, *m.checkpoint, dopts);
+  m.decoder.emplace(m.config, source, dopts);
   if (options.load_vision) {
     VisionEncoderOptions vopts;
     vopts.weights = dopts.weights;
     vopts.pool = m.pool.get();
-    m.vision = std::make_unique<VisionEncoder>(m.config, *m.checkpoint, vopts);
+    m.vision = std::make_unique<VisionEncoder>(m.config, source, vopts);
   }
 }
 

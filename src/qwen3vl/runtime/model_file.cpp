@@ -15,8 +15,8 @@
 #include "qwen3vl/kernels/quant.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/tensor_specs.h"
-#include "qwen3vl/model/weight_loading.h"
-#include "qwen3vl/runtime/weight_formats.h"
+#include "qwen3vl/weights/weight_formats.h"
+#include "qwen3vl/weights/weight_loading.h"
 #include "qwen3vl/tokenizer/chat_template.h"
 
 namespace qwen3vl {
@@ -125,7 +125,7 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
     Item item{spec, std::nullopt};
     const bool experts = spec.kind == TensorKind::Experts;
     if (const std::optional<WeightFormat> target = wopts.format_for(spec)) {
-      const WeightFormat stored = experts ? transposed_expert(t, 0).format : stored_matrix(ckpt, spec).format;
+      const WeightFormat stored = experts ? stored_format(t) : stored_matrix(ckpt, spec).format;
       if (*target != stored) item.target = target;
     }
     if (item.target == WeightFormat::Q8 || item.target == WeightFormat::Q4) {
@@ -293,12 +293,12 @@ ModelFile open_model_file(const std::string& path) {
     w.group_size = kQuantGroup;
     w.data = t.data;  // zero-copy: the Checkpoint keeps the mapping alive
     if (experts == 0) {
-      ckpt.set_prepared(name, w);
+      mf.quantized[name] = w;
       continue;
     }
     for (int64_t e = 0; e < experts; ++e) {
       w.data = static_cast<const uint8_t*>(t.data) + static_cast<size_t>(e) * one;
-      ckpt.set_prepared(expert_weight_name(name, e), w);
+      mf.quantized[expert_weight_name(name, e)] = w;
     }
   }
   return mf;

@@ -5,11 +5,13 @@
 // safetensors file; docs/model-file-format.md describes it byte by byte.
 #pragma once
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "qwen3vl/io/checkpoint.h"
+#include "qwen3vl/kernels/weight_matrix.h"
 
 namespace qwen3vl {
 
@@ -38,15 +40,16 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
 // to be one and will fail clearly in open_model_file); false for directories.
 bool is_model_file_path(const std::string& path);
 
-// An opened model file: the mapping (as a Checkpoint whose quantized tensors
-// are registered as prepared weights) and views of its embedded files, valid
+// An opened model file: the mapping (as a Checkpoint), its quantized tensors
+// as ready weights (zero-copy views) and views of its embedded files, valid
 // while `checkpoint` lives.
 struct ModelFile {
   std::unique_ptr<Checkpoint> checkpoint;
+  std::map<std::string, WeightMatrix> quantized;  // by tensor name; the prepared weights of a WeightSource
   std::string quant;  // as given to quantize: "q4", "q8" or "bf16"
   std::string_view config_json, generation_config_json, preprocessor_config_json;
   std::string_view tokenizer_json, tokenizer_config_json, chat_template;
-  std::string version;  // "1.0"
+  std::string version;  // "2.0"
 };
 
 // Opens and validates `path`: safetensors structure, format name, version

@@ -5,10 +5,12 @@
 #include <string>
 
 #include "qwen3vl/base/thread_pool.h"
+#include "qwen3vl/image/preprocessor_config.h"
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/model/vision_encoder.h"
 #include "qwen3vl/qwen3vl.h"
+#include "qwen3vl/runtime/generation_config.h"
 #include "qwen3vl/tokenizer/chat_template.h"
 #include "qwen3vl/tokenizer/tokenizer.h"
 

@@ -15,7 +15,7 @@
 #include "qwen3vl/runtime/model_impl.h"
 #include "qwen3vl/runtime/sampler.h"
 #include "qwen3vl/runtime/stop_strings.h"
-#include "qwen3vl/runtime/weight_formats.h"
+#include "qwen3vl/runtime/kv_cache_choice.h"
 #include "qwen3vl/tokenizer/chat_template.h"
 #include "qwen3vl/tokenizer/tokenizer.h"
 

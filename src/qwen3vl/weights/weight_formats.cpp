@@ -1,4 +1,4 @@
-#include "qwen3vl/runtime/weight_formats.h"
+#include "qwen3vl/weights/weight_formats.h"
 
 #include <algorithm>
 #include <cstring>
@@ -9,7 +9,6 @@
 #include "qwen3vl/base/mapped_file.h"
 #include "qwen3vl/kernels/matmul.h"
 #include "qwen3vl/kernels/quant.h"
-#include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
@@ -89,42 +88,39 @@ WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat targ
   }
 }
 
-std::vector<TensorSpec> convertible_weights(const ModelConfig& config, bool include_vision) {
-  const ModelTensorSpecs specs = qwen3vl_tensor_specs(config);
-  std::vector<TensorSpec> out;
-  for (TensorSpec& s : include_vision ? specs.all() : specs.text.all())
-    if (s.weight_class) out.push_back(std::move(s));
-  return out;
-}
-
-void prepare_converted_weights(Checkpoint& ckpt, const std::vector<TensorSpec>& specs,
+void prepare_converted_weights(WeightSource& source, const std::vector<TensorSpec>& specs,
                                const WeightOptions& options, const std::function<void(double)>& progress) {
+  std::vector<const TensorSpec*> matrices;
   size_t total = 0, done = 0;
-  for (const TensorSpec& s : specs) total += ckpt.get(s.name).nbytes;
   for (const TensorSpec& s : specs) {
-    const std::optional<WeightFormat> target = options.format_for(s);
-    if (s.kind == TensorKind::Experts) {
+    if (!s.weight_class) continue;
+    matrices.push_back(&s);
+    total += source.tensors().get(s.name).nbytes;
+  }
+  for (const TensorSpec* s : matrices) {
+    const std::optional<WeightFormat> target = options.format_for(*s);
+    if (s->kind == TensorKind::Experts) {
       // Each expert is transposed (a copy) whatever the target: convert
       // only when the format changes, else the model code transposes it.
-      const TensorView& source = ckpt.get(s.name, s.shape);
-      if (target && *target != transposed_expert(source, 0).format) {
-        for (int64_t e = 0; e < s.experts(); ++e) {
-          const std::string key = expert_weight_name(s.name, e);
-          ckpt.set_prepared(key, convert_weight(transposed_expert(source, e), target, options.convert, key));
+      const TensorView& tensor = source.tensors().get(s->name, s->shape);
+      if (target && *target != stored_format(tensor)) {
+        for (int64_t e = 0; e < s->experts(); ++e) {
+          const std::string key = expert_weight_name(s->name, e);
+          source.set_prepared(key, convert_weight(transposed_expert(tensor, e), target, options.convert, key));
         }
-        release_mapped_pages(source.data, source.nbytes);
+        release_mapped_pages(tensor.data, tensor.nbytes);
       }
-      done += source.nbytes;
+      done += tensor.nbytes;
       if (progress && total) progress(double(done) / double(total));
       continue;
     }
-    const WeightMatrix stored = stored_matrix(ckpt, s);
-    const TensorView& source = ckpt.get(s.name);
+    const WeightMatrix stored = stored_matrix(source, *s);
+    const TensorView& tensor = source.tensors().get(s->name);
     if (target && *target != stored.format) {
-      ckpt.set_prepared(s.name, convert_weight(stored, target, options.convert, s.name));
-      release_mapped_pages(source.data, source.nbytes);
+      source.set_prepared(s->name, convert_weight(stored, target, options.convert, s->name));
+      release_mapped_pages(tensor.data, tensor.nbytes);
     }
-    done += source.nbytes;
+    done += tensor.nbytes;
     if (progress && total) progress(double(done) / double(total));
   }
 }
@@ -149,13 +145,6 @@ WeightOptions weight_options_from_name(const std::string& name, ThreadPool& pool
     throw Error("unknown weight format '" + name + "' (choose auto, f32, bf16, q8 or q4)");
   }
   return o;
-}
-
-KVCacheType resolved_kv_cache_type(const LoadOptions& options) {
-  if (options.kv_cache == "auto" || options.kv_cache.empty())
-    return options.weights == "auto" || options.weights == "f32" || options.weights.empty() ? KVCacheType::F32
-                                                                                             : KVCacheType::F16;
-  return parse_kv_cache_type(options.kv_cache);
 }
 
 }  // namespace qwen3vl

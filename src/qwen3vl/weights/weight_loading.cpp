@@ -1,4 +1,4 @@
-#include "qwen3vl/model/weight_loading.h"
+#include "qwen3vl/weights/weight_loading.h"
 
 #include <algorithm>
 #include <memory>
@@ -24,10 +24,7 @@ std::optional<WeightFormat> WeightOptions::format_for(const TensorSpec& spec) co
   return format_for(*spec.weight_class);
 }
 
-namespace {
-
-// The weight format of a stored F32/BF16/F16 tensor; Error for another dtype.
-WeightFormat plain_format(const TensorView& t) {
+WeightFormat stored_format(const TensorView& t) {
   switch (t.dtype) {
     case DType::F32: return WeightFormat::F32;
     case DType::BF16: return WeightFormat::BF16;
@@ -37,6 +34,8 @@ WeightFormat plain_format(const TensorView& t) {
                   "; weight matrices must be F32, BF16 or F16");
   }
 }
+
+namespace {
 
 // dst[c * rows + r] = src[r * cols + c] for a [rows, cols] matrix of `T`, in
 // square blocks so both sides stay in cache.
@@ -62,18 +61,18 @@ WeightMatrix transposed_copy(const void* data, int64_t in, int64_t out, WeightMa
 
 }  // namespace
 
-WeightMatrix stored_matrix(const Checkpoint& ckpt, const TensorSpec& spec) {
+WeightMatrix stored_matrix(const WeightSource& source, const TensorSpec& spec) {
   const int64_t rows = spec.rows(), cols = spec.cols();
-  if (const WeightMatrix* ready = ckpt.prepared(spec.name)) {
+  if (const WeightMatrix* ready = source.prepared(spec.name)) {
     if (ready->rows != rows || ready->cols != cols)
-      throw Error(ckpt.dir() + ": tensor '" + spec.name + "' is a " + std::to_string(ready->rows) + "x" +
+      throw Error(source.tensors().dir() + ": tensor '" + spec.name + "' is a " + std::to_string(ready->rows) + "x" +
                   std::to_string(ready->cols) + " " + weight_format_name(ready->format) +
                   " matrix, the config needs " + std::to_string(rows) + "x" + std::to_string(cols));
     return *ready;
   }
-  const TensorView& t = ckpt.get(spec.name, spec.shape);
+  const TensorView& t = source.tensors().get(spec.name, spec.shape);
   WeightMatrix w;
-  w.format = plain_format(t);
+  w.format = stored_format(t);
   w.rows = rows;
   w.cols = cols;
   w.data = t.data;  // points into the mapping, which the Checkpoint keeps alive
@@ -99,8 +98,8 @@ WeightMatrix convert_weight(const WeightMatrix& stored, std::optional<WeightForm
   return out;
 }
 
-WeightMatrix load_matrix(const Checkpoint& ckpt, const TensorSpec& spec, const WeightOptions& options) {
-  return convert_weight(stored_matrix(ckpt, spec), options.format_for(spec), options.convert, spec.name);
+WeightMatrix load_matrix(const WeightSource& source, const TensorSpec& spec, const WeightOptions& options) {
+  return convert_weight(stored_matrix(source, spec), options.format_for(spec), options.convert, spec.name);
 }
 
 std::string expert_weight_name(const std::string& name, int64_t e) {
@@ -112,7 +111,7 @@ WeightMatrix transposed_expert(const TensorView& t, int64_t e) {
         t.file + ": tensor '" + t.name + "' has no expert " + std::to_string(e));
   const int64_t in = t.shape[1], out = t.shape[2];
   WeightMatrix w;
-  w.format = plain_format(t);
+  w.format = stored_format(t);
   w.rows = out;
   w.cols = in;
   const size_t offset = static_cast<size_t>(e * in * out) * dtype_size(t.dtype);
@@ -121,19 +120,20 @@ WeightMatrix transposed_expert(const TensorView& t, int64_t e) {
                                        : transposed_copy<uint16_t>(slab, in, out, w);
 }
 
-std::vector<WeightMatrix> load_experts(const Checkpoint& ckpt, const TensorSpec& spec, const WeightOptions& options) {
+std::vector<WeightMatrix> load_experts(const WeightSource& source, const TensorSpec& spec,
+                                       const WeightOptions& options) {
   const int64_t experts = spec.experts(), rows = spec.rows(), cols = spec.cols();
   check(experts > 0, "load_experts: tensor '" + spec.name + "' is not a fused expert tensor");
   std::vector<WeightMatrix> result;
   result.reserve(static_cast<size_t>(experts));
-  if (ckpt.prepared(expert_weight_name(spec.name, 0))) {
+  if (source.prepared(expert_weight_name(spec.name, 0))) {
     for (int64_t e = 0; e < experts; ++e) {
-      const WeightMatrix* ready = ckpt.prepared(expert_weight_name(spec.name, e));
+      const WeightMatrix* ready = source.prepared(expert_weight_name(spec.name, e));
       if (!ready)
-        throw Error(ckpt.dir() + ": expert " + std::to_string(e) + " of tensor '" + spec.name +
+        throw Error(source.tensors().dir() + ": expert " + std::to_string(e) + " of tensor '" + spec.name +
                     "' is missing (the file holds fewer than the config's " + std::to_string(experts) + " experts)");
       if (ready->rows != rows || ready->cols != cols)
-        throw Error(ckpt.dir() + ": expert " + std::to_string(e) + " of tensor '" + spec.name + "' is a " +
+        throw Error(source.tensors().dir() + ": expert " + std::to_string(e) + " of tensor '" + spec.name + "' is a " +
                     std::to_string(ready->rows) + "x" + std::to_string(ready->cols) + " " +
                     weight_format_name(ready->format) + " matrix, the config needs " + std::to_string(rows) + "x" +
                     std::to_string(cols));
@@ -141,7 +141,7 @@ std::vector<WeightMatrix> load_experts(const Checkpoint& ckpt, const TensorSpec&
     }
     return result;
   }
-  const TensorView& t = ckpt.get(spec.name, spec.shape);
+  const TensorView& t = source.tensors().get(spec.name, spec.shape);
   for (int64_t e = 0; e < experts; ++e) {
     const std::string key = expert_weight_name(spec.name, e);
     result.push_back(convert_weight(transposed_expert(t, e), options.format_for(spec), options.convert, key));
@@ -151,8 +151,8 @@ std::vector<WeightMatrix> load_experts(const Checkpoint& ckpt, const TensorSpec&
   return result;
 }
 
-std::vector<float> load_vector(const Checkpoint& ckpt, const TensorSpec& spec) {
-  const TensorView& t = ckpt.get(spec.name, spec.shape);
+std::vector<float> load_vector(const WeightSource& source, const TensorSpec& spec) {
+  const TensorView& t = source.tensors().get(spec.name, spec.shape);
   switch (t.dtype) {
     case DType::F32:
     case DType::BF16:
@@ -164,8 +164,8 @@ std::vector<float> load_vector(const Checkpoint& ckpt, const TensorSpec& spec) {
   }
 }
 
-std::vector<float> load_vector(const Checkpoint& ckpt, const std::optional<TensorSpec>& spec) {
-  return spec ? load_vector(ckpt, *spec) : std::vector<float>{};
+std::vector<float> load_vector(const WeightSource& source, const std::optional<TensorSpec>& spec) {
+  return spec ? load_vector(source, *spec) : std::vector<float>{};
 }
 
 }  // namespace qwen3vl

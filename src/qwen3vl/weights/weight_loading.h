@@ -1,4 +1,4 @@
-// Turns checkpoint tensors into what the model code consumes, as their
+// Turns a model's tensors into what the model code consumes, as their
 // TensorSpec describes them: matrices as WeightMatrix (zero-copy views into
 // the mapped file when the stored format is kept) and small vectors (norm
 // weights, biases) as float32. Shapes are validated here so a wrong
@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/kernels/weight_matrix.h"
 #include "qwen3vl/weights/tensor_spec.h"
+#include "qwen3vl/weights/weight_source.h"
 
 namespace qwen3vl {
 
@@ -39,15 +39,19 @@ struct WeightOptions {
   std::optional<WeightFormat> format_for(const TensorSpec& spec) const;
 };
 
-// The matrix `spec` names as the checkpoint holds it: the weight prepared
-// under its name (a pre-quantized view, or a weight converted at load, see
-// Checkpoint::prepared), else a zero-copy [spec.rows(), spec.cols()] view of
-// the stored BF16/F16/F32 tensor, whose shape must be spec.shape. Throws
-// Error naming the tensor and file on a shape mismatch or another dtype.
-WeightMatrix stored_matrix(const Checkpoint& ckpt, const TensorSpec& spec);
+// The matrix `spec` names as the source holds it: the weight prepared under
+// its name (a pre-quantized view, or a weight converted at load), else a
+// zero-copy [spec.rows(), spec.cols()] view of the stored BF16/F16/F32
+// tensor, whose shape must be spec.shape. Throws Error naming the tensor and
+// file on a shape mismatch or another dtype.
+WeightMatrix stored_matrix(const WeightSource& source, const TensorSpec& spec);
+
+// The weight format of a stored F32/BF16/F16 tensor; Error naming the tensor
+// and file for another dtype.
+WeightFormat stored_format(const TensorView& t);
 
 // As above, then converted to the format `options` asks for the spec.
-WeightMatrix load_matrix(const Checkpoint& ckpt, const TensorSpec& spec, const WeightOptions& options);
+WeightMatrix load_matrix(const WeightSource& source, const TensorSpec& spec, const WeightOptions& options);
 
 // Converts `stored` to `target`: identity, widening to F32 here, anything else
 // through `convert` (Error naming `name` when it is empty).
@@ -59,7 +63,7 @@ WeightMatrix convert_weight(const WeightMatrix& stored, std::optional<WeightForm
 // own [out, in] WeightMatrix, the layout every kernel reads.
 //
 // The key under which expert `e` of the fused tensor `name` is registered as
-// a prepared weight (Checkpoint::set_prepared): "name[e]".
+// a prepared weight (WeightSource::set_prepared): "name[e]".
 std::string expert_weight_name(const std::string& name, int64_t e);
 
 // Expert `e` of the stored F32/BF16/F16 Experts tensor `t` ([experts, in,
@@ -73,11 +77,12 @@ WeightMatrix transposed_expert(const TensorView& t, int64_t e);
 // transposed from the stored tensor (whose pages are then released) and
 // converted. Throws Error naming the tensor and file on a shape or dtype
 // mismatch.
-std::vector<WeightMatrix> load_experts(const Checkpoint& ckpt, const TensorSpec& spec, const WeightOptions& options);
+std::vector<WeightMatrix> load_experts(const WeightSource& source, const TensorSpec& spec,
+                                       const WeightOptions& options);
 
 // A small tensor (norm weight, bias) copied to float32 after checking its shape.
-std::vector<float> load_vector(const Checkpoint& ckpt, const TensorSpec& spec);
+std::vector<float> load_vector(const WeightSource& source, const TensorSpec& spec);
 // Empty when the spec is absent (a bias the config switches off).
-std::vector<float> load_vector(const Checkpoint& ckpt, const std::optional<TensorSpec>& spec);
+std::vector<float> load_vector(const WeightSource& source, const std::optional<TensorSpec>& spec);
 
 }  // namespace qwen3vl

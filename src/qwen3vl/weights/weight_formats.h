@@ -1,16 +1,15 @@
-// The user-facing weight formats (--quant) and what each means per tensor
-// class, plus the converter that performs them at load.
+// The user-facing weight formats (--quant) and what each means per weight
+// class, plus the converter that performs them at load: the one place that
+// decides which format each class of weights is stored and computed in.
 #pragma once
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "qwen3vl/base/thread_pool.h"
-#include "qwen3vl/io/checkpoint.h"
-#include "qwen3vl/model/model_config.h"
-#include "qwen3vl/model/kv_cache.h"
-#include "qwen3vl/model/weight_loading.h"
-#include "qwen3vl/qwen3vl.h"
+#include "qwen3vl/weights/tensor_spec.h"
+#include "qwen3vl/weights/weight_loading.h"
+#include "qwen3vl/weights/weight_source.h"
 
 namespace qwen3vl {
 
@@ -33,20 +32,14 @@ WeightMatrix convert_weight_format(const WeightMatrix& stored, WeightFormat targ
 // slab's bytes are a contiguous range of the whole matrix's).
 WeightMatrix quantize_weight_parallel(const WeightMatrix& src, WeightFormat fmt, ThreadPool& pool);
 
-// The tensors of `config` a weight format converts (those with a weight
-// class): the text model's, plus the vision tower's with include_vision.
-std::vector<TensorSpec> convertible_weights(const ModelConfig& config, bool include_vision);
-
-// The quantize-at-load path: converts every spec'd matrix whose stored format
-// differs from what `options` asks for its class (one tensor at a time, its
-// rows in parallel), registers the result with ckpt.set_prepared(), and
-// releases the source tensor's pages from the resident set, so converting a
-// large checkpoint never holds more than the converted weights plus one
-// tensor's source. `progress` (may be empty) receives the fraction done.
-void prepare_converted_weights(Checkpoint& ckpt, const std::vector<TensorSpec>& specs,
+// The quantize-at-load path: converts every matrix of `specs` that has a
+// weight class and whose stored format differs from what `options` asks for
+// that class (one tensor at a time, its rows in parallel), registers the
+// result with source.set_prepared(), and releases the source tensor's pages
+// from the resident set, so converting a large checkpoint never holds more
+// than the converted weights plus one tensor's source. `progress` (may be
+// empty) receives the fraction done.
+void prepare_converted_weights(WeightSource& source, const std::vector<TensorSpec>& specs,
                                const WeightOptions& options, const std::function<void(double)>& progress);
-// The KV cache type LoadOptions asks for ("auto" resolved against the
-// weights). Throws Error for an unknown name.
-KVCacheType resolved_kv_cache_type(const LoadOptions& options);
 
 }  // namespace qwen3vl
