@@ -19,11 +19,11 @@
 #include <string>
 #include <vector>
 
-#include "qwen3vl/base/system_probe.h"
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/kernels/cpu_features.h"
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/qwen3vl.h"
+#include "qwen3vl/runtime/bandwidth_probe.h"
 #include "qwen3vl/runtime/model_impl.h"
 
 using namespace qwen3vl;
@@ -101,7 +101,7 @@ int run(const Options& o) {
   const double prefill_s = seconds_since(t_prefill);
   std::printf("prefill %d tokens: %.2f s (%.1f tok/s)\n", o.prompt, prefill_s, o.prompt / prefill_s);
 
-  const double bw_before = measure_read_bandwidth_gbps(pool, size_t(1) << 30, 3);
+  const double bw_before = probe_read_bandwidth(pool).gbps;
   decoder.reset_profile();
   decoder.set_profiling(true);
   double argmax_s = 0;
@@ -118,7 +118,7 @@ int run(const Options& o) {
   }
   const double decode_s = seconds_since(t_decode);
   decoder.set_profiling(false);
-  const double bw_after = measure_read_bandwidth_gbps(pool, size_t(1) << 30, 3);
+  const double bw_after = probe_read_bandwidth(pool).gbps;
 
   const double tok_s = o.gen / decode_s;
   const double weight_bytes = static_cast<double>(decoder.weight_bytes());

@@ -45,8 +45,12 @@ int bench_command(int argc, char** argv) {
   std::printf("%-34s %12.2f\n", "memory read bandwidth (GB/s)", num("membw_gbps"));
   std::printf("%-34s %12.3f\n", "weight bytes per token (GB)", num("weight_bytes_per_token") / 1e9);
   std::printf("%-34s %12.2f\n", "decode (tok/s)", num("decode_tps"));
+  std::printf("%-34s %12.2f\n", "decode streamed (GB/s)", num("decode_stream_gbps"));
   std::printf("%-34s %12.2f\n", "decode limit (tok/s)", num("decode_limit_tps"));
-  std::printf("%-34s %11.0f%%\n", "decode fraction of limit", 100 * num("decode_fraction_of_limit"));
+  if (r["decode_exceeds_probe"].get<bool>())
+    std::printf("decode fraction of limit: none, %s\n", r["note"].get<std::string>().c_str());
+  else
+    std::printf("%-34s %11.0f%%\n", "decode fraction of limit", 100 * num("decode_fraction_of_limit"));
   std::printf("%-34s %12.2f\n", "prefill (tok/s)", num("prefill_tps"));
   if (r.contains("vision_ms_448")) {
     std::printf("%-34s %12.0f\n", "vision encoder 448x448 (ms)", num("vision_ms_448"));
@@ -55,6 +59,7 @@ int bench_command(int argc, char** argv) {
   }
   std::printf("%-34s %12.0f\n", "load (ms)", num("load_ms"));
   std::printf("%-34s %12.2f\n", "peak RSS (GB)", num("peak_rss_bytes") / 1e9);
+  std::printf("bandwidth probe: %s\n", r["membw_method"].get<std::string>().c_str());
   return 0;
 }
 

@@ -1,19 +1,15 @@
 #include "qwen3vl/image/preprocess.h"
 
-#include <array>
 #include <string>
+#include <vector>
 
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/image/bicubic_resize.h"
 
 namespace qwen3vl {
 
-namespace {
-
-// The processor maps each uint8 value through the same float operations, so a
-// 256-entry table per channel reproduces it exactly.
-std::array<std::array<float, 256>, 3> make_value_tables(const PreprocessorConfig& config) {
-  std::array<std::array<float, 256>, 3> tables{};
+SampleValueTables image_value_tables(const PreprocessorConfig& config) {
+  SampleValueTables tables{};
   for (int c = 0; c < 3; ++c) {
     for (int v = 0; v < 256; ++v) {
       // rescale(): float64 multiply, then cast to float32.
@@ -27,18 +23,64 @@ std::array<std::array<float, 256>, 3> make_value_tables(const PreprocessorConfig
   return tables;
 }
 
+namespace {
+
+void check_patch_sizes(const PreprocessorConfig& config) {
+  if (config.patch_size <= 0 || config.merge_size <= 0 || config.temporal_patch_size <= 0)
+    throw Error("preprocessor config: invalid patch sizes");
+}
+
+void check_patchable(const RgbImage& image, int unit) {
+  if (image.width <= 0 || image.height <= 0 || image.width % unit != 0 || image.height % unit != 0)
+    throw Error("patchify: image " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                " is not a positive multiple of " + std::to_string(unit) + " on both sides");
+  if (image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3)
+    throw Error("patchify: pixel buffer does not match the image size");
+}
+
 }  // namespace
 
-PreprocessedImage patchify_image(const RgbImage& resized, const PreprocessorConfig& config) {
-  const int patch = config.patch_size, merge = config.merge_size, frames = config.temporal_patch_size;
-  if (patch <= 0 || merge <= 0 || frames <= 0) throw Error("preprocessor config: invalid patch sizes");
-  const int unit = patch * merge;
-  if (resized.width <= 0 || resized.height <= 0 || resized.width % unit != 0 || resized.height % unit != 0)
-    throw Error("patchify: image " + std::to_string(resized.width) + "x" + std::to_string(resized.height) +
-                " is not a positive multiple of " + std::to_string(unit) + " on both sides");
-  if (resized.pixels.size() != static_cast<size_t>(resized.width) * resized.height * 3)
-    throw Error("patchify: pixel buffer does not match the image size");
+void flatten_patches(const RgbImage* const* frames, int num_frames, const SampleValueTables& values,
+                     const PreprocessorConfig& config, float* out) {
+  check_patch_sizes(config);
+  const int patch = config.patch_size, merge = config.merge_size, tp = config.temporal_patch_size;
+  if (num_frames <= 0 || num_frames % tp != 0)
+    throw Error("patchify: " + std::to_string(num_frames) + " frames is not a positive multiple of the temporal patch size " +
+                std::to_string(tp));
+  const RgbImage& first = *frames[0];
+  check_patchable(first, patch * merge);
+  for (int f = 1; f < num_frames; ++f)
+    if (frames[f]->width != first.width || frames[f]->height != first.height)
+      throw Error("patchify: frame " + std::to_string(f) + " is " + std::to_string(frames[f]->width) + "x" +
+                  std::to_string(frames[f]->height) + ", frame 0 is " + std::to_string(first.width) + "x" +
+                  std::to_string(first.height));
+  const int blocks_h = first.height / patch / merge, blocks_w = first.width / patch / merge;
+  const int plane = patch * patch;  // values of one channel of one frame
+  const int patch_dim = 3 * tp * plane;
+  float* dst = out;
+  for (int t = 0; t < num_frames / tp; ++t)
+    for (int bh = 0; bh < blocks_h; ++bh)
+      for (int bw = 0; bw < blocks_w; ++bw)
+        for (int mh = 0; mh < merge; ++mh)
+          for (int mw = 0; mw < merge; ++mw) {
+            const int y0 = (bh * merge + mh) * patch, x0 = (bw * merge + mw) * patch;
+            for (int c = 0; c < 3; ++c)
+              for (int k = 0; k < tp; ++k) {
+                const RgbImage& frame = *frames[t * tp + k];
+                float* plane_dst = dst + static_cast<size_t>(c * tp + k) * plane;
+                for (int py = 0; py < patch; ++py) {
+                  const uint8_t* src = frame.row(y0 + py) + 3 * x0 + c;
+                  for (int px = 0; px < patch; ++px) plane_dst[py * patch + px] = values[c][src[3 * px]];
+                }
+              }
+            dst += patch_dim;
+          }
+}
 
+PreprocessedImage patchify_image(const RgbImage& resized, const PreprocessorConfig& config) {
+  check_patch_sizes(config);
+  const int patch = config.patch_size, frames = config.temporal_patch_size;
+  check_patchable(resized, patch * config.merge_size);
   PreprocessedImage out;
   out.resized_width = resized.width;
   out.resized_height = resized.height;
@@ -46,28 +88,8 @@ PreprocessedImage patchify_image(const RgbImage& resized, const PreprocessorConf
   out.grid = ImageGrid{1, resized.height / patch, resized.width / patch};
   out.patch_dim = 3 * frames * patch * patch;
   out.pixel_values.resize(static_cast<size_t>(out.grid.num_patches()) * out.patch_dim);
-
-  const auto tables = make_value_tables(config);
-  const int blocks_h = out.grid.h / merge, blocks_w = out.grid.w / merge;
-  const int plane = patch * patch;  // values of one channel of one frame
-  float* dst = out.pixel_values.data();
-  for (int bh = 0; bh < blocks_h; ++bh)
-    for (int bw = 0; bw < blocks_w; ++bw)
-      for (int mh = 0; mh < merge; ++mh)
-        for (int mw = 0; mw < merge; ++mw) {
-          const int y0 = (bh * merge + mh) * patch, x0 = (bw * merge + mw) * patch;
-          for (int c = 0; c < 3; ++c) {
-            float* first_frame = dst + static_cast<size_t>(c) * frames * plane;
-            for (int py = 0; py < patch; ++py) {
-              const uint8_t* src = resized.row(y0 + py) + 3 * x0 + c;
-              for (int px = 0; px < patch; ++px) first_frame[py * patch + px] = tables[c][src[3 * px]];
-            }
-            // Every frame is the same image.
-            for (int t = 1; t < frames; ++t)
-              std::copy(first_frame, first_frame + plane, first_frame + static_cast<size_t>(t) * plane);
-          }
-          dst += out.patch_dim;
-        }
+  const std::vector<const RgbImage*> repeated(static_cast<size_t>(frames), &resized);
+  flatten_patches(repeated.data(), frames, image_value_tables(config), config, out.pixel_values.data());
   return out;
 }
 

@@ -2,6 +2,7 @@
 // vision encoder's input: smart_resize -> PIL-exact bicubic resize -> rescale
 // and normalise -> repeat to temporal_patch_size frames -> flatten patches.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -34,6 +35,24 @@ struct PreprocessedImage {
   int resized_width = 0;
   int resized_height = 0;
 };
+
+// The float value of each 8-bit sample, per channel: rescaling and
+// normalisation are per-value maps, so 256 entries per channel reproduce
+// them exactly whatever order of float operations a processor uses.
+using SampleValueTables = std::array<std::array<float, 256>, 3>;
+
+// The image processor's tables: float32((float64)v * rescale_factor), then
+// (x - mean) / std in float32 (numpy's rescale() and normalize()).
+SampleValueTables image_value_tables(const PreprocessorConfig& config);
+
+// Flattens `num_frames` frames of the same size (both sides multiples of
+// patch_size * merge_size, num_frames a multiple of temporal_patch_size) into
+// patch rows: frames [k*tp, (k+1)*tp) form temporal patch k; rows are ordered
+// (t, h/merge, w/merge, merge_row, merge_col) and columns (channel, frame, y,
+// x). Writes grid t*h*w rows of 3*tp*patch^2 floats to `out`. Throws Error for
+// mismatched sizes or counts.
+void flatten_patches(const RgbImage* const* frames, int num_frames, const SampleValueTables& values,
+                     const PreprocessorConfig& config, float* out);
 
 // Rescales, normalises and flattens an image that already has its final size
 // (both sides multiples of patch_size * merge_size; else Error). Values are

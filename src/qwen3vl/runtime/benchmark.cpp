@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "qwen3vl/base/system_probe.h"
+#include "qwen3vl/runtime/bandwidth_probe.h"
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/image/png_encode.h"
 #include "qwen3vl/image/preprocess.h"
@@ -153,11 +154,24 @@ Json run_benchmark(const BenchOptions& o) {
 
   // Last, so its 1 GiB buffer does not count in the peak RSS above.
   log("memory bandwidth");
-  const double bw = measure_read_bandwidth_gbps(*m.pool);
-  r["membw_gbps"] = bw;
-  const double limit = bw * 1e9 / static_cast<double>(decoder.weight_bytes());
+  const BandwidthProbe probe = probe_read_bandwidth(*m.pool);
+  r["membw_gbps"] = probe.gbps;
+  r["membw_method"] = probe.method;
+  // What decode itself streamed: the weights of every token, at its rate.
+  const double streamed = static_cast<double>(decoder.weight_bytes()) * decode_tps / 1e9;
+  r["decode_stream_gbps"] = streamed;
+  const double limit = probe.gbps * 1e9 / static_cast<double>(decoder.weight_bytes());
   r["decode_limit_tps"] = limit;
-  r["decode_fraction_of_limit"] = decode_tps / limit;
+  // A fraction above 1 would mean the probe, not decode, is wrong: say so
+  // instead of reporting it.
+  r["decode_exceeds_probe"] = streamed > probe.gbps;
+  if (streamed > probe.gbps) {
+    r["decode_fraction_of_limit"] = nullptr;
+    r["note"] = "decode streamed " + std::to_string(streamed) + " GB/s, more than the probe's " +
+                std::to_string(probe.gbps) + " GB/s: the probe under-reads this machine, so no fraction is given";
+  } else {
+    r["decode_fraction_of_limit"] = decode_tps / limit;
+  }
   return r;
 }
 

@@ -20,8 +20,11 @@ struct BenchOptions {
   std::function<void(const std::string&)> log;  // progress lines
 };
 
-// Returns one object with membw_gbps, weight_bytes_per_token, decode_tps,
-// decode_limit_tps, decode_fraction_of_limit, prefill_tps, vision_ms_448,
+// Returns one object with membw_gbps (and membw_method, how the probe
+// measured it), weight_bytes_per_token, decode_tps, decode_stream_gbps (the
+// bytes per second decode actually read), decode_limit_tps,
+// decode_fraction_of_limit (null, with decode_exceeds_probe true and a
+// "note", if decode outran the probe), prefill_tps, vision_ms_448,
 // vision_ms_1000x750, ttft_ms_1000x750, load_ms, peak_rss_bytes and details.
 Json run_benchmark(const BenchOptions& options);
 
