@@ -34,7 +34,10 @@ const std::map<std::string, std::set<std::string>>& allowed_includes() {
       {"export",
        {"base", "tensor", "kernels", "io", "weights", "tokenizer", "image", "video", "model", "runtime", "api",
         "export"}},
-      {"hub", {"base", "io", "hub"}},
+      // Public API pieces beside the main one: hub resolves names to paths and
+      // converts checkpoints (runtime's model files); grounding draws answers.
+      {"hub", {"base", "io", "runtime", "api", "hub"}},
+      {"grounding", {"base", "tensor", "image", "api", "grounding"}},
   };
   return table;
 }

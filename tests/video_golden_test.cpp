@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/base/json.h"
@@ -106,6 +108,26 @@ TEST(VideoFile, ReadsOnlyRequestedFramesWithRepeatsAndAgain) {
   EXPECT_EQ(n, 2);
   EXPECT_THROW(video->read_frames({20}, [](size_t, const RgbImage&) {}), Error);
   EXPECT_THROW(video->read_frames({5, 3}, [](size_t, const RgbImage&) {}), Error);
+}
+
+TEST(VideoFile, ReadsFromMemoryLikeFromAFile) {
+  std::ifstream in(kGolden + "/video_a.avi", std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 1000u);
+  const auto video = open_video_memory(std::move(bytes), "clip in memory");
+  EXPECT_EQ(video->info().total_frames, 20);
+  EXPECT_EQ(video->info().width, 160);
+  const std::vector<int64_t> wanted = {0, 6, 13, 19};
+  for (int pass = 0; pass < 2; ++pass) {
+    size_t n = 0;
+    video->read_frames(wanted, [&](size_t k, const RgbImage& frame) {
+      EXPECT_TRUE(same_pixels(frame, load_image_file(frame_png(static_cast<int>(wanted[k])))));
+      ++n;
+    });
+    EXPECT_EQ(n, wanted.size());
+  }
+  EXPECT_THROW(open_video_memory({'n', 'o', 'p', 'e'}, "junk"), Error);
+  EXPECT_THROW(open_video_memory({}, "nothing"), Error);
 }
 
 class VideoGoldenCase : public ::testing::TestWithParam<std::string> {};

@@ -21,6 +21,9 @@ const char* kUsage =
     "  quantize            write a pre-quantized model file (q4, q8 or bf16) that loads by mapping it\n"
     "  make-random-model   write a random-weight checkpoint with the real 2B/4B/8B shapes\n"
     "  bench               measure decode, prefill, vision and memory against this machine's limits\n"
+    "  draw-boxes          draw the boxes and points of a grounding answer on its image\n"
+    "  pull                download a model from the Hugging Face Hub into its cache (-m owner/name then works)\n"
+    "  list                list the models in the Hugging Face cache\n"
     "\n"
     "`qwen3vl <command> --help` describes each command.\n";
 
@@ -36,6 +39,9 @@ const Command kCommands[] = {
     {"quantize", qwen3vl::cli::quantize_command},
     {"make-random-model", qwen3vl::cli::make_random_model_command},
     {"bench", qwen3vl::cli::bench_command},
+    {"draw-boxes", qwen3vl::cli::draw_boxes_command},
+    {"pull", qwen3vl::cli::pull_command},
+    {"list", qwen3vl::cli::list_command},
 };
 
 }  // namespace

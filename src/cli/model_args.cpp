@@ -3,12 +3,13 @@
 #include <iostream>
 
 #include "progress.h"
+#include "qwen3vl/hub.h"
 
 namespace qwen3vl::cli {
 
 void add_model_options(Args& args) {
   args.value("-m,--model", "DIR|FILE",
-             "checkpoint directory or model file from `qwen3vl quantize` (default: embedded tiny model)")
+             "checkpoint directory, model file from `qwen3vl quantize`, or owner/name[@revision] from the Hugging Face cache (pulled when missing; default: embedded tiny model)")
       .value("-t,--threads", "N", "threads (default: one per core)")
       .value("--quant", "auto|f32|bf16|q8|q4", "weight format of linear layers (default auto: as stored, f32 math)")
       .value("-c,--ctx", "N", "context length: KV cache capacity in tokens (default 4096)")
@@ -42,7 +43,23 @@ std::shared_ptr<Model> load_model_from_args(const Args& args, bool quiet) {
   opts.progress = [&](const std::string&, double f) { bar.update(f); };
   std::shared_ptr<Model> model;
   if (args.has("model")) {
-    model = Model::load(args.get("model"), opts);
+    // -m owner/name[@revision]: the Hugging Face cache (pulled when missing),
+    // and with --quant a converted model file cached once per snapshot.
+    TransferProgress pull_bar(!quiet);
+    ProgressBar convert_bar("converting", !quiet);
+    ResolveCallbacks callbacks;
+    callbacks.pull_progress = [&](const PullProgress& p) {
+      pull_bar.update(p.file, p.bytes, p.total);
+      return true;
+    };
+    callbacks.convert_progress = [&](uint64_t done, uint64_t total) { convert_bar.update(double(done) / total, done); };
+    if (!quiet) callbacks.notice = [](const std::string& text) { std::cerr << "qwen3vl: " << text << "\n"; };
+    const ResolvedModel resolved =
+        resolve_model(args.get("model"), opts.weights, HubSettings::from_environment(), callbacks);
+    pull_bar.finish();
+    convert_bar.finish();
+    if (resolved.converted) opts.weights = "auto";
+    model = Model::load(resolved.path, opts);
   } else {
     if (!quiet)
       std::cerr << "qwen3vl: no -m given, using the embedded tiny default model. Its weights are random, so its\n"

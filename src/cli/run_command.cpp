@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "model_args.h"
 #include "qwen3vl/base/mapped_file.h"
+#include "qwen3vl/grounding.h"
 #include "qwen3vl/runtime/messages.h"
 
 namespace qwen3vl::cli {
@@ -55,6 +56,7 @@ int run_command(int argc, char** argv) {
       .value("--messages", "FILE", "a JSON array of chat messages (OpenAI style; - for stdin)");
   add_generation_options(args);
   args.flag("--json", "print one JSON object (prompt_ids, output_ids, text, timings) instead of streaming")
+      .value("--draw-boxes", "OUT.png", "draw the boxes and points of a grounding answer on the (last) image and write a PNG")
       .flag("-v,--verbose", "print per-stage timings to stderr")
       .flag("-q,--quiet", "no notices or progress on stderr");
   if (!args.parse(argc, argv, 2)) return 0;
@@ -62,6 +64,12 @@ int run_command(int argc, char** argv) {
   std::string base_dir;
   const Json messages = messages_from_args(args, &base_dir);
   const GenerateOptions options = generation_options_from_args(args);
+  std::string draw_image;
+  if (args.has("draw-boxes")) {
+    const auto images = normalize_messages(messages, base_dir).images;
+    if (images.empty()) throw Error("--draw-boxes needs an image in the prompt to draw on");
+    draw_image = images.back().source;
+  }
   auto model = load_model_from_args(args, quiet || json);
   Session session(model);
   if (!base_dir.empty()) session.set_base_dir(base_dir);
@@ -78,6 +86,10 @@ int run_command(int argc, char** argv) {
     std::cout << out.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
   } else {
     std::cout << "\n";
+  }
+  if (!draw_image.empty()) {
+    const std::string out = args.get("draw-boxes");
+    report_drawing(draw_grounding_answer(draw_image, r.text, out), out);
   }
   if (verbose) {
     const Json t = timings_json(r, model->load_ms());

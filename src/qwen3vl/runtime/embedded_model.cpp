@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "qwen3vl/base/cache_dir.h"
 #include "qwen3vl/base/error.h"
 
 #define QWEN3VL_DECLARE_EMBED(sym) \
@@ -42,13 +43,6 @@ std::vector<EmbeddedFile> embedded_model_files() {
 
 namespace {
 
-std::string cache_root() {
-  if (const char* c = std::getenv("QWEN3VL_CACHE"); c && *c) return c;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/qwen3vl";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/qwen3vl";
-  return "/tmp/qwen3vl-cache";
-}
-
 bool same_size(const fs::path& p, size_t n) {
   std::error_code ec;
   return fs::exists(p, ec) && fs::file_size(p, ec) == n;
@@ -62,7 +56,7 @@ std::string embedded_model_dir() {
   for (const auto& f : files) total += f.data.size();
   // The directory name carries the total size so a rebuilt binary with other
   // embedded files never reuses a stale copy.
-  const fs::path dir = fs::path(cache_root()) / ("default-model-" + std::to_string(total));
+  const fs::path dir = fs::path(qwen3vl_cache_dir()) / ("default-model-" + std::to_string(total));
   bool complete = true;
   for (const auto& f : files) complete = complete && same_size(dir / f.name, f.data.size());
   if (complete) return dir.string();

@@ -30,6 +30,8 @@ constexpr const char* kKeyQuant = "quant";
 constexpr const char* kKeyQuantized = "quantized_weights";
 constexpr const char* kKeyLayout = "quant_layout";
 
+}  // namespace
+
 // A fingerprint of the kernels' Q8/Q4 block layout: FNV-1a of a fixed 20x40
 // matrix quantized both ways (two tiles, two groups, padding included). A
 // build whose kernels lay blocks out differently gets another value and
@@ -48,6 +50,13 @@ std::string quant_layout_fingerprint() {
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
   return hex;
 }
+
+std::string model_file_compatibility_key() {
+  return "v" + std::to_string(kModelFileMajorVersion) + "." + std::to_string(kModelFileMinorVersion) + "-" +
+         quant_layout_fingerprint();
+}
+
+namespace {
 
 // The embedded files, in the order they are written. Optional ones are left
 // out when the checkpoint has none (their defaults then apply, as for a

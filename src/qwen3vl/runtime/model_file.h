@@ -23,6 +23,11 @@ inline constexpr const char* kModelFileFormat = "qwen3vl";
 // Tensor-name prefix of the embedded files (config.json, tokenizer.json, ...).
 inline constexpr const char* kModelFileBlobPrefix = "file:";
 
+// Names what a model file written now is readable by: the format version and
+// the kernels' quantized block layout ("v1.0-<fingerprint>"). Caches of
+// converted files key on it, so a build with another layout converts anew.
+std::string model_file_compatibility_key();
+
 struct QuantizeOptions {
   std::string quant = "q4";  // q4, q8 or bf16 (the meanings of --quant)
   int threads = 0;           // threads converting the weights (0: one per core)

@@ -52,6 +52,11 @@ class FrameSource {
 // declared size or frame count beyond `limits`.
 std::unique_ptr<FrameSource> open_video_file(const std::string& path, const VideoDecodeLimits& limits = {});
 
+// The same for an encoded video held in memory (a data: URI's payload, an
+// upload); `name` stands for it in errors.
+std::unique_ptr<FrameSource> open_video_memory(std::vector<uint8_t> bytes, const std::string& name,
+                                               const VideoDecodeLimits& limits = {});
+
 // A video given as image files (frames in order). Only the first image is
 // decoded when opening (for the size); every frame must have that size.
 std::unique_ptr<FrameSource> open_frame_list(const std::vector<std::string>& paths,

@@ -12,16 +12,11 @@ extern "C" {
 }
 
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/video/ffmpeg_log.h"
 
 namespace qwen3vl {
 
 namespace {
-
-std::string av_error_string(int code) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, buf, sizeof buf);
-  return buf;
-}
 
 struct OutputFile {
   AVFormatContext* fmt = nullptr;
@@ -47,8 +42,9 @@ struct OutputFile {
 
 std::string write_video_file(const std::string& path, int width, int height, int num_frames,
                              const std::function<RgbImage(int)>& frame, const VideoEncodeOptions& options) {
+  ffmpeg::quiet_log();
   auto fail = [&](const std::string& what, int code) {
-    throw Error(path + ": " + what + (code < 0 ? " (" + av_error_string(code) + ")" : ""));
+    throw Error(path + ": " + what + (code < 0 ? " (" + ffmpeg::error_text(code) + ")" : ""));
   };
   if (width <= 0 || height <= 0 || num_frames < 0 || options.fps <= 0) fail("invalid video size or rate", 0);
   const AVCodec* codec = nullptr;

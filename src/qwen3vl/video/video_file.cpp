@@ -10,7 +10,7 @@
 // a seek lands past its target the reader rewinds and counts from the start.
 #include <algorithm>
 #include <cmath>
-#include <mutex>
+#include <cstring>
 #include <string>
 
 extern "C" {
@@ -18,44 +18,17 @@ extern "C" {
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
 #include <libavutil/imgutils.h>
-#include <libavutil/log.h>
 #include <libswscale/swscale.h>
 }
 
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/base/mapped_file.h"
+#include "qwen3vl/video/ffmpeg_log.h"
 #include "qwen3vl/video/frame_source.h"
 
 namespace qwen3vl {
 
 namespace {
-
-// FFmpeg reports problems through a process-wide log. Its messages are kept
-// (per thread, the last one) to explain an error instead of being printed:
-// a server must not spray codec warnings on stderr.
-thread_local std::string t_last_ffmpeg_message;
-
-void capture_ffmpeg_log(void* avcl, int level, const char* fmt, va_list args) {
-  if (level > AV_LOG_ERROR) return;
-  char line[512];
-  vsnprintf(line, sizeof line, fmt, args);
-  std::string s(line);
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  if (!s.empty()) t_last_ffmpeg_message = s;
-}
-
-void install_ffmpeg_log() {
-  static std::once_flag once;
-  std::call_once(once, [] { av_log_set_callback(capture_ffmpeg_log); });
-}
-
-std::string av_error_text(int code) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, buf, sizeof buf);
-  std::string s = buf;
-  if (!t_last_ffmpeg_message.empty()) s += "; " + t_last_ffmpeg_message;
-  return s;
-}
 
 std::string rate_text(double fps) {
   char buf[32];
@@ -66,9 +39,17 @@ std::string rate_text(double fps) {
 class VideoFile final : public FrameSource {
  public:
   VideoFile(const std::string& path, const VideoDecodeLimits& limits) : path_(path), limits_(limits) {
-    install_ffmpeg_log();
-    t_last_ffmpeg_message.clear();
+    ffmpeg::quiet_log();
     if (!file_exists(path)) throw Error(path + ": video file not found");
+    open_container();
+    read_metadata();
+  }
+
+  // An encoded video held in memory; `name` stands for it in errors.
+  VideoFile(std::vector<uint8_t> bytes, const std::string& name, const VideoDecodeLimits& limits)
+      : path_(name), limits_(limits), memory_(std::move(bytes)), in_memory_(true) {
+    ffmpeg::quiet_log();
+    if (memory_.empty()) throw Error(name + ": empty video data");
     open_container();
     read_metadata();
   }
@@ -84,7 +65,7 @@ class VideoFile final : public FrameSource {
       check(k == 0 || indices[k] >= indices[k - 1], path_ + ": frame indices must not decrease");
     }
     if (indices.empty()) return;
-    t_last_ffmpeg_message.clear();
+    ffmpeg::quiet_log();
     Decoder d(*this);
     d.run(indices, on_frame);
   }
@@ -104,9 +85,54 @@ class VideoFile final : public FrameSource {
     void operator()(SwsContext* s) const { sws_freeContext(s); }
   };
 
+  // Reads from memory_ through FFmpeg's custom I/O callbacks.
+  static int read_memory(void* opaque, uint8_t* buf, int size) {
+    auto* self = static_cast<VideoFile*>(opaque);
+    const size_t left = self->memory_.size() - self->memory_pos_;
+    if (left == 0) return AVERROR_EOF;
+    const size_t n = std::min(left, static_cast<size_t>(size));
+    std::memcpy(buf, self->memory_.data() + self->memory_pos_, n);
+    self->memory_pos_ += n;
+    return static_cast<int>(n);
+  }
+
+  static int64_t seek_memory(void* opaque, int64_t offset, int whence) {
+    auto* self = static_cast<VideoFile*>(opaque);
+    const int64_t size = static_cast<int64_t>(self->memory_.size());
+    if (whence & AVSEEK_SIZE) return size;
+    int64_t target = offset;
+    if ((whence & 3) == SEEK_CUR) target += static_cast<int64_t>(self->memory_pos_);
+    else if ((whence & 3) == SEEK_END) target += size;
+    if (target < 0 || target > size) return AVERROR(EINVAL);
+    self->memory_pos_ = static_cast<size_t>(target);
+    return target;
+  }
+
   void open_container() {
-    int rc = avformat_open_input(&fmt_, path_.c_str(), nullptr, nullptr);
-    if (rc < 0) throw Error(path_ + ": not a readable video file (" + av_error_text(rc) + ")");
+    int rc;
+    if (in_memory_) {
+      fmt_ = avformat_alloc_context();
+      constexpr int kBufferSize = 1 << 16;
+      auto* buffer = static_cast<uint8_t*>(av_malloc(kBufferSize));
+      memory_pos_ = 0;
+      if (fmt_ && buffer)
+        io_ = avio_alloc_context(buffer, kBufferSize, 0, this, &VideoFile::read_memory, nullptr,
+                                 &VideoFile::seek_memory);
+      if (!fmt_ || !io_) {
+        if (!io_) av_free(buffer);
+        close();
+        throw Error(path_ + ": out of memory for the video reader");
+      }
+      fmt_->pb = io_;
+      fmt_->flags |= AVFMT_FLAG_CUSTOM_IO;
+      rc = avformat_open_input(&fmt_, nullptr, nullptr, nullptr);  // frees fmt_ on failure
+    } else {
+      rc = avformat_open_input(&fmt_, path_.c_str(), nullptr, nullptr);
+    }
+    if (rc < 0) {
+      close();
+      throw Error(path_ + ": not a readable video file (" + ffmpeg::error_text(rc) + ")");
+    }
     // Sizes the container header declares are checked before FFmpeg decodes
     // anything to fill in stream information.
     for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
@@ -115,7 +141,7 @@ class VideoFile final : public FrameSource {
     }
     rc = avformat_find_stream_info(fmt_, nullptr);
     if (rc < 0) {
-      const std::string why = av_error_text(rc);
+      const std::string why = ffmpeg::error_text(rc);
       close();
       throw Error(path_ + ": cannot read the video's stream information (" + why + ")");
     }
@@ -123,6 +149,10 @@ class VideoFile final : public FrameSource {
 
   void close() {
     if (fmt_) avformat_close_input(&fmt_);
+    if (io_) {
+      av_freep(&io_->buffer);
+      avio_context_free(&io_);
+    }
   }
 
   void check_frame_size(int64_t width, int64_t height) {
@@ -149,7 +179,7 @@ class VideoFile final : public FrameSource {
           const char* name = avcodec_get_name(id);
           fail(std::string("unsupported video codec \"") + (name ? name : "unknown") + "\" (no decoder for it)");
         }
-      fail("no decodable video stream (" + av_error_text(si) + ")");
+      fail("no decodable video stream (" + ffmpeg::error_text(si) + ")");
     }
     stream_index_ = si;
     decoder_ = decoder;
@@ -222,10 +252,12 @@ class VideoFile final : public FrameSource {
       int rc = avcodec_parameters_to_context(ctx_.get(), f_.stream_->codecpar);
       if (rc >= 0) {
         ctx_->pkt_timebase = f_.stream_->time_base;
-        ctx_->thread_count = 1;  // deterministic, and the tower dominates anyway
+        // FFmpeg's own threads (one per core; frame threading is bit-exact):
+        // clips decode every frame between keyframes, sampled or not.
+        ctx_->thread_count = 0;
         rc = avcodec_open2(ctx_.get(), f_.decoder_, nullptr);
       }
-      if (rc < 0) throw Error(f_.path_ + ": cannot open the " + f_.decoder_->name + " decoder (" + av_error_text(rc) + ")");
+      if (rc < 0) throw Error(f_.path_ + ": cannot open the " + f_.decoder_->name + " decoder (" + ffmpeg::error_text(rc) + ")");
       pkt_.reset(av_packet_alloc());
       frame_.reset(av_frame_alloc());
       if (!pkt_ || !frame_) throw Error(f_.path_ + ": out of memory for decoding");
@@ -258,7 +290,7 @@ class VideoFile final : public FrameSource {
         throw Error(f_.path_ + ": only " + std::to_string(next_index_) + " of the " +
                     std::to_string(f_.info_.total_frames) + " frames the header declares could be decoded (frame " +
                     std::to_string(indices[k_]) + " was needed); the file is truncated or corrupt" +
-                    (t_last_ffmpeg_message.empty() ? "" : " (" + t_last_ffmpeg_message + ")"));
+                    (ffmpeg::last_log_message().empty() ? "" : " (" + ffmpeg::last_log_message() + ")"));
     }
 
    private:
@@ -266,7 +298,7 @@ class VideoFile final : public FrameSource {
       const int rc = avcodec_send_packet(ctx_.get(), pkt);
       if (rc < 0 && rc != AVERROR(EAGAIN) && rc != AVERROR_EOF)
         throw Error(f_.path_ + ": decoding failed near frame " + std::to_string(next_index_) + " (" +
-                    av_error_text(rc) + "); the file is truncated or corrupt");
+                    ffmpeg::error_text(rc) + "); the file is truncated or corrupt");
     }
 
     // Takes every frame the decoder has ready; returns the last status.
@@ -276,7 +308,7 @@ class VideoFile final : public FrameSource {
         if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return rc;
         if (rc < 0)
           throw Error(f_.path_ + ": decoding failed near frame " + std::to_string(next_index_) + " (" +
-                      av_error_text(rc) + "); the file is truncated or corrupt");
+                      ffmpeg::error_text(rc) + "); the file is truncated or corrupt");
         take_frame();
         av_frame_unref(frame_.get());
         if (k_ == indices_->size()) return 0;
@@ -385,6 +417,10 @@ class VideoFile final : public FrameSource {
 
   std::string path_;
   VideoDecodeLimits limits_;
+  std::vector<uint8_t> memory_;  // the encoded video, when read from memory
+  size_t memory_pos_ = 0;
+  bool in_memory_ = false;
+  AVIOContext* io_ = nullptr;  // custom I/O over memory_
   AVFormatContext* fmt_ = nullptr;
   AVStream* stream_ = nullptr;
   const AVCodec* decoder_ = nullptr;
@@ -397,6 +433,11 @@ class VideoFile final : public FrameSource {
 
 std::unique_ptr<FrameSource> open_video_file(const std::string& path, const VideoDecodeLimits& limits) {
   return std::make_unique<VideoFile>(path, limits);
+}
+
+std::unique_ptr<FrameSource> open_video_memory(std::vector<uint8_t> bytes, const std::string& name,
+                                               const VideoDecodeLimits& limits) {
+  return std::make_unique<VideoFile>(std::move(bytes), name, limits);
 }
 
 }  // namespace qwen3vl
