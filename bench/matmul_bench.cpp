@@ -14,34 +14,11 @@
 #include "qwen3vl/kernels/cpu_features.h"
 #include "qwen3vl/kernels/matmul.h"
 #include "qwen3vl/kernels/quant.h"
+#include "qwen3vl/runtime/bandwidth_probe.h"
 #include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
 namespace {
-
-constexpr size_t kProbeBytes = size_t{1} << 30;
-
-// Sums a buffer as 64-bit integers with independent accumulators, so the loop
-// is limited by memory, not by a dependency chain.
-uint64_t read_stream(const uint64_t* p, size_t n) {
-  uint64_t a = 0, b = 0, c = 0, d = 0;
-  for (size_t i = 0; i + 4 <= n; i += 4) {
-    a += p[i];
-    b += p[i + 1];
-    c += p[i + 2];
-    d += p[i + 3];
-  }
-  return a ^ b ^ c ^ d;
-}
-
-std::vector<uint64_t>& probe_buffer() {
-  static std::vector<uint64_t> buffer = [] {
-    std::vector<uint64_t> b(kProbeBytes / 8);
-    for (size_t i = 0; i < b.size(); ++i) b[i] = i;  // touch every page
-    return b;
-  }();
-  return buffer;
-}
 
 // The pool every benchmark here runs on: one thread per core.
 ThreadPool& bench_pool() {
@@ -49,37 +26,19 @@ ThreadPool& bench_pool() {
   return pool;
 }
 
-// One streaming pass over the 1 GB buffer split across the pool; returns seconds.
-double probe_pass(ThreadPool& pool) {
-  auto& buffer = probe_buffer();
-  std::vector<uint64_t> sink(pool.size());
-  const auto t0 = std::chrono::steady_clock::now();
-  pool.run_on_all([&](int t, int nt) {
-    const size_t begin = buffer.size() * t / nt, end = buffer.size() * (t + 1) / nt;
-    sink[t] = read_stream(buffer.data() + begin, end - begin);
-  });
-  const auto t1 = std::chrono::steady_clock::now();
-  benchmark::DoNotOptimize(sink.data());
-  return std::chrono::duration<double>(t1 - t0).count();
-}
-
-// Best of a few passes, measured once: the bandwidth limit GEMV is compared with.
+// The bandwidth limit GEMV is compared with: the probe `qwen3vl bench` uses
+// (runtime/bandwidth_probe.h), measured once on this pool.
 double measured_bandwidth() {
-  static const double bytes_per_second = [] {
-    double best = 1e30;
-    for (int i = 0; i < 3; ++i) best = std::min(best, probe_pass(bench_pool()));
-    return kProbeBytes / best;
-  }();
+  static const double bytes_per_second = probe_read_bandwidth(bench_pool()).gbps * 1e9;
   return bytes_per_second;
 }
 
 void BM_MemoryBandwidth(benchmark::State& state) {
-  double seconds = 0;
-  for (auto _ : state) seconds += probe_pass(bench_pool());
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kProbeBytes));
+  for (auto _ : state) benchmark::DoNotOptimize(measured_bandwidth());
+  state.counters["GB/s"] = measured_bandwidth() / 1e9;
   state.counters["threads"] = bench_pool().size();
 }
-BENCHMARK(BM_MemoryBandwidth)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_MemoryBandwidth)->Iterations(1);
 
 WeightMatrix make_weight(WeightFormat format, int64_t rows, int64_t cols) {
   std::mt19937 rng(42);

@@ -177,3 +177,21 @@ TEST(Cli, ImageTokenBoundsOverrideThePreprocessorConfig) {
   ASSERT_EQ(raised.exit_code, 0) << raised.err;
   EXPECT_EQ(parse_json(raised.out, "run")["timings"]["image_tokens"], 432);
 }
+
+TEST(Cli, BenchJsonReportsTheProbeAndWhatDecodeStreamed) {
+  const CliResult r = run_cli("bench --no-vision --prompt-tokens 8 --decode-tokens 3 --probe-mib 16 --threads 2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json j = Json::parse(r.out);
+  EXPECT_GT(j["membw_gbps"].get<double>(), 0.1);
+  EXPECT_NE(j["membw_method"].get<std::string>().find("2 threads"), std::string::npos) << j["membw_method"];
+  const double streamed = j["weight_bytes_per_token"].get<double>() * j["decode_tps"].get<double>() / 1e9;
+  EXPECT_NEAR(j["decode_stream_gbps"].get<double>(), streamed, 1e-9 * streamed + 1e-12);
+  if (j["decode_exceeds_probe"].get<bool>()) {
+    EXPECT_TRUE(j["decode_fraction_of_limit"].is_null());
+    EXPECT_TRUE(j.contains("note"));
+  } else {
+    EXPECT_GT(j["decode_fraction_of_limit"].get<double>(), 0.0);
+    EXPECT_LE(j["decode_fraction_of_limit"].get<double>(), 1.0);
+  }
+  EXPECT_NE(run_cli("bench --probe-mib 1 --json").err.find("--probe-mib"), std::string::npos);
+}

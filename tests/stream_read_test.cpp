@@ -12,6 +12,7 @@
 #include "qwen3vl/kernels/cpu_features.h"
 #include "qwen3vl/kernels/stream_read.h"
 #include "qwen3vl/runtime/bandwidth_probe.h"
+#include "qwen3vl/runtime/benchmark.h"
 
 using namespace qwen3vl;
 
@@ -69,4 +70,20 @@ TEST(BandwidthProbe, ReportsAFigureAndItsMethod) {
   EXPECT_NE(p.method.find("2 threads"), std::string::npos) << p.method;
   EXPECT_NE(p.method.find("8 MiB slice"), std::string::npos) << p.method;
   EXPECT_TRUE(p.prefetch_ahead == 0 || p.prefetch_ahead == 2048);
+}
+
+TEST(BandwidthProbe, DecodeIsJudgedAgainstTheProbeNeverAboveIt) {
+  // 2 GB of weights per token at 8 tok/s stream 16 GB/s: 80% of a 20 GB/s probe.
+  Json r = decode_against_bandwidth(2e9, 8, 20);
+  EXPECT_DOUBLE_EQ(r["decode_stream_gbps"].get<double>(), 16);
+  EXPECT_DOUBLE_EQ(r["decode_limit_tps"].get<double>(), 10);
+  EXPECT_DOUBLE_EQ(r["decode_fraction_of_limit"].get<double>(), 0.8);
+  EXPECT_FALSE(r["decode_exceeds_probe"].get<bool>());
+  EXPECT_FALSE(r.contains("note"));
+  // At 12 tok/s decode streams 24 GB/s: the probe under-read, and no fraction is given.
+  r = decode_against_bandwidth(2e9, 12, 20);
+  EXPECT_TRUE(r["decode_exceeds_probe"].get<bool>());
+  EXPECT_TRUE(r["decode_fraction_of_limit"].is_null());
+  EXPECT_NE(r["note"].get<std::string>().find("24.00 GB/s"), std::string::npos) << r["note"];
+  EXPECT_NE(r["note"].get<std::string>().find("20.00 GB/s"), std::string::npos) << r["note"];
 }

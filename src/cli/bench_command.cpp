@@ -17,6 +17,7 @@ int bench_command(int argc, char** argv) {
   add_model_options(args);
   args.value("--prompt-tokens", "N", "prefill length (default 512)")
       .value("--decode-tokens", "N", "tokens to decode (default 128)")
+      .value("--probe-mib", "N", "bandwidth probe buffer in MiB (default 1024; keep it far above the caches)")
       .flag("--no-vision", "skip the vision encoder and time-to-first-token measurements")
       .flag("--json", "print one JSON object");
   if (!args.parse(argc, argv, 2)) return 0;
@@ -29,6 +30,9 @@ int bench_command(int argc, char** argv) {
   o.prompt_tokens = args.get_int("prompt-tokens", 512);
   o.decode_tokens = args.get_int("decode-tokens", 128);
   o.vision = !args.has("no-vision");
+  const int64_t probe_mib = args.get_int64("probe-mib", 1024);
+  if (probe_mib < 4) throw Error("--probe-mib must be at least 4");
+  o.probe_bytes = static_cast<size_t>(probe_mib) << 20;
   if (o.prompt_tokens <= 0 || o.decode_tokens <= 0) throw Error("token counts must be positive");
   if (o.prompt_tokens + o.decode_tokens >= o.context_length)
     throw Error("--prompt-tokens + --decode-tokens must fit in --ctx");

@@ -66,6 +66,30 @@ VisionTiming time_vision(const Model::Impl& m, int width, int height) {
 
 }  // namespace
 
+Json decode_against_bandwidth(double weight_bytes_per_token, double decode_tps, double probe_gbps) {
+  Json r;
+  r["membw_gbps"] = probe_gbps;
+  // What decode itself streamed: the weights of every token, at its rate.
+  const double streamed = weight_bytes_per_token * decode_tps / 1e9;
+  r["decode_stream_gbps"] = streamed;
+  r["decode_limit_tps"] = probe_gbps * 1e9 / weight_bytes_per_token;
+  // A fraction above 1 would mean the probe, not decode, is wrong: say so
+  // instead of reporting it.
+  r["decode_exceeds_probe"] = streamed > probe_gbps;
+  if (streamed > probe_gbps) {
+    char note[200];
+    std::snprintf(note, sizeof(note),
+                  "decode streamed %.2f GB/s, more than the probe's %.2f GB/s: the probe under-reads this machine, "
+                  "so no fraction of the limit is given",
+                  streamed, probe_gbps);
+    r["decode_fraction_of_limit"] = nullptr;
+    r["note"] = note;
+  } else {
+    r["decode_fraction_of_limit"] = streamed / probe_gbps;
+  }
+  return r;
+}
+
 Json run_benchmark(const BenchOptions& o) {
   auto log = [&](const std::string& s) {
     if (o.log) o.log(s);
@@ -154,24 +178,11 @@ Json run_benchmark(const BenchOptions& o) {
 
   // Last, so its 1 GiB buffer does not count in the peak RSS above.
   log("memory bandwidth");
-  const BandwidthProbe probe = probe_read_bandwidth(*m.pool);
-  r["membw_gbps"] = probe.gbps;
+  BandwidthProbeOptions po;
+  po.bytes = o.probe_bytes;
+  const BandwidthProbe probe = probe_read_bandwidth(*m.pool, po);
   r["membw_method"] = probe.method;
-  // What decode itself streamed: the weights of every token, at its rate.
-  const double streamed = static_cast<double>(decoder.weight_bytes()) * decode_tps / 1e9;
-  r["decode_stream_gbps"] = streamed;
-  const double limit = probe.gbps * 1e9 / static_cast<double>(decoder.weight_bytes());
-  r["decode_limit_tps"] = limit;
-  // A fraction above 1 would mean the probe, not decode, is wrong: say so
-  // instead of reporting it.
-  r["decode_exceeds_probe"] = streamed > probe.gbps;
-  if (streamed > probe.gbps) {
-    r["decode_fraction_of_limit"] = nullptr;
-    r["note"] = "decode streamed " + std::to_string(streamed) + " GB/s, more than the probe's " +
-                std::to_string(probe.gbps) + " GB/s: the probe under-reads this machine, so no fraction is given";
-  } else {
-    r["decode_fraction_of_limit"] = decode_tps / limit;
-  }
+  r.update(decode_against_bandwidth(static_cast<double>(decoder.weight_bytes()), decode_tps, probe.gbps));
   return r;
 }
 

@@ -1,6 +1,7 @@
 // `qwen3vl bench`: one run that measures everything the speed targets are
 // stated in, so figures are ratios taken on the same machine at the same time.
 #pragma once
+#include <cstddef>
 #include <functional>
 #include <string>
 
@@ -17,6 +18,7 @@ struct BenchOptions {
   int decode_tokens = 128;
   bool vision = true;
   std::string kv_cache;       // empty: the library default
+  size_t probe_bytes = size_t(1) << 30;  // bandwidth probe buffer
   std::function<void(const std::string&)> log;  // progress lines
 };
 
@@ -27,5 +29,11 @@ struct BenchOptions {
 // "note", if decode outran the probe), prefill_tps, vision_ms_448,
 // vision_ms_1000x750, ttft_ms_1000x750, load_ms, peak_rss_bytes and details.
 Json run_benchmark(const BenchOptions& options);
+
+// Decode judged against the probed bandwidth: membw_gbps, decode_stream_gbps
+// (weight bytes per token x tokens per second), decode_limit_tps,
+// decode_exceeds_probe and decode_fraction_of_limit (null, with a "note"
+// saying so, when decode streamed more than the probe read).
+Json decode_against_bandwidth(double weight_bytes_per_token, double decode_tps, double probe_gbps);
 
 }  // namespace qwen3vl
