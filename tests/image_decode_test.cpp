@@ -90,22 +90,22 @@ std::vector<uint8_t> png_with_header(uint32_t width, uint32_t height, bool break
   return v;
 }
 
-std::string base64_encode(const std::vector<uint8_t>& in) {
-  const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < in.size(); i += 3) {
-    uint32_t v = in[i] << 16;
-    if (i + 1 < in.size()) v |= in[i + 1] << 8;
-    if (i + 2 < in.size()) v |= in[i + 2];
-    out += a[(v >> 18) & 63];
-    out += a[(v >> 12) & 63];
-    out += i + 1 < in.size() ? a[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? a[v & 63] : '=';
-  }
-  return out;
-}
-
 }  // namespace
+
+TEST(ImageDecode, Base64EncodingMatchesRfc4648Vectors) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, encoded] : cases) {
+    const auto* p = reinterpret_cast<const uint8_t*>(plain.data());
+    EXPECT_EQ(encode_base64(p, plain.size()), encoded);
+    const std::vector<uint8_t> back = decode_base64(encoded);
+    EXPECT_EQ(std::string(back.begin(), back.end()), plain);
+  }
+  std::vector<uint8_t> all(256);
+  for (int i = 0; i < 256; ++i) all[i] = static_cast<uint8_t>(i);
+  EXPECT_EQ(decode_base64(encode_base64(all.data(), all.size())), all);
+}
 
 TEST(ImageDecode, DetectsFormatFromMagicNotExtension) {
   const std::vector<uint8_t> jpg = read_bytes(kGolden + "/img_240x520.jpg");
@@ -190,7 +190,7 @@ TEST(ImageDecode, Bmp24And32Bit) {
 
 TEST(ImageDecode, DataUriGivesSameImageAsFile) {
   const std::vector<uint8_t> png = read_bytes(kGolden + "/img_400x300.png");
-  const std::string uri = "data:image/png;base64," + base64_encode(png);
+  const std::string uri = make_data_uri("image/png", png.data(), png.size());
   const RgbImage from_uri = load_image(uri);
   EXPECT_EQ(from_uri.pixels, load_image(kGolden + "/img_400x300.png").pixels);
   EXPECT_THROW(load_image("data:image/png;base64,iVBOR*w0KGgo="), Error);  // bad character

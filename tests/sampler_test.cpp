@@ -111,6 +111,21 @@ TEST(Sampler, PresencePenaltyOnlyCountsGeneratedTokens) {
   EXPECT_EQ(s.sample(logits), 1);
 }
 
+TEST(Sampler, FrequencyPenaltyGrowsWithEachOccurrence) {
+  SamplingParams p;
+  p.frequency_penalty = 0.3f;
+  Sampler s(p);
+  s.add_prompt(std::vector<int32_t>{0, 0, 0});  // prompt tokens are not counted
+  const std::vector<float> logits = {2.0f, 1.5f};
+  EXPECT_EQ(s.sample(logits), 0);
+  s.accept(0);  // 2.0 - 0.3 = 1.7 > 1.5: still token 0
+  EXPECT_EQ(s.sample(logits), 0);
+  s.accept(0);  // 2.0 - 0.6 = 1.4 < 1.5
+  EXPECT_EQ(s.sample(logits), 1);
+  s.accept(1);  // 1.5 - 0.3 = 1.2 < 1.4: back to 0
+  EXPECT_EQ(s.sample(logits), 0);
+}
+
 TEST(Sampler, SameSeedSameTokens) {
   std::vector<float> logits(1000);
   for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(static_cast<float>(i)) * 4.0f;

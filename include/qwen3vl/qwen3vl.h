@@ -59,6 +59,7 @@ struct SamplingOptions {
   std::optional<float> min_p;
   std::optional<float> repetition_penalty;
   std::optional<float> presence_penalty;
+  std::optional<float> frequency_penalty;  // OpenAI's: minus this per earlier occurrence in the output
   uint64_t seed = 0;
 };
 

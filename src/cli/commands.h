@@ -18,6 +18,7 @@ int bench_command(int argc, char** argv);
 int draw_boxes_command(int argc, char** argv);
 int pull_command(int argc, char** argv);
 int list_command(int argc, char** argv);
+int serve_command(int argc, char** argv);
 
 // One stderr line saying what draw-boxes / run --draw-boxes drew and where.
 void report_drawing(const GroundingDrawing& drawing, const std::string& out_png);

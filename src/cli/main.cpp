@@ -24,6 +24,7 @@ const char* kUsage =
     "  draw-boxes          draw the boxes and points of a grounding answer on its image\n"
     "  pull                download a model from the Hugging Face Hub into its cache (-m owner/name then works)\n"
     "  list                list the models in the Hugging Face cache\n"
+    "  serve               an OpenAI-compatible HTTP server (chat completions with images, streaming, tools)\n"
     "\n"
     "`qwen3vl <command> --help` describes each command.\n";
 
@@ -42,6 +43,7 @@ const Command kCommands[] = {
     {"draw-boxes", qwen3vl::cli::draw_boxes_command},
     {"pull", qwen3vl::cli::pull_command},
     {"list", qwen3vl::cli::list_command},
+    {"serve", qwen3vl::cli::serve_command},
 };
 
 }  // namespace

@@ -73,6 +73,29 @@ std::vector<uint8_t> decode_base64(std::string_view text) {
   return out;
 }
 
+std::string encode_base64(const uint8_t* data, size_t size) {
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((size + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= size; i += 3) {
+    const uint32_t v = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) | data[i + 2];
+    for (int shift : {18, 12, 6, 0}) out.push_back(alphabet[(v >> shift) & 63]);
+  }
+  if (i < size) {  // 1 or 2 bytes left: 2 or 3 characters, then padding to 4
+    const uint32_t v = (uint32_t{data[i]} << 16) | (i + 1 < size ? uint32_t{data[i + 1]} << 8 : 0);
+    out.push_back(alphabet[(v >> 18) & 63]);
+    out.push_back(alphabet[(v >> 12) & 63]);
+    out.push_back(i + 1 < size ? alphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::string make_data_uri(const std::string& media_type, const uint8_t* data, size_t size) {
+  return "data:" + media_type + ";base64," + encode_base64(data, size);
+}
+
 DataUri parse_data_uri(std::string_view uri) {
   if (!is_data_uri(uri)) throw Error("data URI: does not start with 'data:'");
   const size_t comma = uri.find(',');

@@ -16,6 +16,12 @@ bool is_data_uri(std::string_view text);
 // whitespace ignored). Throws Error on any other character or a bad length.
 std::vector<uint8_t> decode_base64(std::string_view text);
 
+// Standard base64 with '=' padding (the inverse of decode_base64).
+std::string encode_base64(const uint8_t* data, size_t size);
+
+// "data:<media_type>;base64,<payload>".
+std::string make_data_uri(const std::string& media_type, const uint8_t* data, size_t size);
+
 struct DataUri {
   std::string media_type;  // e.g. "image/png"; may be empty
   std::vector<uint8_t> bytes;

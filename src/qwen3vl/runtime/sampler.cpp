@@ -17,13 +17,14 @@ Sampler::Sampler(const SamplingParams& p) : params_(p), rng_(p.seed) {
   check(p.repetition_penalty > 0.0f,
         "sampling: repetition_penalty must be > 0, got " + std::to_string(p.repetition_penalty));
   check(std::isfinite(p.presence_penalty), "sampling: presence_penalty must be finite");
+  check(std::isfinite(p.frequency_penalty), "sampling: frequency_penalty must be finite");
 }
 
 void Sampler::add_prompt(std::span<const int32_t> ids) { seen_.insert(ids.begin(), ids.end()); }
 
 void Sampler::accept(int32_t id) {
   seen_.insert(id);
-  generated_.insert(id);
+  ++generated_[id];
 }
 
 void Sampler::reset_history() {
@@ -43,9 +44,9 @@ void Sampler::apply_penalties(std::span<const float> logits) {
       x = x > 0.0f ? x / params_.repetition_penalty : x * params_.repetition_penalty;
     }
   }
-  if (params_.presence_penalty != 0.0f)
-    for (int32_t id : generated_)
-      if (id >= 0 && id < vocab) scratch_[id] -= params_.presence_penalty;
+  if (params_.presence_penalty != 0.0f || params_.frequency_penalty != 0.0f)
+    for (const auto& [id, count] : generated_)
+      if (id >= 0 && id < vocab) scratch_[id] -= params_.presence_penalty + params_.frequency_penalty * count;
 }
 
 double Sampler::uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }

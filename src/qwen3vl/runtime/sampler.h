@@ -1,11 +1,12 @@
 // Chooses the next token from the logits. Penalties first (Hugging Face
-// repetition penalty over prompt + output, an OpenAI-style presence penalty
-// over the output), then either argmax (temperature 0) or a seeded draw from
+// repetition penalty over prompt + output, OpenAI-style presence and
+// frequency penalties over the output), then either argmax (temperature 0) or a seeded draw from
 // the distribution after temperature, top-k, top-p and min-p filtering.
 #pragma once
 #include <cstdint>
 #include <random>
 #include <span>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -18,7 +19,8 @@ struct SamplingParams {
   float top_p = 1.0f;              // 1: off
   float min_p = 0.0f;              // 0: off; keep p >= min_p * max p
   float repetition_penalty = 1.0f; // 1: off
-  float presence_penalty = 0.0f;   // 0: off
+  float presence_penalty = 0.0f;   // 0: off; subtracted once from every generated token
+  float frequency_penalty = 0.0f;  // 0: off; subtracted once per time a token was generated
   uint64_t seed = 0;
 };
 
@@ -31,7 +33,7 @@ class Sampler {
 
   // Tokens of the prompt (they count for the repetition penalty only).
   void add_prompt(std::span<const int32_t> ids);
-  // A generated token (counts for both penalties).
+  // A generated token (counts for every penalty).
   void accept(int32_t id);
   // Forgets prompt and output; the RNG keeps its state.
   void reset_history();
@@ -57,7 +59,7 @@ class Sampler {
   SamplingParams params_;
   std::mt19937_64 rng_;
   std::unordered_set<int32_t> seen_;       // prompt + output
-  std::unordered_set<int32_t> generated_;  // output
+  std::unordered_map<int32_t, int> generated_;  // output: token -> times generated
   std::vector<float> scratch_;
   std::vector<std::pair<float, int32_t>> candidates_;
   std::vector<float> weights_;     // top_p_over_vocabulary scratch

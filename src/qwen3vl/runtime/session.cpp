@@ -243,6 +243,7 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
   sp.min_p = so.min_p.value_or(gen.min_p);
   sp.repetition_penalty = so.repetition_penalty.value_or(gen.repetition_penalty);
   sp.presence_penalty = so.presence_penalty.value_or(gen.presence_penalty);
+  sp.frequency_penalty = so.frequency_penalty.value_or(0.0f);
   sp.seed = so.seed;
   Sampler sampler(sp);
   sampler.add_prompt(ids);

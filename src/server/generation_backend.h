@@ -1,0 +1,40 @@
+// What runs a job: the model through the library's Session (session_backend)
+// or, for tests of the API layer, scripted answers (scripted_backend).
+#pragma once
+#include <memory>
+#include <string>
+
+#include "server/generation_job.h"
+
+namespace qwen3vl {
+class Model;
+}
+
+namespace qwen3vl::server {
+
+class GenerationBackend {
+ public:
+  virtual ~GenerationBackend() = default;
+  // Runs `job` to its end, appending text as it is produced and stopping
+  // early when job.append() returns false or job.cancelled(). Throws
+  // qwen3vl::Error (or ApiError) when the request cannot be served.
+  virtual BackendResult run(GenerationJob& job) = 0;
+};
+
+// The model, one conversation at a time.
+std::unique_ptr<GenerationBackend> make_session_backend(std::shared_ptr<const Model> model);
+
+// Answers with the texts of `script_file` (a JSON array; each entry a string,
+// or {"echo_prompt": true} to answer with the rendered prompt as a JSON
+// string literal, '<' written as \u003c), in turn,
+// tokenized and streamed token by token. Prompts are rendered and counted
+// with the model's own template and tokenizer, so everything but the
+// decoder is real.
+std::unique_ptr<GenerationBackend> make_scripted_backend(std::shared_ptr<const Model> model,
+                                                         const std::string& script_file);
+
+// The prompt text the model's chat template makes of a job's messages and
+// template variables (what the Session tokenizes).
+std::string render_prompt(const Model& model, const GenerationJob& job);
+
+}  // namespace qwen3vl::server

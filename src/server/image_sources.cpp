@@ -1,0 +1,145 @@
+#include "server/image_sources.h"
+
+#include <sys/stat.h>
+
+#include <cctype>
+#include <climits>
+#include <cstdlib>
+#include <fstream>
+
+#include "qwen3vl/base/error.h"
+#include "qwen3vl/image/data_uri.h"
+#include "qwen3vl/image/image_decode.h"
+#include "server/api_error.h"
+
+namespace qwen3vl::server {
+
+namespace {
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+std::string lower_prefix(const std::string& s, size_t n) {
+  std::string p = s.substr(0, n);
+  for (char& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return p;
+}
+
+// realpath() of an existing path, or empty.
+std::string real_path(const std::string& path) {
+  char buf[PATH_MAX];
+  if (!::realpath(path.c_str(), buf)) return "";
+  return buf;
+}
+
+std::vector<uint8_t> read_confined_file(const std::string& reference, const ImageSourcePolicy& policy,
+                                        const std::string& where) {
+  if (policy.local_root.empty())
+    throw invalid_request(where + ": local image paths are not accepted by this server (send a data: URI, or start "
+                          "it with --allow-local-images DIR)",
+                          "messages", "image_source_not_allowed");
+  std::string path = starts_with(reference, "file://") ? reference.substr(7) : reference;
+  const std::string root = real_path(policy.local_root);
+  if (root.empty()) throw ApiError(500, "server_error", "--allow-local-images folder is gone: " + policy.local_root);
+  if (path.empty()) throw invalid_request(where + ": empty image path", "messages");
+  if (path[0] != '/') path = root + "/" + path;
+  const std::string resolved = real_path(path);
+  // The same answer for "missing" and "outside" would hide typos; telling
+  // them apart reveals nothing about files outside the folder that the
+  // outside-check does not already refuse to open.
+  if (resolved.empty()) throw invalid_request(where + ": image file not found: " + reference, "messages", "image_not_found");
+  if (resolved != root && resolved.rfind(root + "/", 0) != 0)
+    throw invalid_request(where + ": image path " + reference + " is outside the folder allowed by --allow-local-images",
+                          "messages", "image_source_not_allowed");
+  struct stat st{};
+  if (::stat(resolved.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    throw invalid_request(where + ": " + reference + " is not a regular file", "messages", "invalid_image");
+  if (st.st_size > policy.max_image_bytes)
+    throw invalid_request(where + ": image " + reference + " is larger than the limit of " +
+                              std::to_string(policy.max_image_bytes) + " bytes",
+                          "messages", "image_too_large");
+  std::ifstream in(resolved, std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw invalid_request(where + ": could not read " + reference, "messages");
+  if (static_cast<int64_t>(bytes.size()) > policy.max_image_bytes)  // grew since stat()
+    throw invalid_request(where + ": image " + reference + " is too large", "messages", "image_too_large");
+  return bytes;
+}
+
+// Checks an encoded image without decoding its pixels: known format and
+// declared size within the caps (the header is parsed by the same decoder
+// that will decode it).
+std::string checked_data_uri(std::vector<uint8_t> bytes, const ImageSourcePolicy& policy, const std::string& where) {
+  const ImageFormat format = detect_image_format(bytes.data(), bytes.size());
+  if (format == ImageFormat::Unknown)
+    throw invalid_request(where + ": not an image in a supported format (JPEG, PNG, WebP, GIF, BMP)", "messages",
+                          "invalid_image");
+  std::string type = std::string("image/") + image_format_name(format);
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return make_data_uri(type, bytes.data(), bytes.size());
+}
+
+std::string resolve_one(const std::string& reference, const ImageSourcePolicy& policy, const RemoteFetcher& fetch,
+                        const std::string& where) {
+  if (is_data_uri(reference)) {
+    // Refuse oversized payloads before decoding them: 4 characters carry 3 bytes.
+    const size_t comma = reference.find(',');
+    if (comma != std::string::npos &&
+        static_cast<int64_t>((reference.size() - comma - 1) / 4 * 3) > policy.max_image_bytes + 3)
+      throw invalid_request(where + ": image is larger than the limit of " + std::to_string(policy.max_image_bytes) +
+                                " bytes",
+                            "messages", "image_too_large");
+    DataUri uri;
+    try {
+      uri = parse_data_uri(reference);
+    } catch (const Error& e) {
+      throw invalid_request(where + ": " + e.what(), "messages", "invalid_image");
+    }
+    return checked_data_uri(std::move(uri.bytes), policy, where);
+  }
+  const std::string scheme = lower_prefix(reference, 8);
+  if (starts_with(scheme, "http://") || starts_with(scheme, "https://")) {
+    if (!policy.allow_remote)
+      throw invalid_request(where + ": image URLs are not fetched by this server (send a data: URI, or start it "
+                            "with --allow-remote-images)",
+                            "messages", "image_source_not_allowed");
+    return checked_data_uri(fetch(reference), policy, where);
+  }
+  if (reference.find("://") != std::string::npos && !starts_with(scheme, "file://"))
+    throw invalid_request(where + ": unsupported image URL scheme in " + reference.substr(0, 32), "messages",
+                          "image_source_not_allowed");
+  return checked_data_uri(read_confined_file(reference, policy, where), policy, where);
+}
+
+}  // namespace
+
+int resolve_image_sources(Json& messages, const ImageSourcePolicy& policy, const RemoteFetcher& fetch) {
+  int count = 0;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    Json& content = messages[i]["content"];
+    if (!content.is_array()) continue;
+    for (size_t k = 0; k < content.size(); ++k) {
+      Json& part = content[k];
+      if (!part.is_object()) continue;  // normalize_messages reports it
+      const std::string where = "messages[" + std::to_string(i) + "].content[" + std::to_string(k) + "]";
+      Json* slot = nullptr;
+      if (part.contains("image_url")) {
+        Json& u = part["image_url"];
+        if (u.is_object() && u.contains("url")) slot = &u["url"];
+        else slot = &u;
+      } else if (part.contains("image")) {
+        slot = &part["image"];
+      } else {
+        continue;
+      }
+      if (!slot->is_string()) throw invalid_request(where + ": the image URL must be a string", "messages", "invalid_type");
+      if (++count > policy.max_images_per_request)
+        throw invalid_request("too many images: at most " + std::to_string(policy.max_images_per_request) +
+                                  " per request",
+                              "messages", "too_many_images");
+      *slot = resolve_one(slot->get<std::string>(), policy, fetch, where);
+    }
+  }
+  return count;
+}
+
+}  // namespace qwen3vl::server
