@@ -1,7 +1,9 @@
 // GEMM throughput of matmul() on the 4B prefill and vision shapes, per weight
 // format: GFLOP/s (GOPS for Q8/Q4) from wall time and from process CPU time
 // divided by the pool size (what idle cores would give; the machine is shared).
-// A plain main: build/bin/gemm_shapes_bench [reps]
+// A plain main: build/bin/gemm_shapes_bench [reps] [threads]. With 1 thread
+// the CPU-time figure is the kernel's own speed even on a busy machine (no
+// time spent waiting for, or spinning on, a descheduled partner thread).
 #include <time.h>
 
 #include <chrono>
@@ -49,7 +51,7 @@ int main(int argc, char** argv) {
   };
   const Shape shapes[] = {{"prefill up/gate", 512, 9728, 2560}, {"prefill down", 512, 2560, 9728},
                           {"vision fc1", 2852, 4096, 1024},     {"vision fc2", 2852, 1024, 4096}};
-  ThreadPool pool(0);
+  ThreadPool pool(argc > 2 ? std::atoi(argv[2]) : 0);
   const int threads = pool.size();
   for (const Shape& s : shapes) {
     const WeightMatrix base = bf16_weight(s.rows, s.cols);

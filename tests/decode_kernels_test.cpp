@@ -14,13 +14,11 @@
 #include "qwen3vl/kernels/cached_attention.h"
 #include "qwen3vl/kernels/matmul.h"
 #include "qwen3vl/kernels/matmul_multi.h"
-#include "qwen3vl/kernels/gemv_kernels.h"
 #include "qwen3vl/kernels/quant.h"
 
 namespace qwen3vl {
 namespace {
 
-using testing::available_isa_levels;
 using testing::make_weight;
 using testing::random_values;
 using testing::ScopedIsaCap;
@@ -105,7 +103,10 @@ const char* element_name(KVElement e) {
 // up to float32 reordering: scores and outputs are sums of head_dim ≤ 128
 // products of values in [-1, 1], so 1e-5 absolute is ~100 ulps of margin,
 // while a wrong row, head or scale moves results by ≥ 1e-2.
-TEST(CachedAttention, SimdMatchesScalarAndGeneralReferenceOnOddShapes) {
+class CachedAttentionSimd : public testing::IsaLevelTest {};
+QWEN3VL_SIMD_ISA_LEVELS(CachedAttentionSimd);
+
+TEST_P(CachedAttentionSimd, MatchesScalarAndGeneralReferenceOnOddShapes) {
   for (KVElement type : {KVElement::F32, KVElement::F16, KVElement::BF16, KVElement::Q8}) {
     uint32_t seed = 11;
     for (const AttnCase& c : attention_cases()) {
@@ -144,13 +145,9 @@ TEST(CachedAttention, SimdMatchesScalarAndGeneralReferenceOnOddShapes) {
       attention_reference(q.data(), kw.data(), vw.data(), g, general.data());
       for (size_t e = 0; e < ref.size(); ++e) ASSERT_NEAR(ref[e], general[e], 1e-5f) << what << " element " << e;
 
-      for (IsaLevel isa : available_isa_levels()) {
-        ScopedIsaCap cap(isa);
-        std::vector<float> out(q.size(), NAN);
-        cached_attention(q.data(), k.view, v.view, s, out.data(), two_threads());
-        for (size_t e = 0; e < ref.size(); ++e)
-          ASSERT_NEAR(out[e], ref[e], 1e-5f) << what << " " << isa_level_name(isa) << " element " << e;
-      }
+      std::vector<float> out(q.size(), NAN);
+      cached_attention(q.data(), k.view, v.view, s, out.data(), two_threads());
+      for (size_t e = 0; e < ref.size(); ++e) ASSERT_NEAR(out[e], ref[e], 1e-5f) << what << " element " << e;
     }
   }
 }
@@ -174,10 +171,13 @@ TEST(CachedAttention, RejectsHeadCountsThatDoNotGroup) {
 // matmul_multi must equal one matmul() per layer bit for bit (same kernels,
 // only the split of rows over threads changes, and rows are independent),
 // for layers of odd row counts sharing one input, on every ISA.
-TEST(MatmulMulti, EqualsOneMatmulPerLayerExactly) {
+class MatmulMultiSimd : public testing::IsaLevelTest {};
+QWEN3VL_SIMD_ISA_LEVELS(MatmulMultiSimd);
+
+TEST_P(MatmulMultiSimd, EqualsOneMatmulPerLayerExactly) {
+  const IsaLevel isa = this->isa();
   for (WeightFormat f : {WeightFormat::F32, WeightFormat::BF16, WeightFormat::Q8, WeightFormat::Q4}) {
-    for (IsaLevel isa : available_isa_levels()) {
-      ScopedIsaCap cap(isa);
+    {
       for (int64_t m : {1, 3}) {
         for (int64_t cols : {17, 96, 2600}) {
           uint32_t seed = 300;
@@ -213,10 +213,10 @@ TEST(MatmulMulti, EqualsOneMatmulPerLayerExactly) {
 // Layers with their own inputs (a MoE layer's down projections, one input
 // per selected expert), mixed with layers reading the shared input: each
 // result equals its own matmul() bit for bit, on every ISA.
-TEST(MatmulMulti, OwnInputsEqualOneMatmulPerLayerExactly) {
+TEST_P(MatmulMultiSimd, OwnInputsEqualOneMatmulPerLayerExactly) {
+  const IsaLevel isa = this->isa();
   for (WeightFormat f : {WeightFormat::F32, WeightFormat::BF16, WeightFormat::Q8, WeightFormat::Q4}) {
-    for (IsaLevel isa : available_isa_levels()) {
-      ScopedIsaCap cap(isa);
+    {
       for (int64_t m : {1, 2}) {
         uint32_t seed = 700;
         const int64_t shared_cols = 45;
@@ -263,35 +263,6 @@ TEST(MatmulMulti, RejectsLayersOfDifferentInputWidths) {
   std::vector<float> x(4, 1.0f), ya(2), yb(2);
   const LinearOutput outs[] = {{&a, nullptr, ya.data()}, {&b, nullptr, yb.data()}};
   EXPECT_THROW(matmul_multi(x.data(), 1, outs, two_threads()), Error);
-}
-
-}  // namespace
-}  // namespace qwen3vl
-
-namespace qwen3vl {
-namespace {
-
-// The SIMD single-row activation quantization must equal the scalar one
-// exactly (values, scales, sums), including zero blocks, ties at .5 and
-// partial last blocks.
-TEST(GemvActivations, SimdRowQuantizationEqualsScalar) {
-  if (detected_isa_level() < IsaLevel::Avx512) GTEST_SKIP() << "no AVX-512";
-  for (int64_t cols : {1, 17, 32, 33, 100, 4128 + 5}) {
-    auto x = random_values(cols, static_cast<uint32_t>(cols), -3.0f, 3.0f);
-    for (int64_t k = 0; k < std::min<int64_t>(cols, 32); ++k) x[k] = 0.0f;  // an all-zero block
-    if (cols > 40) {
-      x[32] = 127.0f;  // scale 1: the next values sit exactly on .5 ties
-      x[33] = 2.5f;
-      x[34] = -3.5f;
-    }
-    QuantizedActivations want, got;
-    quantize_activations(x.data(), 1, cols, want, nullptr);
-    kernels::quantize_row_avx512(x.data(), cols, got);
-    EXPECT_EQ(got.blocks, want.blocks);
-    EXPECT_EQ(got.values, want.values) << cols;
-    EXPECT_EQ(got.scales, want.scales) << cols;
-    EXPECT_EQ(got.sums, want.sums) << cols;
-  }
 }
 
 }  // namespace

@@ -21,7 +21,6 @@ struct Case {
 };
 
 void check_case(const Case& c, IsaLevel isa, bool allow_bf16 = false) {
-  testing::ScopedIsaCap cap(isa);
   AttentionShape s;
   s.n_q = c.n_q;
   s.n_kv = c.n_kv;
@@ -59,25 +58,26 @@ void check_case(const Case& c, IsaLevel isa, bool allow_bf16 = false) {
     }
 }
 
-TEST(AttentionKernel, MatchesReferenceOnOddShapes) {
+class AttentionKernel : public testing::IsaLevelTest {};
+QWEN3VL_ALL_ISA_LEVELS(AttentionKernel);
+
+TEST_P(AttentionKernel, MatchesReferenceOnOddShapes) {
   const std::vector<Case> cases = {
       {1, 1, 2, 1, 64, true},      {1, 37, 4, 2, 128, true},   {17, 17, 2, 2, 64, false},
       {70, 133, 3, 1, 64, false},  {65, 65, 2, 1, 128, true},  {100, 230, 4, 2, 64, true},
       {19, 50, 2, 2, 80, false},   {129, 129, 1, 1, 80, true},
   };
-  for (IsaLevel isa : testing::available_isa_levels())
-    for (const Case& c : cases) check_case(c, isa);
+  for (const Case& c : cases) check_case(c, isa());
 }
 
 // allow_bf16: the BF16 kernel where the CPU has it (head_dim multiples of
 // 32), the float32 kernels otherwise; close to the reference either way.
-TEST(AttentionKernel, Bf16ProductsStayCloseToReference) {
+TEST_P(AttentionKernel, Bf16ProductsStayCloseToReference) {
   const std::vector<Case> cases = {
       {70, 133, 3, 1, 64, false}, {65, 65, 2, 1, 128, true}, {100, 231, 4, 2, 64, true}, {19, 50, 2, 2, 80, false},
       {131, 200, 2, 2, 64, false},  // several full key blocks, partial row groups
       {40, 90, 2, 1, 96, true}};    // a 64-wide and a 32-wide value chunk
-  for (IsaLevel isa : testing::available_isa_levels())
-    for (const Case& c : cases) check_case(c, isa, true);
+  for (const Case& c : cases) check_case(c, isa(), true);
 }
 
 }  // namespace

@@ -16,9 +16,9 @@ namespace {
 
 using Fn = void (*)(std::vector<float>& out, ThreadPool& pool);
 
-// Runs `fn` with the ISA capped to scalar (reference) and at each available
-// level, with and without a pool, and compares relative to the values' size.
-// Tolerance: rel_tol · |want| + abs_tol.
+// Runs `fn` with the ISA capped to scalar (reference) and at the test's
+// level (on one and two threads), and compares relative to the values'
+// size. Tolerance: rel_tol · |want| + abs_tol.
 template <class F>
 void compare_paths(F&& fn, float rel_tol, float abs_tol, const char* what) {
   ThreadPool one(1), two(2);
@@ -27,19 +27,22 @@ void compare_paths(F&& fn, float rel_tol, float abs_tol, const char* what) {
     testing::ScopedIsaCap cap(IsaLevel::Scalar);
     fn(want, one);
   }
-  for (IsaLevel isa : testing::available_isa_levels())
-    for (ThreadPool* p : {&one, &two}) {
-      testing::ScopedIsaCap cap(isa);
-      std::vector<float> got;
-      fn(got, *p);
-      ASSERT_EQ(got.size(), want.size());
-      for (size_t i = 0; i < got.size(); ++i)
-        ASSERT_NEAR(got[i], want[i], rel_tol * std::fabs(want[i]) + abs_tol)
-            << what << " isa " << isa_level_name(isa) << " index " << i;
-    }
+  for (ThreadPool* p : {&one, &two}) {
+    std::vector<float> got;
+    fn(got, *p);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      ASSERT_NEAR(got[i], want[i], rel_tol * std::fabs(want[i]) + abs_tol)
+          << what << " isa " << isa_level_name(active_isa_level()) << " index " << i;
+  }
 }
 
-TEST(ElementwiseKernels, NormsMatchScalarOnOddSizes) {
+class ElementwiseSimd : public testing::IsaLevelTest {};
+QWEN3VL_SIMD_ISA_LEVELS(ElementwiseSimd);
+class ElementwiseIsa : public testing::IsaLevelTest {};
+QWEN3VL_ALL_ISA_LEVELS(ElementwiseIsa);
+
+TEST_P(ElementwiseSimd, NormsMatchScalarOnOddSizes) {
   for (int64_t dim : {1, 15, 17, 100, 1031}) {
     const int64_t rows = 37;
     const auto x = testing::random_values(static_cast<size_t>(rows * dim), 11, -3.0f, 5.0f);
@@ -60,7 +63,7 @@ TEST(ElementwiseKernels, NormsMatchScalarOnOddSizes) {
   }
 }
 
-TEST(ElementwiseKernels, ActivationsMatchScalarOnOddSizes) {
+TEST_P(ElementwiseSimd, ActivationsMatchScalarOnOddSizes) {
   for (int64_t n : {1, 13, 16, 33, 70001}) {
     // Wide range: saturated tails of the activations are covered too.
     const auto x = testing::random_values(static_cast<size_t>(n), 21, -12.0f, 12.0f);
@@ -97,9 +100,8 @@ TEST(ElementwiseKernels, ActivationsMatchScalarOnOddSizes) {
   }
 }
 
-TEST(ElementwiseKernels, HandDerivedValues) {
-  for (IsaLevel isa : testing::available_isa_levels()) {
-    testing::ScopedIsaCap cap(isa);
+TEST_P(ElementwiseIsa, HandDerivedValues) {
+  {
     // gelu_tanh(1) = 0.5 (1 + tanh(√(2/π)·1.044715)) = 0.841191990...
     std::vector<float> g = {1.0f, 0.0f, -30.0f};
     gelu_tanh_inplace(g.data(), 3, testing::test_pool());

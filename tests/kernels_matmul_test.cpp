@@ -11,7 +11,6 @@
 namespace qwen3vl {
 namespace {
 
-using testing::available_isa_levels;
 using testing::cosine_similarity;
 using testing::make_weight;
 using testing::random_values;
@@ -21,6 +20,13 @@ ThreadPool& two_threads() {
   static ThreadPool pool(2);
   return pool;
 }
+
+// Each kernel level against an independent reference (scalar included).
+class KernelsMatmulIsa : public testing::IsaLevelTest {};
+QWEN3VL_ALL_ISA_LEVELS(KernelsMatmulIsa);
+// SIMD levels against the scalar kernel.
+class KernelsMatmulSimd : public testing::IsaLevelTest {};
+QWEN3VL_SIMD_ISA_LEVELS(KernelsMatmulSimd);
 
 struct Shape {
   int64_t m, rows, cols;
@@ -49,10 +55,10 @@ std::string describe(WeightFormat f, IsaLevel isa, const Shape& s) {
 // (ε = 6e-8); for cols ≤ 4128 that is ≤ 4e-6·Σ|x·w|, so 1e-5·Σ|x·w| (+ the
 // bias, added once in both) is a bound with margin. A wrong index or a
 // missing term moves the result by ~1/cols of Σ|x·w|, far above it.
-TEST(KernelsMatmul, FloatFormatsMatchReferenceOnEveryIsa) {
+TEST_P(KernelsMatmulIsa, FloatFormatsMatchReference) {
+  const IsaLevel isa = this->isa();
   for (WeightFormat f : {WeightFormat::F32, WeightFormat::BF16, WeightFormat::F16}) {
-    for (IsaLevel isa : available_isa_levels()) {
-      ScopedIsaCap cap(isa);
+    {
       uint32_t seed = 1;
       for (const Shape& s : odd_shapes()) {
         const auto x = random_values(s.m * s.cols, seed++);
@@ -81,10 +87,10 @@ TEST(KernelsMatmul, FloatFormatsMatchReferenceOnEveryIsa) {
 // Quantized formats: every ISA performs exactly the operations of the scalar
 // quantized reference (exact integer dots, then the same float FMA per block
 // in the same order), so the results must be identical.
-TEST(KernelsMatmul, QuantizedKernelsMatchScalarQuantizedMathExactly) {
+TEST_P(KernelsMatmulSimd, QuantizedKernelsMatchScalarQuantizedMathExactly) {
+  const IsaLevel isa = this->isa();
   for (WeightFormat f : {WeightFormat::Q8, WeightFormat::Q4}) {
-    for (IsaLevel isa : available_isa_levels()) {
-      ScopedIsaCap cap(isa);
+    {
       uint32_t seed = 100;
       for (const Shape& s : odd_shapes()) {
         const auto x = random_values(s.m * s.cols, seed++);
@@ -138,16 +144,16 @@ TEST(KernelsMatmul, SingleThreadAndPoolAgree) {
   }
 }
 
-TEST(KernelsMatmul, HandComputedSmallProduct) {
+TEST_P(KernelsMatmulIsa, HandComputedSmallProduct) {
   // W = [[1, 2, 3], [-1, 0.5, 4]], x = [[1, 1, 1], [2, 0, -1]], bias = [10, 20]
   const WeightMatrix w = make_f32_weight(2, 3, {1, 2, 3, -1, 0.5f, 4});
   const std::vector<float> x = {1, 1, 1, 2, 0, -1}, bias = {10, 20};
-  for (IsaLevel isa : available_isa_levels()) {
-    ScopedIsaCap cap(isa);
-    std::vector<float> y(4);
-    matmul(x.data(), 2, w, bias.data(), y.data(), two_threads());
-    EXPECT_EQ(y, (std::vector<float>{16, 23.5f, 9, 14})) << isa_level_name(isa);
-  }
+  std::vector<float> y(4);
+  matmul(x.data(), 2, w, bias.data(), y.data(), two_threads());
+  EXPECT_EQ(y, (std::vector<float>{16, 23.5f, 9, 14}));
+  matmul(x.data(), 1, w, bias.data(), y.data(), two_threads());  // one row: the GEMV path
+  EXPECT_EQ(y[0], 16.0f);
+  EXPECT_EQ(y[1], 23.5f);
 }
 
 }  // namespace

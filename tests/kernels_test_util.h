@@ -1,10 +1,14 @@
 // Helpers shared by the kernel tests: random matrices in every float format,
-// the ISA levels this machine can run, and a scoped ISA cap.
+// a scoped ISA cap, and test suites parameterised by ISA level.
 #pragma once
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "qwen3vl/kernels/cpu_features.h"
@@ -36,13 +40,6 @@ inline WeightMatrix make_weight(WeightFormat format, int64_t rows, int64_t cols,
   return w;
 }
 
-inline std::vector<IsaLevel> available_isa_levels() {
-  std::vector<IsaLevel> levels;
-  for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512})
-    if (l <= detected_isa_level()) levels.push_back(l);
-  return levels;
-}
-
 class ScopedIsaCap {
  public:
   explicit ScopedIsaCap(IsaLevel cap) : previous_(set_isa_level_cap(cap)) {}
@@ -53,6 +50,39 @@ class ScopedIsaCap {
  private:
   IsaLevel previous_;
 };
+
+// A test suite run once per ISA level, with the kernels capped to it. On a
+// CPU without the level the instance is skipped, saying why, rather than
+// silently testing a lower level again. Instantiate with
+// QWEN3VL_ALL_ISA_LEVELS (scalar too: for kernels checked against an
+// independent reference) or QWEN3VL_SIMD_ISA_LEVELS (for comparisons with
+// the scalar kernel, which would compare it with itself).
+class IsaLevelTest : public ::testing::TestWithParam<IsaLevel> {
+ protected:
+  void SetUp() override {
+    if (GetParam() > detected_isa_level())
+      GTEST_SKIP() << "this CPU cannot run " << isa_level_name(GetParam()) << " kernels (best level: "
+                   << isa_level_name(detected_isa_level()) << ")";
+    cap_.emplace(GetParam());
+  }
+  IsaLevel isa() const { return GetParam(); }
+
+ private:
+  std::optional<ScopedIsaCap> cap_;
+};
+
+inline std::string isa_test_name(const ::testing::TestParamInfo<IsaLevel>& info) {
+  return isa_level_name(info.param);
+}
+
+#define QWEN3VL_ALL_ISA_LEVELS(Suite)                                                                     \
+  INSTANTIATE_TEST_SUITE_P(Isa, Suite,                                                                    \
+                           ::testing::Values(::qwen3vl::IsaLevel::Scalar, ::qwen3vl::IsaLevel::Avx2,      \
+                                             ::qwen3vl::IsaLevel::Avx512),                                \
+                           ::qwen3vl::testing::isa_test_name)
+#define QWEN3VL_SIMD_ISA_LEVELS(Suite)                                                                    \
+  INSTANTIATE_TEST_SUITE_P(Isa, Suite, ::testing::Values(::qwen3vl::IsaLevel::Avx2, ::qwen3vl::IsaLevel::Avx512), \
+                           ::qwen3vl::testing::isa_test_name)
 
 inline double cosine_similarity(const std::vector<float>& a, const std::vector<float>& b) {
   double ab = 0, aa = 0, bb = 0;

@@ -44,24 +44,25 @@ constexpr int64_t kBlockedMinQueries = 16;
 // Blocked path: tasks of (head, block of query rows), handed out dynamically
 // because causal blocks differ in cost; the costliest (last) blocks go first.
 void attention_blocked(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
-                       ThreadPool& pool) {
+                       const kernels::AttentionKernels& simd, ThreadPool& pool) {
   const int64_t q_blocks = (s.n_q + kernels::kAttentionQueryBlock - 1) / kernels::kAttentionQueryBlock;
   const int64_t tasks = q_blocks * s.n_heads;
-  const bool bf16 = s.allow_bf16 && s.head_dim % 32 == 0 && cpu_features().avx512_bf16;
+  const bool bf16 = s.allow_bf16 && s.head_dim % 32 == 0 && active_isa_level() >= IsaLevel::Avx512 &&
+                    cpu_features().avx512_bf16;
   std::vector<uint32_t> k_packed, v_packed;
   std::vector<float> k_transposed;
-  const int64_t key_blocks = kernels::attention_key_blocks(s.n_kv);
+  const int64_t block_keys = bf16 ? kernels::kAttentionBf16BlockKeys : simd.block_keys;
+  const int64_t key_blocks = (s.n_kv + block_keys - 1) / block_keys;
   if (!bf16) {
     // Key blocks transposed once, shared by every query block.
-    k_transposed.resize(static_cast<size_t>(s.n_kv_heads * key_blocks * kernels::kAttentionKeyBlock * s.head_dim));
+    k_transposed.resize(static_cast<size_t>(s.n_kv_heads * key_blocks * block_keys * s.head_dim));
     pool.parallel_for(s.n_kv_heads * key_blocks, 1, [&](int64_t a, int64_t b) {
       for (int64_t t = a; t < b; ++t)
-        kernels::attention_pack_keys_avx512(k, s, static_cast<int>(t / key_blocks), t % key_blocks,
-                                            k_transposed.data());
+        simd.pack_keys(k, s, static_cast<int>(t / key_blocks), t % key_blocks, k_transposed.data());
     });
   } else {
     // Keys and values converted and laid out once, shared by every query block.
-    const size_t units = static_cast<size_t>(s.n_kv_heads * key_blocks * kernels::kAttentionKeyBlock * s.head_dim / 2);
+    const size_t units = static_cast<size_t>(s.n_kv_heads * key_blocks * block_keys * s.head_dim / 2);
     k_packed.resize(units);
     v_packed.resize(units);
     pool.parallel_for(s.n_kv_heads * key_blocks, 1, [&](int64_t a, int64_t b) {
@@ -78,7 +79,7 @@ void attention_blocked(const float* q, const float* k, const float* v, const Att
       const int64_t i0 = block * kernels::kAttentionQueryBlock;
       const int64_t i1 = std::min(s.n_q, i0 + kernels::kAttentionQueryBlock);
       if (bf16) kernels::attention_rows_bf16_avx512(q, k_packed.data(), v_packed.data(), s, head, i0, i1, out);
-      else kernels::attention_rows_avx512(q, k_transposed.data(), v, s, head, i0, i1, out);
+      else simd.rows(q, k_transposed.data(), v, s, head, i0, i1, out);
     }
   });
 }
@@ -88,9 +89,9 @@ void attention_blocked(const float* q, const float* k, const float* v, const Att
 void attention(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
                ThreadPool& pool) {
   if (s.n_q <= 0) return;
-  if (s.n_q >= kBlockedMinQueries && s.head_dim % kernels::kAttentionDimMultiple == 0 &&
-      active_isa_level() >= IsaLevel::Avx512) {
-    attention_blocked(q, k, v, s, out, pool);
+  const kernels::AttentionKernels* simd = kernels::attention_kernels_for(active_isa_level());
+  if (simd && s.n_q >= kBlockedMinQueries && s.head_dim % simd->lanes == 0) {
+    attention_blocked(q, k, v, s, out, *simd, pool);
     return;
   }
   const int group = s.n_heads / s.n_kv_heads;

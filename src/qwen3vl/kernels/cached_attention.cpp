@@ -6,16 +6,11 @@
 #include <vector>
 
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/kernels/cached_attention_kernels.h"
 #include "qwen3vl/kernels/cpu_features.h"
 #include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
-
-namespace kernels {
-// kernels/cached_attention_avx512.cpp: one (kv head, query row) work item.
-bool cached_attention_item_avx512(const float* q, const KVRows& k, const KVRows& v, const CachedAttentionShape& s,
-                                  int kv_head, int64_t row, float* out, std::vector<float>& scores);
-}  // namespace kernels
 
 void kv_row_to_f32(const KVRows& rows, int64_t j, int64_t col, int64_t count, float* out) {
   const int64_t base = j * rows.row_stride + col;
@@ -103,7 +98,7 @@ void cached_attention_reference(const float* q, const KVRows& k, const KVRows& v
 void cached_attention(const float* q, const KVRows& k, const KVRows& v, const CachedAttentionShape& s, float* out,
                       ThreadPool& pool) {
   check_shape(k, v, s);
-  const bool simd = active_isa_level() == IsaLevel::Avx512;
+  const kernels::CachedAttentionKernels* simd = kernels::cached_attention_kernels_for(active_isa_level());
   // Items are (kv head, query row): each reads that head's cached rows once
   // for all the query heads sharing it.
   const int64_t items = static_cast<int64_t>(s.n_kv_heads) * s.n_q;
@@ -112,7 +107,7 @@ void cached_attention(const float* q, const KVRows& k, const KVRows& v, const Ca
     for (int64_t it = a; it < b; ++it) {
       const int kvh = static_cast<int>(it % s.n_kv_heads);
       const int64_t i = it / s.n_kv_heads;
-      if (simd && kernels::cached_attention_item_avx512(q, k, v, s, kvh, i, out, scores)) continue;
+      if (simd && simd->item(q, k, v, s, kvh, i, out, scores)) continue;
       item_scalar(q, k, v, s, kvh, i, out, scores);
     }
   });

@@ -42,4 +42,18 @@ IsaLevel set_isa_level_cap(IsaLevel cap);
 // Parses "scalar" / "avx2" / "avx512"; returns false for anything else.
 bool parse_isa_level(const char* text, IsaLevel* out);
 
+// The kernel table of `isa` among per-ISA tables (each ISA file exports a
+// getter), null for Scalar (the portable loops). Only the getter of the
+// level asked for is called: a file compiled for AVX-512 may use AVX-512
+// instructions even to build its table.
+template <class Table>
+const Table* kernels_for_isa(IsaLevel isa, const Table& (*avx2)(), const Table& (*avx512)()) {
+  switch (isa) {
+    case IsaLevel::Avx512: return &avx512();
+    case IsaLevel::Avx2: return &avx2();
+    case IsaLevel::Scalar: return nullptr;
+  }
+  return nullptr;
+}
+
 }  // namespace qwen3vl

@@ -10,7 +10,7 @@ namespace qwen3vl {
 
 namespace {
 
-// Scalar kernels: the portable path and the references the AVX-512 ones are
+// Scalar kernels: the portable path and the references the SIMD ones are
 // tested against (tests cap the ISA to reach them).
 
 void rms_norm_scalar(const float* x, const float* weight, float eps, int64_t rows, int64_t dim, float* y) {
@@ -67,7 +67,7 @@ void add_inplace_scalar(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
-bool use_avx512() { return active_isa_level() >= IsaLevel::Avx512; }
+const kernels::ElementwiseKernels* simd_kernels() { return kernels::elementwise_kernels_for(active_isa_level()); }
 
 // Runs fn over [0, n) in chunks of at least `grain` items on the pool (or
 // inline when there is too little work to share).
@@ -88,30 +88,34 @@ int64_t rows_grain(int64_t dim) { return std::max<int64_t>(1, kFlatGrain / std::
 }  // namespace
 
 void rms_norm(const float* x, const float* weight, float eps, int64_t rows, int64_t dim, float* y, ThreadPool& pool) {
+  const kernels::ElementwiseKernels* simd = simd_kernels();
   split(rows, rows_grain(dim), pool, [&](int64_t r0, int64_t r1) {
-    if (use_avx512()) kernels::rms_norm_avx512(x + r0 * dim, weight, eps, r1 - r0, dim, y + r0 * dim);
+    if (simd) simd->rms_norm(x + r0 * dim, weight, eps, r1 - r0, dim, y + r0 * dim);
     else rms_norm_scalar(x + r0 * dim, weight, eps, r1 - r0, dim, y + r0 * dim);
   });
 }
 
 void layer_norm(const float* x, const float* weight, const float* bias, float eps, int64_t rows, int64_t dim,
                 float* y, ThreadPool& pool) {
+  const kernels::ElementwiseKernels* simd = simd_kernels();
   split(rows, rows_grain(dim), pool, [&](int64_t r0, int64_t r1) {
-    if (use_avx512()) kernels::layer_norm_avx512(x + r0 * dim, weight, bias, eps, r1 - r0, dim, y + r0 * dim);
+    if (simd) simd->layer_norm(x + r0 * dim, weight, bias, eps, r1 - r0, dim, y + r0 * dim);
     else layer_norm_scalar(x + r0 * dim, weight, bias, eps, r1 - r0, dim, y + r0 * dim);
   });
 }
 
 void silu_mul(const float* gate, const float* up, int64_t n, float* out, ThreadPool& pool) {
+  const kernels::ElementwiseKernels* simd = simd_kernels();
   split(n, kFlatGrain, pool, [&](int64_t a, int64_t b) {
-    if (use_avx512()) kernels::silu_mul_avx512(gate + a, up + a, b - a, out + a);
+    if (simd) simd->silu_mul(gate + a, up + a, b - a, out + a);
     else silu_mul_scalar(gate + a, up + a, b - a, out + a);
   });
 }
 
 void gelu_tanh_inplace(float* x, int64_t n, ThreadPool& pool) {
+  const kernels::ElementwiseKernels* simd = simd_kernels();
   split(n, kFlatGrain, pool, [&](int64_t a, int64_t b) {
-    if (use_avx512()) kernels::gelu_tanh_avx512(x + a, b - a);
+    if (simd) simd->gelu_tanh(x + a, b - a);
     else gelu_tanh_inplace_scalar(x + a, b - a);
   });
 }
@@ -122,8 +126,9 @@ void gelu_erf_inplace(float* x, int64_t n, ThreadPool& pool) {
 }
 
 void add_inplace(float* y, const float* x, int64_t n, ThreadPool& pool) {
+  const kernels::ElementwiseKernels* simd = simd_kernels();
   split(n, kFlatGrain, pool, [&](int64_t a, int64_t b) {
-    if (use_avx512()) kernels::add_avx512(y + a, x + a, b - a);
+    if (simd) simd->add(y + a, x + a, b - a);
     else add_inplace_scalar(y + a, x + a, b - a);
   });
 }

@@ -2,8 +2,8 @@
 // Model code calls these; they know nothing of layers. Rows (or chunks of a
 // flat array) are spread over the pool's threads when there is enough work
 // to pay for a parallel loop (one decode row stays on the calling thread,
-// as does a call made from inside one of the pool's loops); the AVX-512 versions
-// are used when the CPU allows (same formulas, 16-wide sums, a ~1-ulp
+// as does a call made from inside one of the pool's loops); the SIMD versions
+// are used when the CPU allows (same formulas, 8- or 16-wide sums, a ~1-ulp
 // polynomial exponential instead of libm's).
 #pragma once
 #include <cstdint>

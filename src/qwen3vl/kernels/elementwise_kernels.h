@@ -1,17 +1,28 @@
-// Internal: AVX-512 versions of the elementwise kernels (elementwise.cpp
-// dispatches; call only when active_isa_level() says Avx512). Same formulas
-// as the scalar ones; sums are accumulated 16 lanes wide, and exponentials
-// come from a ~1-ulp polynomial instead of libm.
+// Internal: the per-ISA elementwise kernels behind elementwise.h, written
+// once in elementwise_simd.h and exported by elementwise_avx2.cpp and
+// elementwise_avx512.cpp as a table; elementwise_kernels_for(isa) picks it
+// (null for the scalar level: the loops in elementwise.cpp).
 #pragma once
 #include <cstdint>
 
+#include "qwen3vl/kernels/cpu_features.h"
+
 namespace qwen3vl::kernels {
 
-void rms_norm_avx512(const float* x, const float* weight, float eps, int64_t rows, int64_t dim, float* y);
-void layer_norm_avx512(const float* x, const float* weight, const float* bias, float eps, int64_t rows,
-                       int64_t dim, float* y);
-void silu_mul_avx512(const float* gate, const float* up, int64_t n, float* out);
-void gelu_tanh_avx512(float* x, int64_t n);
-void add_avx512(float* y, const float* x, int64_t n);
+struct ElementwiseKernels {
+  void (*rms_norm)(const float* x, const float* weight, float eps, int64_t rows, int64_t dim, float* y) = nullptr;
+  void (*layer_norm)(const float* x, const float* weight, const float* bias, float eps, int64_t rows, int64_t dim,
+                     float* y) = nullptr;
+  void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out) = nullptr;
+  void (*gelu_tanh)(float* x, int64_t n) = nullptr;
+  void (*add)(float* y, const float* x, int64_t n) = nullptr;
+};
+
+const ElementwiseKernels& elementwise_kernels_avx2();
+const ElementwiseKernels& elementwise_kernels_avx512();
+
+inline const ElementwiseKernels* elementwise_kernels_for(IsaLevel isa) {
+  return kernels_for_isa(isa, elementwise_kernels_avx2, elementwise_kernels_avx512);
+}
 
 }  // namespace qwen3vl::kernels

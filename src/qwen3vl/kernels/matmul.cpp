@@ -121,6 +121,7 @@ void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias,
     matmul_multi(x, 1, std::span<const LinearOutput>(&one, 1), pool);
     return;
   }
+  const kernels::MatmulKernels* simd = kernels::matmul_kernels_for(isa);
   if (w.format == WeightFormat::Q8 || w.format == WeightFormat::Q4) {
     // Activations are quantized once per call; the buffer is reused across
     // calls made from the same thread. (A named reference: inside the lambda
@@ -128,24 +129,18 @@ void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias,
     thread_local QuantizedActivations per_thread_activations;
     QuantizedActivations& activations = per_thread_activations;
     quantize_activations(x, m, w.cols, activations, &pool);
-    // Grain of two tiles: the kernels pair tiles so one activation broadcast
-    // feeds two weight vectors.
+    // Grain of two tiles: the AVX-512 kernel pairs tiles so one activation
+    // broadcast feeds two weight vectors.
     pool.parallel_for(quant_tiles(w.rows), 2, [&](int64_t t0, int64_t t1) {
-      switch (isa) {
-        case IsaLevel::Avx512: kernels::quant_matmul_avx512(activations, w, t0, t1, y); break;
-        case IsaLevel::Avx2: kernels::quant_matmul_avx2(activations, w, t0, t1, y); break;
-        case IsaLevel::Scalar: quantized_matmul_tiles_scalar(activations, w, t0, t1, y); break;
-      }
+      if (simd) simd->quant_gemm(activations, w, t0, t1, y);
+      else quantized_matmul_tiles_scalar(activations, w, t0, t1, y);
       add_bias(bias, m, w.rows, t0 * kQuantTileRows, std::min(w.rows, t1 * kQuantTileRows), y);
     });
     return;
   }
   pool.parallel_for(w.rows, kernels::kFloatPanelRows, [&](int64_t n0, int64_t n1) {
-    switch (isa) {
-      case IsaLevel::Avx512: kernels::float_matmul_avx512(x, m, w, n0, n1, y); break;
-      case IsaLevel::Avx2: kernels::float_matmul_avx2(x, m, w, n0, n1, y); break;
-      case IsaLevel::Scalar: float_matmul_scalar(x, m, w, n0, n1, y); break;
-    }
+    if (simd) simd->float_gemm(x, m, w, n0, n1, y);
+    else float_matmul_scalar(x, m, w, n0, n1, y);
     add_bias(bias, m, w.rows, n0, n1, y);
   });
 }

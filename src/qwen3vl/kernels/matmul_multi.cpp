@@ -7,7 +7,6 @@
 #include "qwen3vl/kernels/cpu_features.h"
 #include "qwen3vl/kernels/matmul.h"
 #include "qwen3vl/kernels/matmul_kernels.h"
-#include "qwen3vl/kernels/gemv_kernels.h"
 #include "qwen3vl/kernels/quant.h"
 
 namespace qwen3vl {
@@ -24,16 +23,11 @@ int64_t units_of(const WeightMatrix& w) { return (w.rows + kUnitRows - 1) / kUni
 
 // Output rows [u0, u1) units of one layer for a single input row (SIMD ISAs).
 void gemv_units(const float* x, const QuantizedActivations& a, const LinearOutput& o, int64_t u0, int64_t u1,
-                IsaLevel isa) {
+                const kernels::MatmulKernels& simd) {
   const WeightMatrix& w = *o.weight;
   const int64_t n0 = u0 * kUnitRows, n1 = std::min(w.rows, u1 * kUnitRows);
-  if (is_quantized(w.format)) {
-    if (isa == IsaLevel::Avx512) kernels::quant_gemv_avx512(a, w, u0, u1, o.y);
-    else kernels::quant_matmul_avx2(a, w, u0, u1, o.y);
-  } else {
-    if (isa == IsaLevel::Avx512) kernels::float_gemv_avx512(x, w, n0, n1, o.y);
-    else kernels::float_matmul_avx2(x, 1, w, n0, n1, o.y);
-  }
+  if (is_quantized(w.format)) simd.quant_gemv(a, w, u0, u1, o.y);
+  else simd.float_gemv(x, w, n0, n1, o.y);
   if (o.bias)
     for (int64_t n = n0; n < n1; ++n) o.y[n] += o.bias[n];
 }
@@ -61,9 +55,8 @@ void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outpu
   // Each input quantized once (the shared one for every layer reading it);
   // reused across calls from this thread (named references, so the workers
   // see the caller's buffers).
-  auto quantize_row = [&](const float* row, int64_t width, QuantizedActivations& out) {
-    if (isa == IsaLevel::Avx512) kernels::quantize_row_avx512(row, width, out);
-    else quantize_activations(row, 1, width, out, nullptr);
+  auto quantize_row = [](const float* row, int64_t width, QuantizedActivations& out) {
+    quantize_activations(row, 1, width, out, nullptr);
   };
   thread_local QuantizedActivations per_thread_activations;
   thread_local std::vector<QuantizedActivations> per_thread_own;
@@ -74,6 +67,7 @@ void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outpu
   for (size_t i = 0; i < outputs.size(); ++i)
     if (outputs[i].x && is_quantized(outputs[i].weight->format))
       quantize_row(outputs[i].x, outputs[i].weight->cols, own[i]);
+  const kernels::MatmulKernels& simd = *kernels::matmul_kernels_for(isa);
 
   int64_t total = 0;
   for (const LinearOutput& o : outputs) total += units_of(*o.weight);
@@ -91,7 +85,7 @@ void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outpu
       const LinearOutput& o = outputs[i];
       const int64_t units = units_of(*o.weight);
       const int64_t u0 = std::max(begin, offset) - offset, u1 = std::min(end, offset + units) - offset;
-      if (u0 < u1) gemv_units(o.x ? o.x : x, o.x ? own[i] : activations, o, u0, u1, isa);
+      if (u0 < u1) gemv_units(o.x ? o.x : x, o.x ? own[i] : activations, o, u0, u1, simd);
       offset += units;
     }
   };

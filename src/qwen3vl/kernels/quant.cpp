@@ -178,10 +178,10 @@ void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActi
   out.values.resize(static_cast<size_t>(m * blocks * kQuantGroup));
   out.scales.resize(static_cast<size_t>(m * blocks));
   out.sums.resize(static_cast<size_t>(m * blocks));
-  const bool avx512 = active_isa_level() >= IsaLevel::Avx512;
+  const kernels::MatmulKernels* simd = kernels::matmul_kernels_for(active_isa_level());
   auto quantize_rows = [&](int64_t i0, int64_t i1) {
-    if (avx512) {
-      kernels::quantize_activation_rows_avx512(x, cols, i0, i1, out);
+    if (simd) {
+      simd->quantize_activation_rows(x, cols, i0, i1, out);
       return;
     }
     for (int64_t i = i0; i < i1; ++i) {
