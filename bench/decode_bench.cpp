@@ -76,8 +76,11 @@ int run(const Options& o) {
   const auto t_load = Clock::now();
   auto model = Model::load(o.model, lo);
   const double load_s = seconds_since(t_load);
-  ThreadPool& pool = *model->impl().pool;
-  TextDecoder decoder(*model->impl().decoder);  // own scratch, shared weights
+  const Qwen3VLModel& network = loaded_network(*model);
+  ThreadPool& pool = *ModelAccess::of(*model).pool;
+  const TextDecoder& decoder = network.decoder();
+  DecoderWorkspace workspace;  // this run's scratch; the weights are the model's
+  DecoderProfile profile;
   KVCache cache = decoder.make_cache(lo.context_length, parse_kv_cache_type(o.kv_cache));
   const TextConfig& tc = decoder.config();
   std::printf("model %s: %d layers, hidden %lld, vocab %lld | --quant %s --kv-cache %s | %d threads, ISA %s\n",
@@ -97,13 +100,12 @@ int run(const Options& o) {
   prompt.ids = ids;
   for (int a = 0; a < 3; ++a) prompt.positions[a] = pos;
   const auto t_prefill = Clock::now();
-  int32_t token = argmax(decoder.forward(prompt, cache));
+  int32_t token = argmax(decoder.forward(prompt, cache, workspace, ForwardContext{pool}));
   const double prefill_s = seconds_since(t_prefill);
   std::printf("prefill %d tokens: %.2f s (%.1f tok/s)\n", o.prompt, prefill_s, o.prompt / prefill_s);
 
   const double bw_before = probe_read_bandwidth(pool).gbps;
-  decoder.reset_profile();
-  decoder.set_profiling(true);
+  const ForwardContext profiled{pool, nullptr, &profile};
   double argmax_s = 0;
   const auto t_decode = Clock::now();
   for (int step = 0; step < o.gen; ++step) {
@@ -111,13 +113,12 @@ int run(const Options& o) {
     DecoderInput in;
     in.ids = std::span<const int32_t>(&token, 1);
     for (int a = 0; a < 3; ++a) in.positions[a] = std::span<const int32_t>(&p, 1);
-    const auto logits = decoder.forward(in, cache);
+    const auto logits = decoder.forward(in, cache, workspace, profiled);
     const auto t_arg = Clock::now();
     token = argmax(logits);
     argmax_s += seconds_since(t_arg);
   }
   const double decode_s = seconds_since(t_decode);
-  decoder.set_profiling(false);
   const double bw_after = probe_read_bandwidth(pool).gbps;
 
   const double tok_s = o.gen / decode_s;
@@ -134,7 +135,7 @@ int run(const Options& o) {
               100.0 * tok_s / limit);
   std::printf("effective weight stream during decode: %.1f GB/s (%.1f GB/s with the KV cache)\n",
               weight_bytes * tok_s / 1e9, (weight_bytes + kv_bytes) * tok_s / 1e9);
-  const DecoderProfile& p = decoder.profile();
+  const DecoderProfile& p = profile;
   const double n = static_cast<double>(std::max<int64_t>(p.calls, 1));
   std::printf("per token (ms): qkv %.2f | attention %.2f | o_proj %.2f | mlp %.2f | head %.2f | norms/rope/act %.2f "
               "| embed %.2f | argmax %.2f | other %.2f\n",

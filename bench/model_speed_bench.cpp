@@ -95,7 +95,6 @@ int main(int argc, char** argv) {
       auto t0 = std::chrono::steady_clock::now();
       VisionEncoderOptions vo;
       vo.weights = weights;
-      vo.pool = &pool;
       VisionEncoder encoder(config, ckpt, vo);
       std::printf("vision load %.2f s\n", seconds_since(t0));
       for (auto [w, h] : images) {
@@ -104,11 +103,11 @@ int main(int argc, char** argv) {
           auto t1 = std::chrono::steady_clock::now();
           const PreprocessedImage p = preprocess_image(img, pre, pool);
           const double t_pre = seconds_since(t1);
-          const VisionGrid grid{p.grid.t, p.grid.h, p.grid.w};
+          const VisionGrid grid = p.grid;
           const VisionInputs inputs = encoder.prepare({grid});
           auto t2 = std::chrono::steady_clock::now();
           const double c2 = process_cpu_seconds();
-          const VisionEncoderOutput out = encoder.encode(p.pixel_values.data(), inputs);
+          const VisionEncoderOutput out = encoder.encode(p.pixel_values.data(), inputs, ForwardContext{pool});
           const double t_enc = seconds_since(t2), c_enc = process_cpu_seconds() - c2;
           std::printf("vision %dx%d -> %dx%d, %lld patches, %lld tokens: preprocess %.3f s, encode %.3f s wall, "
                       "%.3f s cpu (%.3f s at %d idle threads)\n",
@@ -122,8 +121,8 @@ int main(int argc, char** argv) {
       auto t0 = std::chrono::steady_clock::now();
       DecoderOptions dopts;
       dopts.weights = weights;
-      dopts.pool = &pool;
       TextDecoder decoder(config, ckpt, dopts);
+      DecoderWorkspace workspace;
       std::printf("decoder load %.2f s\n", seconds_since(t0));
       std::vector<int32_t> ids(static_cast<size_t>(prefill)), pos(static_cast<size_t>(prefill));
       for (int i = 0; i < prefill; ++i) {
@@ -137,7 +136,7 @@ int main(int argc, char** argv) {
         in.positions = {std::span<const int32_t>(pos), std::span<const int32_t>(pos), std::span<const int32_t>(pos)};
         auto t1 = std::chrono::steady_clock::now();
         const double c1 = process_cpu_seconds();
-        decoder.forward(in, cache);
+        decoder.forward(in, cache, workspace, ForwardContext{pool});
         const double t = seconds_since(t1), c = (process_cpu_seconds() - c1) / pool.size();
         std::printf("prefill %d tokens: %.3f s wall, %.1f tok/s; %.3f s cpu/threads, %.1f tok/s on idle cores\n",
                     prefill, t, prefill / t, c, prefill / c);

@@ -1,6 +1,7 @@
 // One golden case of a fixture as text-decoder input: the prompt ids, its
 // 3-row rope positions and, for images, the golden visual embeddings placed at
-// the image-pad rows, plus the reference's greedy ids. Shared by the dense
+// the image-pad rows, plus the reference's greedy ids; and the decoder run the
+// way a caller runs it (shared weights, own workspace). Shared by the dense
 // and MoE decoder tests.
 #pragma once
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include "qwen3vl/io/safetensors.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/text_decoder.h"
+#include "test_pool.h"
 
 namespace qwen3vl::testing {
 
@@ -21,6 +23,23 @@ inline std::vector<int32_t> golden_i32(const TensorView& t) {
   const auto* p = static_cast<const int64_t*>(t.data);
   return std::vector<int32_t>(p, p + t.numel());
 }
+
+// The shared, read-only decoder plus the scratch one caller runs it with.
+struct DecoderRun {
+  template <typename... Args>
+  explicit DecoderRun(Args&&... args) : decoder(std::forward<Args>(args)...) {}
+
+  KVCache make_cache(int64_t context, KVCacheType type = KVCacheType::F32) const {
+    return decoder.make_cache(context, type);
+  }
+  std::span<const float> forward(const DecoderInput& in, KVCache& cache, const LogitsRequest& request = {}) {
+    return decoder.forward(in, cache, workspace, ForwardContext{test_pool(), capture}, request);
+  }
+
+  TextDecoder decoder;
+  DecoderWorkspace workspace;
+  const TensorSink* capture = nullptr;
+};
 
 struct GoldenDecoderCase {
   GoldenDecoderCase(const std::string& fixture, const std::string& name)
@@ -53,8 +72,8 @@ struct GoldenDecoderCase {
     }
     if (!chunk_rows.empty()) {
       const int64_t H = config.text.hidden_size;
-      in.image_rows = chunk_rows;
-      in.image_embeds = image_embeds.data() + first_image * H;
+      in.visual_rows = chunk_rows;
+      in.visual_embeds = image_embeds.data() + first_image * H;
       for (const auto& d : deepstack) in.deepstack.push_back(d.data() + first_image * H);
     }
     return in;

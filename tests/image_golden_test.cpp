@@ -65,9 +65,9 @@ TEST(ImageGolden, Case2PixelValuesEndToEndFromPng) {
   SafetensorsFile golden(kGolden + "/case2_one_image.safetensors");
   const auto grids = golden_grids(golden);
   ASSERT_EQ(grids.size(), 3u);
-  EXPECT_EQ(pre.grid, (ImageGrid{int(grids[0]), int(grids[1]), int(grids[2])}));
+  EXPECT_EQ(pre.grid, (VisionGrid{grids[0], grids[1], grids[2]}));
   const TensorView& pv = golden.get("pixel_values");
-  ASSERT_EQ(pv.shape, (std::vector<int64_t>{pre.grid.num_patches(), 1536}));
+  ASSERT_EQ(pv.shape, (std::vector<int64_t>{pre.grid.patches(), 1536}));
   ASSERT_EQ(pre.patch_dim, 1536);
   const std::vector<float> expected = pv.to_f32();
   ASSERT_EQ(pre.pixel_values.size(), expected.size());
@@ -110,8 +110,8 @@ TEST(ImageGolden, Case3ResizeMatchesPillowExactly) {
 
     // Flattening the golden resized pixels gives the processor's layout.
     const PreprocessedImage pre = patchify_image(expected, cfg);
-    EXPECT_EQ(pre.grid, (ImageGrid{int(grids[3 * i]), int(grids[3 * i + 1]), int(grids[3 * i + 2])}));
-    EXPECT_EQ(int64_t(pre.pixel_values.size()), pre.grid.num_patches() * 1536);
+    EXPECT_EQ(pre.grid, (VisionGrid{grids[3 * i], grids[3 * i + 1], grids[3 * i + 2]}));
+    EXPECT_EQ(int64_t(pre.pixel_values.size()), pre.grid.patches() * 1536);
   }
 }
 

@@ -13,10 +13,10 @@ TEST(Messages, CollectsImagesInOrderFromEveryPartForm) {
     {"role":"assistant","content":"ok"},
     {"role":"user","content":[{"type":"image_url","image_url":"/abs/y.jpg"},{"type":"text","text":"b"}]}])");
   const auto n = normalize_messages(m, "/base");
-  ASSERT_EQ(n.images.size(), 3u);
-  EXPECT_EQ(n.images[0].source, "/base/x.png");
-  EXPECT_EQ(n.images[1].source, "data:image/png;base64,AAAA");
-  EXPECT_EQ(n.images[2].source, "/abs/y.jpg");
+  ASSERT_EQ(n.media.size(), 3u);
+  EXPECT_EQ(n.media[0].source, "/base/x.png");
+  EXPECT_EQ(n.media[1].source, "data:image/png;base64,AAAA");
+  EXPECT_EQ(n.media[2].source, "/abs/y.jpg");
   EXPECT_EQ(n.messages[1]["content"][1]["type"], "image");
 }
 

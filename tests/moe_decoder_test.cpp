@@ -40,11 +40,7 @@ float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return m;
 }
 
-DecoderOptions decoder_options() {
-  DecoderOptions o;
-  o.pool = &qwen3vl::testing::test_pool();
-  return o;
-}
+using qwen3vl::testing::DecoderRun;
 
 int32_t argmax(std::span<const float> v) {
   return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
@@ -59,15 +55,17 @@ struct MoeCase : qwen3vl::testing::GoldenDecoderCase {
 void check_case(const std::string& name) {
   MoeCase c(name);
   Checkpoint ckpt(kMoe);
-  TextDecoder dec(c.config, ckpt, decoder_options());
+  DecoderRun dec(c.config, ckpt);
   std::map<std::string, std::vector<float>> f32;
   std::map<std::string, std::vector<int64_t>> i64;
-  dec.set_capture([&](const std::string& n, const float* d, int64_t rows, int64_t cols) {
-    f32[n].assign(d, d + rows * cols);
-  });
-  dec.set_index_capture([&](const std::string& n, const int64_t* d, int64_t rows, int64_t cols) {
-    i64[n].assign(d, d + rows * cols);
-  });
+  TensorSink sink;
+  sink.f32 = [&](const std::string& n, const std::vector<int64_t>& shape, const float* d) {
+    f32[n].assign(d, d + shape[0] * shape[1]);
+  };
+  sink.i64 = [&](const std::string& n, const std::vector<int64_t>& shape, const int64_t* d) {
+    i64[n].assign(d, d + shape[0] * shape[1]);
+  };
+  dec.capture = &sink;
   const std::vector<int64_t> generated(c.generated.begin(), c.generated.end());
   KVCache cache = dec.make_cache(static_cast<int64_t>(c.ids.size() + generated.size() + 1));
   const auto prefill = dec.forward(c.prompt(), cache);
@@ -90,11 +88,12 @@ void check_case(const std::string& name) {
   }
   EXPECT_LE(max_abs_diff(logits, c.golden.get("logits_last").to_f32()), 1e-3f) << name;
 
-  dec.set_capture({});
   std::map<std::string, std::vector<int64_t>> routed;
-  dec.set_index_capture([&](const std::string& n, const int64_t* d, int64_t rows, int64_t cols) {
-    routed[n].insert(routed[n].end(), d, d + rows * cols);
-  });
+  TensorSink routing_sink;
+  routing_sink.i64 = [&](const std::string& n, const std::vector<int64_t>& shape, const int64_t* d) {
+    routed[n].insert(routed[n].end(), d, d + shape[0] * shape[1]);
+  };
+  dec.capture = &routing_sink;
   std::vector<int64_t> got;
   int32_t token = argmax(logits);
   for (size_t step = 0; step < generated.size(); ++step) {
@@ -210,7 +209,7 @@ TEST(MoeDecoder, Case2OneImageMatchesGoldenWithExactRouting) { check_case("case2
 TEST(MoeDecoder, ChunkedPrefillEqualsOneChunk) {
   MoeCase c("case2_one_image");
   Checkpoint ckpt(kMoe);
-  TextDecoder dec(c.config, ckpt, decoder_options());
+  DecoderRun dec(c.config, ckpt);
   KVCache a = dec.make_cache(128), b = dec.make_cache(128);
   const auto whole = dec.forward(c.prompt(), a);
   const std::vector<float> ref(whole.begin(), whole.end());
@@ -228,25 +227,25 @@ TEST(MoeDecoder, ChunkedPrefillEqualsOneChunk) {
 TEST(MoeDecoder, BytesPerTokenCountOnlyTheSelectedExperts) {
   const ModelConfig config = load_model_config(kMoe + "/config.json");
   Checkpoint ckpt(kMoe);
-  TextDecoder dec(config, ckpt, decoder_options());
+  DecoderRun dec(config, ckpt);
   // bf16 as stored. Per MoE layer: router 8x16, two experts of 16x64 + 32x16;
   // the dense layer's MLP 3 x 64x16; attention 64x16 + 2 x 32x16 + 16x64 per
   // layer; the tied head 151936x16.
   const size_t attention = 3 * (64 * 16 + 2 * 32 * 16 + 16 * 64);
   const size_t moe = 2 * (8 * 16 + 2 * (16 * 64 + 32 * 16));
   const size_t dense = 3 * 64 * 16;
-  EXPECT_EQ(dec.weight_bytes(), 2 * (attention + moe + dense + size_t(151936) * 16));
-  // Usage statistics count every routed token.
+  EXPECT_EQ(dec.decoder.weight_bytes(), 2 * (attention + moe + dense + size_t(151936) * 16));
+  // Usage statistics (kept in the workspace) count every routed token.
   MoeCase c("case1_text");
   KVCache cache = dec.make_cache(32);
   dec.forward(c.prompt(), cache);
   for (int layer : {0, 2}) {
     int64_t sum = 0;
-    for (int64_t u : dec.expert_usage()[layer]) sum += u;
+    for (int64_t u : dec.workspace.expert_usage()[layer]) sum += u;
     EXPECT_EQ(sum, static_cast<int64_t>(c.ids.size()) * 2) << layer;
   }
-  EXPECT_TRUE(dec.expert_usage()[1].empty());
+  EXPECT_TRUE(dec.workspace.expert_usage()[1].empty());
   // The golden's per-expert prefill counts for layer 0.
   const Json summary = load_json_file(kMoe + "/golden/case1_text.json");
-  EXPECT_EQ(Json(dec.expert_usage()[0]), summary["routing"]["0"]["expert_use_prefill"]);
+  EXPECT_EQ(Json(dec.workspace.expert_usage()[0]), summary["routing"]["0"]["expert_use_prefill"]);
 }

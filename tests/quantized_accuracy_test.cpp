@@ -197,9 +197,9 @@ class DecoderAccuracy : public ::testing::Test {
     const ModelConfig config = load_model_config(dir_ + "/config.json");
     const Checkpoint ckpt(dir_);
     DecoderOptions opts;
-    opts.pool = &pool;
     opts.weights = weight_options_from_name(quant, pool);
-    TextDecoder dec(config, ckpt, opts);
+    const TextDecoder dec(config, ckpt, opts);
+    DecoderWorkspace workspace;
     std::mt19937 rng(7);
     std::vector<int32_t> ids(kPrefill + kDecode);
     for (int32_t& id : ids) id = static_cast<int32_t>(rng() % 4096);
@@ -213,7 +213,7 @@ class DecoderAccuracy : public ::testing::Test {
       for (auto& p : in.positions) p = std::span<const int32_t>(pos).subspan(first, count);
       LogitsRequest req;
       req.all_rows = all_rows;
-      const std::span<const float> logits = dec.forward(in, cache, req);
+      const std::span<const float> logits = dec.forward(in, cache, workspace, ForwardContext{pool}, req);
       const size_t vocab = static_cast<size_t>(dec.vocab_size());
       for (size_t r = 0; r < logits.size() / vocab; ++r)
         rows.emplace_back(logits.begin() + r * vocab, logits.begin() + (r + 1) * vocab);

@@ -13,6 +13,7 @@
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/io/safetensors.h"
 #include "qwen3vl/model/model_config.h"
+#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/weights/weight_loading.h"
@@ -26,14 +27,6 @@ namespace {
 
 const std::string kFixture = QWEN3VL_FIXTURE_DIR;
 
-// Checkpoint formats as stored, on the tests' two-thread pool.
-DecoderOptions decoder_options() {
-  DecoderOptions o;
-  o.pool = &qwen3vl::testing::test_pool();
-  return o;
-}
-
-
 float max_abs_diff(const float* a, const float* b, size_t n) {
   float m = 0.0f;
   for (size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(a[i] - b[i]));
@@ -44,13 +37,15 @@ int32_t argmax(std::span<const float> v) {
   return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
+using qwen3vl::testing::DecoderRun;
+
 struct Case : qwen3vl::testing::GoldenDecoderCase {
   explicit Case(const std::string& name) : GoldenDecoderCase(kFixture, name) {}
 };
 
 // Greedy decoding after a prefill whose last logits are `last`: each step
 // feeds the previous token at position cache_size + rope_delta on all axes.
-std::vector<int32_t> greedy_continue(TextDecoder& dec, KVCache& cache, std::span<const float> last,
+std::vector<int32_t> greedy_continue(DecoderRun& dec, KVCache& cache, std::span<const float> last,
                                      int32_t rope_delta, size_t steps) {
   std::vector<int32_t> out;
   int32_t token = argmax(last);
@@ -69,11 +64,13 @@ std::vector<int32_t> greedy_continue(TextDecoder& dec, KVCache& cache, std::span
 void check_case(const std::string& name) {
   Case c(name);
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt, decoder_options());
+  DecoderRun dec(c.config, ckpt);
   std::map<std::string, std::vector<float>> captured;
-  dec.set_capture([&](const std::string& n, const float* d, int64_t rows, int64_t cols) {
-    captured[n].assign(d, d + rows * cols);
-  });
+  TensorSink sink;
+  sink.f32 = [&](const std::string& n, const std::vector<int64_t>& shape, const float* d) {
+    captured[n].assign(d, d + shape[0] * shape[1]);
+  };
+  dec.capture = &sink;
   KVCache cache = dec.make_cache(static_cast<int64_t>(c.ids.size() + c.generated.size()));
   std::span<const float> logits = dec.forward(c.chunk(0, c.ids.size()), cache);
   ASSERT_EQ(cache.size(), static_cast<int64_t>(c.ids.size()));
@@ -93,7 +90,7 @@ void check_case(const std::string& name) {
   ASSERT_EQ(logits.size(), want_logits.size());
   EXPECT_LE(max_abs_diff(logits.data(), want_logits.data(), want_logits.size()), 1e-3f) << name;
 
-  dec.set_capture(nullptr);
+  dec.capture = nullptr;
   const std::vector<int32_t> got = greedy_continue(dec, cache, logits, c.rope_delta, c.generated.size());
   EXPECT_EQ(got, c.generated) << name;
 }
@@ -109,7 +106,7 @@ TEST(TextDecoder, Case3TwoImagesWithGoldenVisualEmbeddings) { check_case("case3_
 TEST(TextDecoder, AllRowLogitsForLeadingColumns) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt, decoder_options());
+  DecoderRun dec(c.config, ckpt);
   KVCache cache = dec.make_cache(64);
   LogitsRequest req;
   req.all_rows = true;
@@ -124,7 +121,7 @@ TEST(TextDecoder, ChunkedPrefillEqualsOneChunk) {
   for (const char* name : {"case1_text", "case2_one_image"}) {
     Case c(name);
     Checkpoint ckpt(kFixture);
-    TextDecoder dec(c.config, ckpt, decoder_options());
+    DecoderRun dec(c.config, ckpt);
     KVCache a = dec.make_cache(256);
     const auto ref_span = dec.forward(c.chunk(0, c.ids.size()), a);
     const std::vector<float> ref(ref_span.begin(), ref_span.end());
@@ -147,7 +144,7 @@ TEST(TextDecoder, ChunkedPrefillEqualsOneChunk) {
 TEST(TextDecoder, TruncatedCacheRecomputesTheSameLogits) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt, decoder_options());
+  DecoderRun dec(c.config, ckpt);
   KVCache cache = dec.make_cache(64);
   const size_t L = c.ids.size();
   const auto s = dec.forward(c.chunk(0, L), cache);
@@ -163,7 +160,7 @@ TEST(TextDecoder, TruncatedCacheRecomputesTheSameLogits) {
 TEST(TextDecoder, FullCacheIsAClearErrorAndLeavesTheCacheIntact) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt, decoder_options());
+  DecoderRun dec(c.config, ckpt);
   KVCache cache = dec.make_cache(static_cast<int64_t>(c.ids.size()) - 1);
   try {
     dec.forward(c.chunk(0, c.ids.size()), cache);
@@ -177,7 +174,7 @@ TEST(TextDecoder, FullCacheIsAClearErrorAndLeavesTheCacheIntact) {
 TEST(TextDecoder, RejectsBadInputs) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt, decoder_options());
+  DecoderRun dec(c.config, ckpt);
   KVCache cache = dec.make_cache(64);
   std::vector<int32_t> bad_ids = {1, 2, 151936};
   std::vector<int32_t> pos = {0, 1, 2};
@@ -251,10 +248,10 @@ TEST(WeightLoading, ViewsAndConversionsAndErrors) {
 TEST(TextDecoder, F32WeightsGiveTheSameLogits) {
   Case c("case1_text");
   Checkpoint ckpt(kFixture);
-  TextDecoder stored(c.config, ckpt, decoder_options());
-  DecoderOptions opt = decoder_options();
+  DecoderRun stored(c.config, ckpt);
+  DecoderOptions opt;
   opt.weights.embedding_head = opt.weights.attention = opt.weights.mlp = WeightFormat::F32;
-  TextDecoder widened(c.config, ckpt, opt);
+  DecoderRun widened(c.config, ckpt, opt);
   KVCache a = stored.make_cache(32), b = widened.make_cache(32);
   const auto s = stored.forward(c.chunk(0, c.ids.size()), a);
   const std::vector<float> ref(s.begin(), s.end());
@@ -289,7 +286,7 @@ TEST(TextDecoder, UntiedHeadIsLoadedFromLmHead) {
   write(false);
   try {
     Checkpoint ckpt(dir);
-    TextDecoder dec(untied, ckpt, decoder_options());
+    DecoderRun dec(untied, ckpt);
     FAIL() << "expected a missing lm_head.weight error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("lm_head.weight"), std::string::npos) << e.what();
@@ -298,7 +295,7 @@ TEST(TextDecoder, UntiedHeadIsLoadedFromLmHead) {
   write(true);
   Case c("case1_text");
   Checkpoint ckpt(dir);
-  TextDecoder dec(untied, ckpt, decoder_options());
+  DecoderRun dec(untied, ckpt);
   KVCache cache = dec.make_cache(32);
   const auto logits = dec.forward(c.chunk(0, c.ids.size()), cache);
   const auto want = c.golden.get("logits_last").to_f32();
@@ -324,7 +321,7 @@ struct CacheTypeRun {
 CacheTypeRun run_with_cache(const std::string& name, KVCacheType type, const std::vector<int32_t>& forced = {}) {
   Case c(name);
   Checkpoint ckpt(kFixture);
-  TextDecoder dec(c.config, ckpt, decoder_options());
+  DecoderRun dec(c.config, ckpt);
   KVCache cache = dec.make_cache(static_cast<int64_t>(c.ids.size() + c.generated.size()), type);
   EXPECT_EQ(cache.type(), type);
   CacheTypeRun r;
@@ -424,13 +421,13 @@ double head_top1_agreement(WeightFormat head) {
   int64_t rows = 0, same = 0;
   Checkpoint ckpt(kFixture);
   const ModelConfig config = load_model_config(kFixture + "/config.json");
-  TextDecoder exact(config, ckpt, decoder_options());
-  DecoderOptions opt = decoder_options();
+  DecoderRun exact(config, ckpt);
+  DecoderOptions opt;
   opt.weights.embedding_head = head;
   opt.weights.convert = [](const WeightMatrix& w, WeightFormat target, const std::string&) {
     return quantize_weight(w, target);
   };
-  TextDecoder quantized(config, ckpt, opt);
+  DecoderRun quantized(config, ckpt, opt);
   for (const char* name : {"case1_text", "case2_one_image", "case3_two_images"}) {
     Case c(name);
     LogitsRequest all;

@@ -28,16 +28,12 @@ float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return worst;
 }
 
-VisionEncoderOptions vision_options() {
-  VisionEncoderOptions o;
-  o.pool = &qwen3vl::testing::test_pool();
-  return o;
-}
+ForwardContext plain() { return ForwardContext{qwen3vl::testing::test_pool()}; }
 
 struct Fixture {
   ModelConfig config = load_model_config(kVideoFixture + "/config.json");
   Checkpoint checkpoint{kVideoFixture};
-  VisionEncoder encoder{config, checkpoint, vision_options()};
+  VisionEncoder encoder{config, checkpoint, VisionEncoderOptions{}};
 };
 
 Fixture& fixture() {
@@ -63,10 +59,11 @@ TEST_P(VideoVisionCase, TowerMatchesTheReference) {
 
   const std::vector<float> pixels = golden.get("pixel_values_videos").to_f32();
   std::map<std::string, std::vector<float>> captured;
-  const VisionEncoderOutput out =
-      enc.encode(pixels.data(), inputs, [&](const std::string& name, const float* data, int64_t rows, int64_t cols) {
-        captured["video_" + name].assign(data, data + rows * cols);
-      });
+  TensorSink sink;
+  sink.f32 = [&](const std::string& name, const std::vector<int64_t>& shape, const float* data) {
+    captured["video_" + name].assign(data, data + shape[0] * shape[1]);
+  };
+  const VisionEncoderOutput out = enc.encode(pixels.data(), inputs, ForwardContext{qwen3vl::testing::test_pool(), &sink});
   std::vector<std::string> names = {"video_vision_patch_embed", "video_vision_pos_embeds"};
   for (int b = 0; b < fixture().config.vision.depth; ++b) names.push_back("video_vision_block" + std::to_string(b) + "_out");
   for (const std::string& name : names) {
@@ -94,8 +91,8 @@ TEST(VideoVision, FramePairsAttendOnlyWithinThemselves) {
   const VisionGrid whole{2, 6, 10};
   const VisionGrid pair{1, 6, 10};
   const int64_t pd = enc.config().patch_dim();
-  const VisionEncoderOutput second = enc.encode(pixels.data() + pair.patches() * pd, enc.prepare({pair}));
-  const VisionEncoderOutput both = enc.encode(pixels.data(), enc.prepare({whole}));
+  const VisionEncoderOutput second = enc.encode(pixels.data() + pair.patches() * pd, enc.prepare({pair}), plain());
+  const VisionEncoderOutput both = enc.encode(pixels.data(), enc.prepare({whole}), plain());
   const int64_t skip = pair.merged_tokens(2) * both.out_hidden;
   ASSERT_EQ(static_cast<int64_t>(both.image_embeds.size()), 2 * skip);
   EXPECT_LT(max_abs_diff(second.image_embeds,

@@ -9,6 +9,7 @@
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/io/safetensors.h"
+#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/vision_encoder.h"
 #include "qwen3vl/weights/weight_formats.h"
@@ -20,13 +21,6 @@ namespace {
 
 const std::string kFixture = QWEN3VL_FIXTURE_DIR;
 constexpr float kTolerance = 1e-4f;  // fixture README: vision tensors, float32
-
-// Checkpoint formats as stored, on the tests' two-thread pool.
-VisionEncoderOptions vision_options() {
-  VisionEncoderOptions o;
-  o.pool = &qwen3vl::testing::test_pool();
-  return o;
-}
 
 float max_abs_diff(const float* a, const std::vector<float>& b, size_t n) {
   EXPECT_EQ(n, b.size());
@@ -43,7 +37,7 @@ std::vector<VisionGrid> golden_grids(const SafetensorsFile& f) {
 struct Fixture {
   ModelConfig config = load_model_config(kFixture + "/config.json");
   Checkpoint checkpoint{kFixture};
-  VisionEncoder encoder{config, checkpoint, vision_options()};
+  VisionEncoder encoder{config, checkpoint, VisionEncoderOptions{}};
 };
 
 Fixture& fixture() {
@@ -76,10 +70,14 @@ void expect_matches_golden(const SafetensorsFile& golden, const std::map<std::st
   }
 }
 
-VisionCaptureFn capture_into(std::map<std::string, std::vector<float>>& store) {
-  return [&store](const std::string& name, const float* data, int64_t rows, int64_t cols) {
-    store[name].assign(data, data + rows * cols);
+ForwardContext plain() { return ForwardContext{qwen3vl::testing::test_pool()}; }
+
+TensorSink capture_into(std::map<std::string, std::vector<float>>& store) {
+  TensorSink sink;
+  sink.f32 = [&store](const std::string& name, const std::vector<int64_t>& shape, const float* data) {
+    store[name].assign(data, data + shape[0] * shape[1]);
   };
+  return sink;
 }
 
 }  // namespace
@@ -91,7 +89,8 @@ TEST(VisionEncoder, OneImageFromPixelValuesMatchesGolden) {
   const std::vector<float> pixels = golden.get("pixel_values").to_f32();
   ASSERT_EQ(static_cast<int64_t>(pixels.size()), inputs.num_patches * enc.config().patch_dim());
   std::map<std::string, std::vector<float>> captured;
-  const VisionEncoderOutput out = enc.encode(pixels.data(), inputs, capture_into(captured));
+  const TensorSink sink = capture_into(captured);
+  const VisionEncoderOutput out = enc.encode(pixels.data(), inputs, ForwardContext{qwen3vl::testing::test_pool(), &sink});
   expect_matches_golden(golden, captured, out);
 }
 
@@ -105,7 +104,9 @@ TEST(VisionEncoder, TwoImagesFromPatchEmbeddingsMatchGolden) {
   ASSERT_EQ(inputs.num_segments(), 2);
   const std::vector<float> patch_embeds = golden.get("vision_patch_embed").to_f32();
   std::map<std::string, std::vector<float>> captured;
-  const VisionEncoderOutput out = enc.encode_patch_embeddings(patch_embeds.data(), inputs, capture_into(captured));
+  const TensorSink sink = capture_into(captured);
+  const VisionEncoderOutput out =
+      enc.encode_patch_embeddings(patch_embeds.data(), inputs, ForwardContext{qwen3vl::testing::test_pool(), &sink});
   expect_matches_golden(golden, captured, out);
 }
 
@@ -119,7 +120,7 @@ TEST(VisionEncoder, EachImageIsEncodedIndependently) {
   const int64_t first_patches = grids[0].patches();
   const int64_t hidden = enc.config().hidden_size;
   const VisionEncoderOutput alone =
-      enc.encode_patch_embeddings(patch_embeds.data() + first_patches * hidden, enc.prepare({grids[1]}));
+      enc.encode_patch_embeddings(patch_embeds.data() + first_patches * hidden, enc.prepare({grids[1]}), plain());
   const std::vector<float> expected = golden.get("image_embeds").to_f32();
   const int64_t skip = grids[0].merged_tokens(2) * alone.out_hidden;
   ASSERT_EQ(alone.image_embeds.size() + skip, expected.size());
@@ -134,7 +135,7 @@ TEST(VisionEncoder, RejectsInputsPreparedForAnotherModel) {
   spec.head_dim = 8;
   const VisionInputs wrong = compute_vision_inputs({{1, 2, 2}}, spec);
   std::vector<float> patch_embeds(4 * enc.config().hidden_size, 0.0f);
-  EXPECT_THROW(enc.encode_patch_embeddings(patch_embeds.data(), wrong), Error);
+  EXPECT_THROW(enc.encode_patch_embeddings(patch_embeds.data(), wrong, plain()), Error);
 }
 
 TEST(VisionEncoder, NamesTheMissingTensor) {
@@ -146,7 +147,7 @@ TEST(VisionEncoder, NamesTheMissingTensor) {
   w.write(dir + "/model.safetensors");
   Checkpoint partial(dir);
   try {
-    VisionEncoder enc(fixture().config, partial, vision_options());
+    VisionEncoder enc(fixture().config, partial, VisionEncoderOptions{});
     FAIL() << "expected an Error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("model.visual.patch_embed.proj.weight"), std::string::npos) << e.what();
@@ -170,13 +171,13 @@ static double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 TEST(VisionEncoder, Q8WeightsStayCloseToFloat) {
   SafetensorsFile golden(kFixture + "/golden/case2_one_image.safetensors");
   Fixture& f = fixture();
-  VisionEncoderOptions options = vision_options();
+  VisionEncoderOptions options = VisionEncoderOptions{};
   options.weights = weight_options_from_name("q8", qwen3vl::testing::test_pool());
   const VisionEncoder q8(f.config, f.checkpoint, options);
   const VisionInputs inputs = q8.prepare(golden_grids(golden));
   const std::vector<float> pixels = golden.get("pixel_values").to_f32();
-  const VisionEncoderOutput exact = f.encoder.encode(pixels.data(), inputs);
-  const VisionEncoderOutput quant = q8.encode(pixels.data(), inputs);
+  const VisionEncoderOutput exact = f.encoder.encode(pixels.data(), inputs, plain());
+  const VisionEncoderOutput quant = q8.encode(pixels.data(), inputs, plain());
   ASSERT_EQ(quant.image_embeds.size(), exact.image_embeds.size());
   const double c = cosine(quant.image_embeds, exact.image_embeds);
   EXPECT_GE(c, 0.999) << "image_embeds cosine";

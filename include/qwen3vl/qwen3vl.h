@@ -7,11 +7,23 @@
 //   qwen3vl::Session session(model);
 //   auto result = session.generate(messages_json, options,
 //                                  [](std::string_view piece) { std::cout << piece; return true; });
+//
+// A Model is immutable once loaded and may be shared by any number of
+// Sessions on any threads. A Session is one conversation: it keeps its KV
+// cache between generate() calls, so a next turn that resends the whole
+// conversation only computes the tokens that are new. generate() is a short
+// loop over four stages that callers may also run themselves:
+//
+//   PreparedPrompt p = session.prepare(messages, options);  // template, ids, decoded media
+//   session.encode(p);                                      // vision features (cached by content)
+//   session.prefill(p);                                     // reuses the longest cached prefix
+//   for (...) { token = pick(session.logits()); session.decode_step(token); }
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +94,15 @@ struct GenerationResult {
   std::string text;
   std::string finish_reason;  // "stop" (EOS or stop string) or "length"
   int image_tokens = 0;
+  // Prompt tokens whose keys/values came from the session's cache (an earlier
+  // turn) and those computed now; they add up to prompt_ids.size().
+  int64_t reused_tokens = 0;
+  int64_t prefilled_tokens = 0;
+  // Media whose features the vision encoder computed for this call, and those
+  // taken from the encoding cache. Media lying wholly in the reused prefix
+  // need neither and count in neither.
+  int encoded_media = 0;
+  int cached_media = 0;
   StageTimings timings;
 };
 
@@ -117,11 +138,13 @@ class Model {
   double load_ms() const;
   // Bytes of weights the text decoder reads per generated token.
   size_t decoder_weight_bytes() const;
+  // Threads the model's forward passes use (LoadOptions::threads, 0 resolved).
+  int threads() const;
 
   struct Impl;
-  Impl& impl() const { return *impl_; }
 
  private:
+  friend struct ModelAccess;  // the library's own code (runtime/model_impl.h)
   Model();
   std::unique_ptr<Impl> impl_;
 };
@@ -145,19 +168,120 @@ Json published_model_config(const std::string& size);
 // tokenizer, chat template, generation and preprocessor configs.
 void write_random_model(const Json& config, const std::string& dir, const RandomModelOptions& options = {});
 
-// A conversation's state: the KV cache of the last prompt and answer. Not
-// thread-safe; use one Session per concurrent conversation.
+// Vision features of images and videos by content (hash of the encoded
+// bytes) and preprocessing options, least recently used dropped first once
+// `max_bytes` is exceeded. Thread-safe: sessions of one model may share one
+// (a server does); a cache never serves one model's features to another.
+class EncodingCache {
+ public:
+  explicit EncodingCache(size_t max_bytes = size_t(256) << 20);
+  ~EncodingCache();
+  EncodingCache(const EncodingCache&) = delete;
+  EncodingCache& operator=(const EncodingCache&) = delete;
+
+  size_t bytes() const;
+  size_t entries() const;
+  uint64_t hits() const;
+  uint64_t misses() const;
+  void clear();
+
+  struct Impl;
+
+ private:
+  friend class Session;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct SessionOptions {
+  // Shared encoding cache; null gives the session a private one of 64 MiB.
+  std::shared_ptr<EncodingCache> encoding_cache;
+};
+
+// One image or video of a prepared prompt.
+struct MediaInfo {
+  std::string kind;                // "image" or "video"
+  int64_t grid_t = 0, grid_h = 0, grid_w = 0;  // vision patches (t: frame pairs)
+  int64_t tokens = 0;              // prompt rows its features fill
+  std::string content_hash;        // XXH3-128 of its encoded bytes, hex
+  std::string options_key;         // the preprocessing options that shaped its pixels
+  bool encoded = false;            // its features are at hand (encode() ran or found them)
+};
+
+// The result of Session::prepare(): token ids with every media placeholder
+// expanded, 3-D positions, and the decoded, preprocessed media. Movable, not
+// copyable; owned by the caller until prefill.
+class PreparedPrompt {
+ public:
+  PreparedPrompt();
+  ~PreparedPrompt();
+  PreparedPrompt(PreparedPrompt&&) noexcept;
+  PreparedPrompt& operator=(PreparedPrompt&&) noexcept;
+
+  const std::vector<int32_t>& ids() const;
+  size_t media_count() const;
+  MediaInfo media(size_t index) const;
+  int image_tokens() const;
+  const StageTimings& timings() const;  // image decode and preprocess so far
+
+  struct Impl;
+
+ private:
+  friend class Session;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct EncodeStats {
+  int encoded_media = 0;  // run through the vision encoder now
+  int cached_media = 0;   // found in the encoding cache
+  int skipped_media = 0;  // wholly inside the reusable cached prefix: not needed
+  double ms = 0;
+};
+
+struct PrefillStats {
+  int64_t reused_tokens = 0;     // taken from the session's cache
+  int64_t prefilled_tokens = 0;  // computed now
+  double ms = 0;
+};
+
+// A conversation's state: its KV cache (what the last prompt and answer left
+// in it) and the scratch buffers of its forward passes. Not thread-safe; use
+// one Session per concurrent conversation (they may share one Model).
 class Session {
  public:
-  explicit Session(std::shared_ptr<const Model> model);
+  explicit Session(std::shared_ptr<const Model> model, SessionOptions options = {});
   ~Session();
 
-  // Renders `messages` with the model's chat template, encodes images, runs
-  // the vision encoder, prefill and decode. `on_text` receives the answer as
-  // complete UTF-8 pieces; returning false stops generation.
+  // Renders `messages` with the model's chat template, then prepare ->
+  // encode -> prefill -> decode steps, sampling each token. `on_text`
+  // receives the answer as complete UTF-8 pieces; returning false stops
+  // generation. With `capture`, intermediate tensors are reported and the
+  // whole prompt is computed afresh (no reuse, no encoding cache).
   GenerationResult generate(const Json& messages, const GenerateOptions& options,
                             const std::function<bool(std::string_view)>& on_text = {},
                             const TensorCapture* capture = nullptr);
+
+  // Stage 1: chat template, tokens, media read, hashed, decoded and
+  // preprocessed, placeholders expanded. Throws Error when the prompt does not
+  // fit the context. Does not touch the session's cache.
+  PreparedPrompt prepare(const Json& messages, const GenerateOptions& options) const;
+  // Stage 2: vision features for the media the prefill will compute (those
+  // not wholly inside the prefix the session's cache can reuse), from the
+  // encoding cache or the vision encoder.
+  EncodeStats encode(PreparedPrompt& prompt, const TensorCapture* capture = nullptr);
+  // Stage 3: keeps the longest prefix of the cache that matches the prompt
+  // (token by token; media rows must also come from the same medium) and
+  // computes the rest. At least the last prompt token is always computed, so
+  // logits() is that of the prompt's next token.
+  PrefillStats prefill(const PreparedPrompt& prompt, const TensorCapture* capture = nullptr);
+  // Logits of the next token (valid until the next prefill or decode_step).
+  std::span<const float> logits() const;
+  // Stage 4: appends `token` to the sequence and computes the next logits.
+  void decode_step(int32_t token);
+
+  // Tokens whose keys/values the cache holds.
+  int64_t cached_tokens() const;
+  // Forgets the cache.
+  void reset();
 
   // Images in the messages are resolved relative to this directory when their
   // paths are relative and not found from the working directory.

@@ -15,6 +15,8 @@ int dump_command(int argc, char** argv);
 int make_random_model_command(int argc, char** argv);
 int quantize_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
+int export_onnx_command(int argc, char** argv);
+int prepare_inputs_command(int argc, char** argv);
 int draw_boxes_command(int argc, char** argv);
 int pull_command(int argc, char** argv);
 int list_command(int argc, char** argv);

@@ -19,6 +19,8 @@ const char* kUsage =
     "  tokenize            print the token ids of a text\n"
     "  dump                write the pipeline's intermediate tensors to a safetensors file\n"
     "  quantize            write a pre-quantized model file (q4, q8 or bf16) that loads by mapping it\n"
+    "  export-onnx         export to ONNX (onnxruntime-genai or transformers.js layout)\n"
+    "  prepare-inputs      write a prompt's model inputs (ids, pixels, grids, positions) for another runtime\n"
     "  make-random-model   write a random-weight checkpoint with the real 2B/4B/8B shapes\n"
     "  bench               measure decode, prefill, vision and memory against this machine's limits\n"
     "  draw-boxes          draw the boxes and points of a grounding answer on its image\n"
@@ -40,6 +42,8 @@ const Command kCommands[] = {
     {"quantize", qwen3vl::cli::quantize_command},
     {"make-random-model", qwen3vl::cli::make_random_model_command},
     {"bench", qwen3vl::cli::bench_command},
+    {"export-onnx", qwen3vl::cli::export_onnx_command},
+    {"prepare-inputs", qwen3vl::cli::prepare_inputs_command},
     {"draw-boxes", qwen3vl::cli::draw_boxes_command},
     {"pull", qwen3vl::cli::pull_command},
     {"list", qwen3vl::cli::list_command},

@@ -25,8 +25,10 @@ Json timings_json(const GenerationResult& r, double load_ms) {
           {"ttft_ms", t.ttft_ms},
           {"prompt_tokens", r.prompt_ids.size()},
           {"image_tokens", r.image_tokens},
+          {"reused_tokens", r.reused_tokens},
+          {"prefilled_tokens", r.prefilled_tokens},
           {"generated_tokens", r.output_ids.size()},
-          {"prefill_tps", t.prefill_ms > 0 ? r.prompt_ids.size() * 1000.0 / t.prefill_ms : 0.0},
+          {"prefill_tps", t.prefill_ms > 0 ? r.prefilled_tokens * 1000.0 / t.prefill_ms : 0.0},
           {"decode_tps", decode_tps}};
 }
 
@@ -66,9 +68,9 @@ int run_command(int argc, char** argv) {
   const GenerateOptions options = generation_options_from_args(args);
   std::string draw_image;
   if (args.has("draw-boxes")) {
-    const auto images = normalize_messages(messages, base_dir).images;
-    if (images.empty()) throw Error("--draw-boxes needs an image in the prompt to draw on");
-    draw_image = images.back().source;
+    for (const MediaReference& m : normalize_messages(messages, base_dir).media)
+      if (m.kind == MediaKind::Image) draw_image = m.source;
+    if (draw_image.empty()) throw Error("--draw-boxes needs an image in the prompt to draw on");
   }
   auto model = load_model_from_args(args, quiet || json);
   Session session(model);

@@ -85,9 +85,9 @@ PreprocessedImage patchify_image(const RgbImage& resized, const PreprocessorConf
   out.resized_width = resized.width;
   out.resized_height = resized.height;
   // One still image repeated to temporal_patch_size frames: one temporal patch.
-  out.grid = ImageGrid{1, resized.height / patch, resized.width / patch};
+  out.grid = VisionGrid{1, resized.height / patch, resized.width / patch};
   out.patch_dim = 3 * frames * patch * patch;
-  out.pixel_values.resize(static_cast<size_t>(out.grid.num_patches()) * out.patch_dim);
+  out.pixel_values.resize(static_cast<size_t>(out.grid.patches()) * out.patch_dim);
   const std::vector<const RgbImage*> repeated(static_cast<size_t>(frames), &resized);
   flatten_patches(repeated.data(), frames, image_value_tables(config), config, out.pixel_values.data());
   return out;

@@ -10,28 +10,18 @@
 #include "qwen3vl/image/rgb_image.h"
 #include "qwen3vl/image/smart_resize.h"
 #include "qwen3vl/image/preprocessor_config.h"
+#include "qwen3vl/tensor/vision_grid.h"
 
 namespace qwen3vl {
 
-// Patch grid of one image: t temporal patches, h x w spatial patches.
-struct ImageGrid {
-  int t = 0;
-  int h = 0;
-  int w = 0;
-  int64_t num_patches() const { return static_cast<int64_t>(t) * h * w; }
-  // Tokens after the spatial merge (what <|image_pad|> expands to).
-  int64_t num_tokens(int merge_size) const { return num_patches() / (merge_size * merge_size); }
-  bool operator==(const ImageGrid&) const = default;
-};
-
 struct PreprocessedImage {
-  // [grid.num_patches(), patch_dim] row-major. Rows are ordered
+  // [grid.patches(), patch_dim] row-major. Rows are ordered
   // (t, h/merge, w/merge, merge_row, merge_col) so each merge group of
   // merge^2 patches is contiguous; columns are (channel, frame, y, x) within
   // a patch: exactly transformers' reshape + permute(0,3,6,4,7,2,1,5,8).
   std::vector<float> pixel_values;
   int patch_dim = 0;  // channels * temporal_patch_size * patch_size^2 (1536)
-  ImageGrid grid;
+  VisionGrid grid;  // t = 1: the image repeated to temporal_patch_size frames
   int resized_width = 0;
   int resized_height = 0;
 };

@@ -20,6 +20,10 @@ class MRope {
   MRope(int head_dim, double theta, std::array<int, 3> section);
 
   int head_dim() const { return head_dim_; }
+  // Per rotary slot: its inverse frequency and the position row driving it
+  // (an exported graph builds its tables from these).
+  const std::vector<float>& inv_freq() const { return inv_freq_; }
+  const std::vector<uint8_t>& slot_axes() const { return axis_; }
 
   // cos and sin, each [n, head_dim]: the per-slot angles repeated for both
   // halves (the layout rotate_half expects). positions = rows t, h, w of n

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "qwen3vl/model/model_config.h"
-#include "qwen3vl/model/vision_grid.h"
+#include "qwen3vl/tensor/vision_grid.h"
 
 namespace qwen3vl {
 

@@ -28,20 +28,25 @@ void for_rows(ThreadPool& pool, int64_t rows, const std::function<void(int64_t, 
 // reads when profiling is off).
 class PhaseTimer {
  public:
-  explicit PhaseTimer(bool on) : on_(on) {
-    if (on_) last_ = std::chrono::steady_clock::now();
+  explicit PhaseTimer(DecoderProfile* profile) : profile_(profile) {
+    if (profile_) last_ = std::chrono::steady_clock::now();
   }
-  void lap(double& bucket) {
-    if (!on_) return;
+  void lap(double DecoderProfile::*bucket) {
+    if (!profile_) return;
     const auto now = std::chrono::steady_clock::now();
-    bucket += std::chrono::duration<double, std::milli>(now - last_).count();
+    profile_->*bucket += std::chrono::duration<double, std::milli>(now - last_).count();
     last_ = now;
   }
 
  private:
-  bool on_;
+  DecoderProfile* profile_;
   std::chrono::steady_clock::time_point last_;
 };
+
+// Grows a buffer to hold at least n values (never shrinks).
+void reserve_rows(std::vector<float>& buffer, size_t n) {
+  if (buffer.size() < n) buffer.resize(n);
+}
 
 bool is_plain_format(WeightFormat f) {
   return f == WeightFormat::F32 || f == WeightFormat::BF16 || f == WeightFormat::F16;
@@ -58,9 +63,7 @@ WeightMatrix leading_rows(const WeightMatrix& w, int64_t rows) {
 
 TextDecoder::TextDecoder(const ModelConfig& config, const WeightSource& source, const DecoderOptions& options)
     : cfg_(config.text),
-      rope_(config.text.head_dim, config.text.rope_theta, config.text.mrope_section),
-      pool_(options.pool) {
-  check(pool_ != nullptr, "TextDecoder: DecoderOptions::pool must be set");
+      rope_(config.text.head_dim, config.text.rope_theta, config.text.mrope_section) {
   const TextModelSpec spec = qwen3vl_tensor_specs(config).text;
   const WeightOptions& wo = options.weights;
   embed_ = load_matrix(source, spec.embed_tokens, wo);
@@ -93,13 +96,6 @@ TextDecoder::TextDecoder(const ModelConfig& config, const WeightSource& source, 
     L.up = load_matrix(source, s.mlp->up_proj.weight, wo);
     L.down = load_matrix(source, s.mlp->down_proj.weight, wo);
   }
-  reset_expert_usage();
-}
-
-void TextDecoder::reset_expert_usage() {
-  expert_usage_.assign(layers_.size(), {});
-  for (size_t i = 0; i < layers_.size(); ++i)
-    if (layers_[i].moe) expert_usage_[i].assign(static_cast<size_t>(layers_[i].moe->num_experts()), 0);
 }
 
 KVCache TextDecoder::make_cache(int64_t context_length, KVCacheType type) const {
@@ -115,23 +111,6 @@ size_t TextDecoder::weight_bytes() const {
   return total;
 }
 
-void TextDecoder::ensure_workspace(int64_t n) {
-  if (n <= ws_.rows) return;
-  const size_t rows = static_cast<size_t>(n);
-  const size_t H = cfg_.hidden_size, hd = cfg_.head_dim;
-  ws_.hidden.resize(rows * H);
-  ws_.normed.resize(rows * H);
-  ws_.q.resize(rows * cfg_.num_heads * hd);
-  ws_.attn.resize(rows * cfg_.num_heads * hd);
-  ws_.k.resize(rows * cfg_.num_kv_heads * hd);
-  ws_.v.resize(rows * cfg_.num_kv_heads * hd);
-  ws_.gate.resize(rows * cfg_.intermediate_size);
-  ws_.up.resize(rows * cfg_.intermediate_size);
-  ws_.cos.resize(rows * hd);
-  ws_.sin.resize(rows * hd);
-  ws_.rows = n;
-}
-
 void TextDecoder::validate(const DecoderInput& in, const KVCache& cache) const {
   const size_t n = in.ids.size();
   check(n > 0, "decoder: empty chunk of tokens");
@@ -143,12 +122,12 @@ void TextDecoder::validate(const DecoderInput& in, const KVCache& cache) const {
     check(in.ids[r] >= 0 && in.ids[r] < cfg_.vocab_size,
           "decoder: token id " + std::to_string(in.ids[r]) + " at row " + std::to_string(r) +
               " is outside the vocabulary of " + std::to_string(cfg_.vocab_size));
-  for (int32_t r : in.image_rows)
+  for (int32_t r : in.visual_rows)
     check(r >= 0 && static_cast<size_t>(r) < n,
-          "decoder: image row " + std::to_string(r) + " is outside the chunk of " + std::to_string(n));
-  check(in.image_rows.empty() || in.image_embeds != nullptr,
-        "decoder: image rows given without image embeddings");
-  check(in.deepstack.empty() || !in.image_rows.empty(), "decoder: DeepStack features given without image rows");
+          "decoder: visual row " + std::to_string(r) + " is outside the chunk of " + std::to_string(n));
+  check(in.visual_rows.empty() || in.visual_embeds != nullptr,
+        "decoder: visual rows given without visual embeddings");
+  check(in.deepstack.empty() || !in.visual_rows.empty(), "decoder: DeepStack features given without visual rows");
   check(static_cast<int>(in.deepstack.size()) <= cfg_.num_layers,
         "decoder: more DeepStack levels than decoder layers");
   for (const float* d : in.deepstack) check(d != nullptr, "decoder: null DeepStack feature");
@@ -158,143 +137,162 @@ void TextDecoder::validate(const DecoderInput& in, const KVCache& cache) const {
   cache.ensure_room(static_cast<int64_t>(n));
 }
 
-void TextDecoder::run_layer(int index, int64_t n, KVCache& cache) {
+void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspace& ws,
+                            const ForwardContext& ctx) const {
   const Layer& L = layers_[index];
-  ThreadPool& pool = *pool_;
+  ThreadPool& pool = ctx.pool;
   const int64_t H = cfg_.hidden_size, I = cfg_.intermediate_size;
   const int hd = cfg_.head_dim, nh = cfg_.num_heads, nkv = cfg_.num_kv_heads;
   const float eps = cfg_.rms_norm_eps;
-  float* hidden = ws_.hidden.data();
-  float* normed = ws_.normed.data();
-  float *q = ws_.q.data(), *k = ws_.k.data(), *v = ws_.v.data();
-  PhaseTimer timer(profiling_);
-  DecoderProfile& prof = profile_;
+  float* residual = ws.residual.data();
+  float* normed = ws.normed.data();
+  float* sublayer_out = ws.sublayer_out.data();
+  float *q = ws.q.data(), *k = ws.k.data(), *v = ws.v.data();
+  const float *cos = ws.rope_cos.data(), *sin = ws.rope_sin.data();
+  PhaseTimer timer(ctx.profile);
 
-  // Attention block.
-  rms_norm(hidden, L.input_norm.data(), eps, n, H, normed, pool);
-  timer.lap(prof.norms_ms);
+  // Attention block: residual += o_proj(attention(rope(norm(q)), rope(norm(k)), v)).
+  rms_norm(residual, L.input_norm.data(), eps, n, H, normed, pool);
+  timer.lap(&DecoderProfile::norms_ms);
   // q, k and v of one input: one call, so decode pays one parallel region.
   const LinearOutput qkv[] = {{&L.q, bias_or_null(L.q_bias), q},
                               {&L.k, bias_or_null(L.k_bias), k},
                               {&L.v, bias_or_null(L.v_bias), v}};
   matmul_multi(normed, n, qkv, pool);
-  timer.lap(prof.qkv_ms);
+  timer.lap(&DecoderProfile::qkv_ms);
   for_rows(pool, n, [&](int64_t r0, int64_t r1) {
     // q_norm / k_norm normalise each head separately over head_dim, before RoPE.
     rms_norm(q + r0 * nh * hd, L.q_norm.data(), eps, (r1 - r0) * nh, hd, q + r0 * nh * hd, pool);
     rms_norm(k + r0 * nkv * hd, L.k_norm.data(), eps, (r1 - r0) * nkv, hd, k + r0 * nkv * hd, pool);
-    apply_rope(q + r0 * nh * hd, r1 - r0, nh * hd, nh, hd, ws_.cos.data() + r0 * hd, ws_.sin.data() + r0 * hd);
-    apply_rope(k + r0 * nkv * hd, r1 - r0, nkv * hd, nkv, hd, ws_.cos.data() + r0 * hd,
-               ws_.sin.data() + r0 * hd);
+    apply_rope(q + r0 * nh * hd, r1 - r0, nh * hd, nh, hd, cos + r0 * hd, sin + r0 * hd);
+    apply_rope(k + r0 * nkv * hd, r1 - r0, nkv * hd, nkv, hd, cos + r0 * hd, sin + r0 * hd);
   });
-  timer.lap(prof.norms_ms);
+  timer.lap(&DecoderProfile::norms_ms);
   cache.write(index, n, k, v);
-  cache.attend(index, q, n, static_cast<int64_t>(nh) * hd, nh, ws_.attn.data(), static_cast<int64_t>(nh) * hd,
+  cache.attend(index, q, n, static_cast<int64_t>(nh) * hd, nh, ws.attention.data(), static_cast<int64_t>(nh) * hd,
                pool);
-  timer.lap(prof.attention_ms);
-  matmul(ws_.attn.data(), n, L.o, bias_or_null(L.o_bias), normed, pool);
-  timer.lap(prof.out_proj_ms);
-  add_inplace(hidden, normed, n * H, pool);
+  timer.lap(&DecoderProfile::attention_ms);
+  matmul(ws.attention.data(), n, L.o, bias_or_null(L.o_bias), sublayer_out, pool);
+  timer.lap(&DecoderProfile::out_proj_ms);
+  add_inplace(residual, sublayer_out, n * H, pool);
 
-  // MLP block: down(silu(gate(x)) * up(x)), or the routed experts' sum.
-  rms_norm(hidden, L.post_norm.data(), eps, n, H, normed, pool);
-  timer.lap(prof.norms_ms);
+  // MLP block: residual += down(silu(gate(x)) * up(x)), x = norm(residual);
+  // or the routed experts' weighted sum.
+  rms_norm(residual, L.post_norm.data(), eps, n, H, normed, pool);
+  timer.lap(&DecoderProfile::norms_ms);
   if (L.moe) {
-    run_moe(index, n, normed, normed);
-    timer.lap(prof.mlp_ms);
-    add_inplace(hidden, normed, n * H, pool);
-    timer.lap(prof.norms_ms);
+    const float* moe_out = run_moe(index, n, normed, ws, ctx);
+    timer.lap(&DecoderProfile::mlp_ms);
+    add_inplace(residual, moe_out, n * H, pool);
+    timer.lap(&DecoderProfile::norms_ms);
     return;
   }
-  const LinearOutput gate_up[] = {{&L.gate, nullptr, ws_.gate.data()}, {&L.up, nullptr, ws_.up.data()}};
+  float *gate = ws.gate.data(), *up = ws.up.data();
+  const LinearOutput gate_up[] = {{&L.gate, nullptr, gate}, {&L.up, nullptr, up}};
   matmul_multi(normed, n, gate_up, pool);
-  timer.lap(prof.mlp_ms);
-  silu_mul(ws_.gate.data(), ws_.up.data(), n * I, ws_.gate.data(), pool);
-  timer.lap(prof.norms_ms);
-  matmul(ws_.gate.data(), n, L.down, nullptr, normed, pool);
-  timer.lap(prof.mlp_ms);
-  add_inplace(hidden, normed, n * H, pool);
-  timer.lap(prof.norms_ms);
+  timer.lap(&DecoderProfile::mlp_ms);
+  silu_mul(gate, up, n * I, gate, pool);
+  timer.lap(&DecoderProfile::norms_ms);
+  matmul(gate, n, L.down, nullptr, sublayer_out, pool);
+  timer.lap(&DecoderProfile::mlp_ms);
+  add_inplace(residual, sublayer_out, n * H, pool);
+  timer.lap(&DecoderProfile::norms_ms);
 }
 
-void TextDecoder::run_moe(int index, int64_t n, const float* x, float* out) {
+const float* TextDecoder::run_moe(int index, int64_t n, const float* normed, DecoderWorkspace& ws,
+                                  const ForwardContext& ctx) const {
   const MoeMlp& moe = *layers_[index].moe;
-  MoeMlp::Scratch& s = ws_.moe;
-  const float* result = moe.forward(x, n, s, *pool_);
-  const int64_t E = moe.num_experts(), k = moe.top_k(), H = cfg_.hidden_size;
-  std::vector<int64_t>& usage = expert_usage_[index];
+  MoeMlp::Scratch& s = ws.moe;
+  const float* out = moe.forward(normed, n, s, ctx.pool);
+  if (ws.expert_counts.size() != layers_.size()) ws.expert_counts.assign(layers_.size(), {});
+  std::vector<int64_t>& usage = ws.expert_counts[index];
+  usage.resize(static_cast<size_t>(moe.num_experts()));
   for (int32_t e : s.topk_ids) ++usage[e];
-  if (capture_) {
+  if (ctx.capture) {
     const std::string layer = std::to_string(index);
-    capture_("router_logits_layer" + layer, s.router_logits.data(), n, E);
-    capture_("router_topk_weights_layer" + layer, s.topk_weights.data(), n, k);
-    capture_("moe_out_layer" + layer, result, n, H);
+    const int64_t E = moe.num_experts(), k = moe.top_k();
+    ctx.capture->put("router_logits_layer" + layer, {n, E}, s.router_logits.data());
+    ctx.capture->put("router_topk_weights_layer" + layer, {n, k}, s.topk_weights.data());
+    ctx.capture->put("moe_out_layer" + layer, {n, cfg_.hidden_size}, out);
+    if (ctx.capture->i64) {
+      const std::vector<int64_t> ids(s.topk_ids.begin(), s.topk_ids.end());
+      ctx.capture->put("router_topk_ids_layer" + layer, {n, k}, ids.data());
+    }
   }
-  if (index_capture_) {
-    const std::vector<int64_t> ids(s.topk_ids.begin(), s.topk_ids.end());
-    index_capture_("router_topk_ids_layer" + std::to_string(index), ids.data(), n, k);
-  }
-  std::memcpy(out, result, static_cast<size_t>(n * H) * sizeof(float));
+  return out;
 }
 
-std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cache, const LogitsRequest& request) {
+std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cache, DecoderWorkspace& ws,
+                                           const ForwardContext& ctx, const LogitsRequest& request) const {
   validate(in, cache);
   const int64_t n = static_cast<int64_t>(in.ids.size());
   const int64_t H = cfg_.hidden_size;
   const int64_t columns = request.columns > 0 ? std::min<int64_t>(request.columns, cfg_.vocab_size)
                                               : cfg_.vocab_size;
-  ensure_workspace(n);
-  ThreadPool& pool = *pool_;
-  float* hidden = ws_.hidden.data();
-  PhaseTimer timer(profiling_);
-
-  // Embeddings, then visual embeddings in place of the image-pad tokens.
-  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) weight_row_to_f32(embed_, in.ids[r], hidden + r * H);
-  });
-  for (size_t i = 0; i < in.image_rows.size(); ++i)
-    std::memcpy(hidden + in.image_rows[i] * H, in.image_embeds + i * H, H * sizeof(float));
-
-  rope_.tables(in.positions, ws_.cos.data(), ws_.sin.data());
-  if (capture_) {
-    capture_("text_rope_cos", ws_.cos.data(), n, cfg_.head_dim);
-    capture_("text_rope_sin", ws_.sin.data(), n, cfg_.head_dim);
+  if (n > ws.rows) {
+    const size_t rows = static_cast<size_t>(n), hd = cfg_.head_dim;
+    for (auto* b : {&ws.residual, &ws.normed, &ws.sublayer_out}) reserve_rows(*b, rows * H);
+    reserve_rows(ws.q, rows * cfg_.num_heads * hd);
+    reserve_rows(ws.attention, rows * cfg_.num_heads * hd);
+    reserve_rows(ws.k, rows * cfg_.num_kv_heads * hd);
+    reserve_rows(ws.v, rows * cfg_.num_kv_heads * hd);
+    reserve_rows(ws.gate, rows * cfg_.intermediate_size);
+    reserve_rows(ws.up, rows * cfg_.intermediate_size);
+    reserve_rows(ws.rope_cos, rows * hd);
+    reserve_rows(ws.rope_sin, rows * hd);
+    ws.rows = n;
   }
-  timer.lap(profile_.embed_ms);
+  ThreadPool& pool = ctx.pool;
+  float* residual = ws.residual.data();
+  PhaseTimer timer(ctx.profile);
+
+  // Embeddings, then visual embeddings in place of the image/video pads.
+  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) weight_row_to_f32(embed_, in.ids[r], residual + r * H);
+  });
+  for (size_t i = 0; i < in.visual_rows.size(); ++i)
+    std::memcpy(residual + in.visual_rows[i] * H, in.visual_embeds + i * H, H * sizeof(float));
+
+  rope_.tables(in.positions, ws.rope_cos.data(), ws.rope_sin.data());
+  if (ctx.capturing()) {
+    ctx.capture->put("text_rope_cos", {n, cfg_.head_dim}, ws.rope_cos.data());
+    ctx.capture->put("text_rope_sin", {n, cfg_.head_dim}, ws.rope_sin.data());
+  }
+  timer.lap(&DecoderProfile::embed_ms);
 
   for (int layer = 0; layer < cfg_.num_layers; ++layer) {
-    run_layer(layer, n, cache);
+    run_layer(layer, n, cache, ws, ctx);
     // DeepStack: level j of the vision features joins after layer j.
     if (layer < static_cast<int>(in.deepstack.size())) {
       const float* feature = in.deepstack[layer];
-      for (size_t i = 0; i < in.image_rows.size(); ++i)
-        add_inplace(hidden + in.image_rows[i] * H, feature + i * H, H, *pool_);
+      for (size_t i = 0; i < in.visual_rows.size(); ++i)
+        add_inplace(residual + in.visual_rows[i] * H, feature + i * H, H, pool);
     }
-    if (capture_) capture_("text_layer" + std::to_string(layer) + "_out", hidden, n, H);
+    if (ctx.capturing()) ctx.capture->put("text_layer" + std::to_string(layer) + "_out", {n, H}, residual);
   }
   cache.commit(n);
-  timer = PhaseTimer(profiling_);
+  timer = PhaseTimer(ctx.profile);
 
   // Final norm and LM head on the rows asked for.
   const int64_t first_row = request.all_rows ? 0 : n - 1;
   const int64_t out_rows = n - first_row;
-  float* normed = ws_.normed.data();
-  rms_norm(hidden + first_row * H, final_norm_.data(), cfg_.rms_norm_eps, out_rows, H, normed, pool);
-  ws_.logits.resize(static_cast<size_t>(out_rows * columns));
+  float* normed = ws.normed.data();
+  rms_norm(residual + first_row * H, final_norm_.data(), cfg_.rms_norm_eps, out_rows, H, normed, pool);
+  ws.logits.resize(static_cast<size_t>(out_rows * columns));
   if (columns == cfg_.vocab_size) {
-    matmul(normed, out_rows, head_, nullptr, ws_.logits.data(), pool);
+    matmul(normed, out_rows, head_, nullptr, ws.logits.data(), pool);
   } else if (is_plain_format(head_.format)) {
-    matmul(normed, out_rows, leading_rows(head_, columns), nullptr, ws_.logits.data(), pool);
+    matmul(normed, out_rows, leading_rows(head_, columns), nullptr, ws.logits.data(), pool);
   } else {
     // Packed formats may not split by rows; compute all and keep the prefix.
     std::vector<float> full(static_cast<size_t>(out_rows * cfg_.vocab_size));
     matmul(normed, out_rows, head_, nullptr, full.data(), pool);
     for (int64_t r = 0; r < out_rows; ++r)
-      std::memcpy(ws_.logits.data() + r * columns, full.data() + r * cfg_.vocab_size, columns * sizeof(float));
+      std::memcpy(ws.logits.data() + r * columns, full.data() + r * cfg_.vocab_size, columns * sizeof(float));
   }
-  timer.lap(profile_.head_ms);
-  if (profiling_) ++profile_.calls;
-  return {ws_.logits.data(), ws_.logits.size()};
+  timer.lap(&DecoderProfile::head_ms);
+  if (ctx.profile) ++ctx.profile->calls;
+  return {ws.logits.data(), ws.logits.size()};
 }
 
 }  // namespace qwen3vl

@@ -62,9 +62,7 @@ struct VisionEncoder::Weights {
 
 VisionEncoder::VisionEncoder(const ModelConfig& config, const WeightSource& source, VisionEncoderOptions options)
     : config_(config.vision),
-      pool_(options.pool),
       w_(std::make_unique<Weights>()) {
-  check(pool_ != nullptr, "VisionEncoder: VisionEncoderOptions::pool must be set");
   const VisionConfig& c = config_;
   check(c.depth > 0 && c.hidden_size > 0 && c.num_heads > 0 && c.hidden_size % c.num_heads == 0,
         "vision config: depth, hidden_size and num_heads must be positive, hidden_size a multiple of num_heads");
@@ -113,11 +111,11 @@ VisionInputs VisionEncoder::prepare(const std::vector<VisionGrid>& grids) const 
 }
 
 VisionEncoderOutput VisionEncoder::encode(const float* pixel_values, const VisionInputs& inputs,
-                                          const VisionCaptureFn& capture) const {
+                                          const ForwardContext& ctx) const {
   const int64_t n = inputs.num_patches;
   std::vector<float> patch_embeds(static_cast<size_t>(n * config_.hidden_size));
-  matmul(pixel_values, n, w_->patch_embed, w_->patch_embed_bias.data(), patch_embeds.data(), *pool_);
-  return encode_patch_embeddings(patch_embeds.data(), inputs, capture);
+  matmul(pixel_values, n, w_->patch_embed, w_->patch_embed_bias.data(), patch_embeds.data(), ctx.pool);
+  return encode_patch_embeddings(patch_embeds.data(), inputs, ctx);
 }
 
 namespace {
@@ -139,9 +137,12 @@ void apply_rotary_row(float* x, int n_heads, int head_dim, const float* cos, con
 }  // namespace
 
 VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_embeds, const VisionInputs& inputs,
-                                                           const VisionCaptureFn& capture) const {
+                                                           const ForwardContext& ctx) const {
   const VisionConfig& c = config_;
-  ThreadPool& pool = *pool_;
+  ThreadPool& pool = ctx.pool;
+  auto capture = [&](const std::string& name, const float* data, int64_t rows, int64_t cols) {
+    if (ctx.capturing()) ctx.capture->put(name, {rows, cols}, data);
+  };
   const int64_t n = inputs.num_patches;
   const int64_t H = c.hidden_size, I = c.intermediate_size;
   const int heads = c.num_heads, hd = c.head_dim();
@@ -154,7 +155,7 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
             inputs.cu_seqlens.back() == n,
         "vision encoder: inconsistent vision inputs (prepare them with VisionEncoder::prepare)");
   const size_t nH = static_cast<size_t>(n * H);
-  if (capture) capture("vision_patch_embed", patch_embeds, n, H);
+  capture("vision_patch_embed", patch_embeds, n, H);
 
   // Learned position embedding, bilinearly blended from 4 table rows.
   std::vector<float> pos(nH);
@@ -169,7 +170,7 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
       }
     }
   });
-  if (capture) capture("vision_pos_embeds", pos.data(), n, H);
+  capture("vision_pos_embeds", pos.data(), n, H);
 
   std::vector<float> x(patch_embeds, patch_embeds + nH);
   add_inplace(x.data(), pos.data(), static_cast<int64_t>(nH), pool);
@@ -242,7 +243,7 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
     matmul(mlp.data(), n, blk.fc2.weight, blk.fc2.bias.data(), tmp.data(), pool);
     add_inplace(x.data(), tmp.data(), static_cast<int64_t>(nH), pool);
 
-    if (capture) capture("vision_block" + std::to_string(b) + "_out", x.data(), n, H);
+    capture("vision_block" + std::to_string(b) + "_out", x.data(), n, H);
     for (size_t j = 0; j < c.deepstack_visual_indexes.size(); ++j)
       if (c.deepstack_visual_indexes[j] == b) {
         result.deepstack[j] = run_merger(w_->deepstack[j], x.data());

@@ -9,13 +9,12 @@
 // checkpoint's mapping, so the Checkpoint must outlive the encoder.
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/kernels/weight_matrix.h"
+#include "qwen3vl/model/forward_context.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/weights/weight_loading.h"
 #include "qwen3vl/model/vision_inputs.h"
@@ -23,18 +22,12 @@
 namespace qwen3vl {
 
 struct VisionEncoderOptions {
-  ThreadPool* pool = nullptr;  // required: the threads the model runs on
   // Formats of the tower's linear weights (WeightClass::Vision); the default
   // keeps the checkpoint's own (zero-copy views). Quantized formats need
   // `weights.convert`; with Q8/Q4 the tower is approximate anyway, so its
   // attention also rounds its products to bf16 (AttentionShape::allow_bf16).
   WeightOptions weights;
 };
-
-// Receives intermediate activations (row-major [rows, cols]) by name:
-// vision_patch_embed, vision_pos_embeds, vision_block{i}_out.
-using VisionCaptureFn =
-    std::function<void(const std::string& name, const float* data, int64_t rows, int64_t cols)>;
 
 struct VisionEncoderOutput {
   int64_t num_tokens = 0;  // merged tokens: total patches / merge²
@@ -57,17 +50,17 @@ class VisionEncoder {
   VisionInputs prepare(const std::vector<VisionGrid>& grids) const;
 
   // pixel_values: [inputs.num_patches, patch_dim] rows in merge-block order.
-  VisionEncoderOutput encode(const float* pixel_values, const VisionInputs& inputs,
-                             const VisionCaptureFn& capture = {}) const;
+  // Captures vision_patch_embed, vision_pos_embeds and vision_block{i}_out
+  // ([patches, hidden]) when ctx.capture is set.
+  VisionEncoderOutput encode(const float* pixel_values, const VisionInputs& inputs, const ForwardContext& ctx) const;
   // Starts after the patch embedding (before adding position embeddings):
   // patch_embeds is [inputs.num_patches, hidden].
   VisionEncoderOutput encode_patch_embeddings(const float* patch_embeds, const VisionInputs& inputs,
-                                              const VisionCaptureFn& capture = {}) const;
+                                              const ForwardContext& ctx) const;
 
  private:
   struct Weights;
   VisionConfig config_;
-  ThreadPool* pool_;
   std::unique_ptr<Weights> w_;
 };
 

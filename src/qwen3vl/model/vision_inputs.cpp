@@ -59,6 +59,16 @@ AxisSamples sample_axis(int64_t n, int side) {
 
 }  // namespace
 
+std::vector<float> vision_rotary_inv_freq(const VisionInputsSpec& spec) {
+  const int hd = spec.head_dim;
+  std::vector<float> inv_freq(static_cast<size_t>(hd / 4));
+  for (int j = 0; j < hd / 4; ++j) {
+    const float exponent = static_cast<float>(2 * j) / static_cast<float>(hd / 2);
+    inv_freq[j] = 1.0f / std::pow(spec.rope_theta, exponent);
+  }
+  return inv_freq;
+}
+
 VisionInputs compute_vision_inputs(const std::vector<VisionGrid>& grids, const VisionInputsSpec& spec) {
   check(spec.position_table_side >= 1, "vision inputs: position table side must be positive");
   check(spec.head_dim > 0 && spec.head_dim % 4 == 0,
@@ -81,14 +91,9 @@ VisionInputs compute_vision_inputs(const std::vector<VisionGrid>& grids, const V
   in.rope_cos.resize(n * hd);
   in.rope_sin.resize(n * hd);
 
-  // Rotary frequencies: a quarter of head_dim for rows, the same for columns,
-  // inv_freq[j] = 1 / theta^(2j / (head_dim/2)) (float32, as the reference).
+  // Rotary frequencies: a quarter of head_dim for rows, the same for columns.
   const int n_freq = hd / 4;
-  std::vector<float> inv_freq(n_freq);
-  for (int j = 0; j < n_freq; ++j) {
-    const float exponent = static_cast<float>(2 * j) / static_cast<float>(hd / 2);
-    inv_freq[j] = 1.0f / std::pow(spec.rope_theta, exponent);
-  }
+  const std::vector<float> inv_freq = vision_rotary_inv_freq(spec);
 
   in.cu_seqlens.push_back(0);
   int64_t p = 0;  // running patch index in merge-block order

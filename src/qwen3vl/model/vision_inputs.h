@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "qwen3vl/model/model_config.h"
-#include "qwen3vl/model/vision_grid.h"
+#include "qwen3vl/tensor/vision_grid.h"
 
 namespace qwen3vl {
 
@@ -50,6 +50,10 @@ struct VisionInputs {
 
   int64_t num_segments() const { return static_cast<int64_t>(cu_seqlens.size()) - 1; }
 };
+
+// The 2-D rotary's inverse frequencies, [head_dim / 4] (shared by rows and
+// columns): 1 / theta^(2j / (head_dim/2)) in float32, as the reference.
+std::vector<float> vision_rotary_inv_freq(const VisionInputsSpec& spec);
 
 // Throws Error for an invalid grid (naming the image) or spec.
 VisionInputs compute_vision_inputs(const std::vector<VisionGrid>& grids, const VisionInputsSpec& spec);

@@ -56,11 +56,10 @@ VisionTiming time_vision(const Model::Impl& m, int width, int height) {
   const PreprocessedImage pre = preprocess_image(img, m.preprocessor, *m.pool);
   t.preprocess_ms = ms_since(t0);
   t0 = Clock::now();
-  const std::vector<VisionGrid> grids = {{pre.grid.t, pre.grid.h, pre.grid.w}};
-  const VisionInputs inputs = m.vision->prepare(grids);
-  const VisionEncoderOutput out = m.vision->encode(pre.pixel_values.data(), inputs);
+  const MediaPixels pixels{MediaKind::Image, pre.grid, pre.pixel_values};
+  const auto out = m.network->encode_media({&pixels, 1}, ForwardContext{*m.pool});
   t.encode_ms = ms_since(t0);
-  t.tokens = out.num_tokens;
+  t.tokens = out[0]->tokens;
   return t;
 }
 
@@ -104,17 +103,20 @@ Json run_benchmark(const BenchOptions& o) {
   auto t0 = Clock::now();
   std::shared_ptr<Model> model = o.model.empty() ? Model::load_default(lo) : Model::load(o.model, lo);
   const double load_ms = ms_since(t0);
-  const Model::Impl& m = model->impl();
+  const Model::Impl& m = ModelAccess::of(*model);
+  const Qwen3VLModel& network = loaded_network(*model);
+  const TextDecoder& decoder = network.decoder();
+  const ForwardContext ctx{*m.pool};
   Json r;
   r["model"] = o.model.empty() ? "embedded-default" : o.model;
   r["weights"] = model->load_options().weights;  // a model file reports its own format
-  r["threads"] = m.pool->size();
+  r["threads"] = model->threads();
   r["isa"] = isa_level_name(active_isa_level());
   r["load_ms"] = load_ms;
 
   // Prefill and decode on the text decoder alone (no template, no sampling).
-  TextDecoder decoder = *m.decoder;
-  KVCache cache = decoder.make_cache(o.context_length, resolved_kv_cache_type(model->load_options()));
+  DecoderWorkspace workspace;
+  KVCache cache = network.make_cache(o.context_length, resolved_kv_cache_type(model->load_options()));
   r["kv_cache"] = kv_cache_type_name(cache.type());
   const std::vector<int32_t> prompt = english_prompt(*m.tokenizer, o.prompt_tokens);
   std::vector<int32_t> pos(prompt.size());
@@ -124,7 +126,7 @@ Json run_benchmark(const BenchOptions& o) {
   in.ids = prompt;
   for (auto& p : in.positions) p = pos;
   t0 = Clock::now();
-  auto logits = decoder.forward(in, cache, {});
+  auto logits = decoder.forward(in, cache, workspace, ctx);
   const double prefill_ms = ms_since(t0);
   r["prompt_tokens"] = prompt.size();
   r["prefill_ms"] = prefill_ms;
@@ -134,11 +136,7 @@ Json run_benchmark(const BenchOptions& o) {
   int32_t token = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   t0 = Clock::now();
   for (int step = 0; step < o.decode_tokens; ++step) {
-    const int32_t p = static_cast<int32_t>(cache.size());
-    DecoderInput d;
-    d.ids = std::span<const int32_t>(&token, 1);
-    for (auto& a : d.positions) a = std::span<const int32_t>(&p, 1);
-    logits = decoder.forward(d, cache, {});
+    logits = network.decode_step(token, 0, cache, workspace, ctx);  // text only: rope delta 0
     token = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }
   const double decode_ms = ms_since(t0);
@@ -147,7 +145,7 @@ Json run_benchmark(const BenchOptions& o) {
   r["decode_tps"] = decode_tps;
   r["weight_bytes_per_token"] = decoder.weight_bytes();
 
-  if (o.vision && m.vision) {
+  if (o.vision && network.has_vision()) {
     log("vision encoder 448x448");
     const VisionTiming v448 = time_vision(m, 448, 448);
     log("vision encoder 1000x750");

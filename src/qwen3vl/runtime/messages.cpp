@@ -58,8 +58,8 @@ NormalizedMessages normalize_messages(const Json& messages, const std::string& b
           if (src.rfind("http://", 0) == 0 || src.rfind("https://", 0) == 0)
             throw Error(pw + ": remote image URLs are not fetched; pass a local path or a data: URI");
           if (role != "user") throw Error(pw + ": images are only accepted in user messages");
-          out.images.push_back({resolve(src, base_dir)});
           parts.push_back({{"type", "image"}, {"image", src}});
+          out.media.push_back({MediaKind::Image, resolve(src, base_dir), parts.back()});
         } else if (type == "video" || type == "video_url") {
           throw Error(pw + ": video input is not supported yet");
         } else {

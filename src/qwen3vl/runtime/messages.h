@@ -1,20 +1,23 @@
 // Chat messages as users and the OpenAI API write them, checked and put in
-// the shape chat templates expect; image references collected in order.
+// the shape chat templates expect; media references collected in order.
 #pragma once
 #include <string>
 #include <vector>
 
 #include "qwen3vl/base/json.h"
+#include "qwen3vl/model/media_kind.h"
 
 namespace qwen3vl {
 
-struct ImageReference {
+struct MediaReference {
+  MediaKind kind = MediaKind::Image;
   std::string source;  // a file path or a data: URI
+  Json part;           // the normalized content part (per-medium options live here)
 };
 
 struct NormalizedMessages {
   Json messages;                      // template-ready
-  std::vector<ImageReference> images; // in the order the template emits them
+  std::vector<MediaReference> media;  // in the order the template emits them
 };
 
 // Accepts a JSON array of {role, content} where content is a string or a list

@@ -1,5 +1,6 @@
-#include <chrono>
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <functional>
 
 #include "qwen3vl/base/mapped_file.h"
@@ -17,7 +18,15 @@ namespace qwen3vl {
 Model::Model() : impl_(std::make_unique<Impl>()) {}
 Model::~Model() = default;
 
+const Qwen3VLModel& loaded_network(const Model& model) {
+  const Model::Impl& m = ModelAccess::of(model);
+  if (!m.network) throw Error("the model was loaded without weights (LoadOptions::load_weights)");
+  return *m.network;
+}
+
 namespace {
+
+std::atomic<uint64_t> g_next_model_id{1};
 
 using Progress = std::function<void(const std::string&, double)>;
 
@@ -48,16 +57,7 @@ void load_checkpoint_dir(Model::Impl& m, const std::string& path, const LoadOpti
     prepare_converted_weights(source, options.load_vision ? specs.all() : specs.text.all(), weights,
                               [&](double f) { progress("weights", 0.05 + 0.9 * f); });
   }
-  DecoderOptions dopts;
-  dopts.weights = weights;
-  dopts.pool = m.pool.get();
-  m.decoder.emplace(m.config, source, dopts);
-  if (options.load_vision) {
-    VisionEncoderOptions vopts;
-    vopts.weights = dopts.weights;
-    vopts.pool = m.pool.get();
-    m.vision = std::make_unique<VisionEncoder>(m.config, source, vopts);
-  }
+  m.network.emplace(m.config, source, ModelWeightsOptions{weights, options.load_vision});
 }
 
 // A qwen3vl model file: everything from the one mapping, weights as stored.
@@ -105,16 +105,8 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
   // quantized with the rest gets it converted here exactly as at load, and
   // the vision tower picks the same attention precision.
   const WeightSource source(*m.checkpoint, std::move(file.quantized));
-  DecoderOptions dopts;
-  dopts.weights = weight_options_from_name(file.quant, *m.pool);
-  dopts.pool = m.pool.get();
-  m.decoder.emplace(m.config, source, dopts);
-  if (options.load_vision) {
-    VisionEncoderOptions vopts;
-    vopts.weights = dopts.weights;
-    vopts.pool = m.pool.get();
-    m.vision = std::make_unique<VisionEncoder>(m.config, source, vopts);
-  }
+  m.network.emplace(m.config, source,
+                    ModelWeightsOptions{weight_options_from_name(file.quant, *m.pool), options.load_vision});
 }
 
 }  // namespace
@@ -128,6 +120,7 @@ std::shared_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   Impl& m = *model->impl_;
   m.path = path;
   m.options = options;
+  m.instance_id = g_next_model_id++;
   m.pool = std::make_unique<ThreadPool>(options.threads);
   auto progress = [&](const std::string& stage, double f) {
     if (options.progress) options.progress(stage, f);
@@ -155,6 +148,7 @@ const std::string& Model::path() const { return impl_->path; }
 bool Model::is_default_model() const { return impl_->is_default; }
 const LoadOptions& Model::load_options() const { return impl_->options; }
 double Model::load_ms() const { return impl_->load_ms; }
-size_t Model::decoder_weight_bytes() const { return impl_->decoder ? impl_->decoder->weight_bytes() : 0; }
+size_t Model::decoder_weight_bytes() const { return impl_->network ? impl_->network->decoder().weight_bytes() : 0; }
+int Model::threads() const { return impl_->pool->size(); }
 
 }  // namespace qwen3vl

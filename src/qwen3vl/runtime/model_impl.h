@@ -7,8 +7,7 @@
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/image/preprocessor_config.h"
 #include "qwen3vl/io/checkpoint.h"
-#include "qwen3vl/model/text_decoder.h"
-#include "qwen3vl/model/vision_encoder.h"
+#include "qwen3vl/model/qwen3vl_model.h"
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/generation_config.h"
 #include "qwen3vl/tokenizer/chat_template.h"
@@ -19,9 +18,12 @@ namespace qwen3vl {
 struct Model::Impl {
   std::string path;
   bool is_default = false;
+  uint64_t instance_id = 0;  // distinguishes models in a shared encoding cache
   LoadOptions options;
-  // The threads every kernel of this model runs on (LoadOptions::threads);
-  // sessions on several threads share it (ThreadPool takes turns).
+  // The threads every kernel of this model runs on (LoadOptions::threads):
+  // its own pool, so a second model loaded with another thread count gets
+  // what it asked for; sessions on several threads share it (ThreadPool
+  // takes turns).
   std::unique_ptr<ThreadPool> pool;
   ModelConfig config;
   GenerationConfig generation;
@@ -29,9 +31,16 @@ struct Model::Impl {
   std::unique_ptr<Checkpoint> checkpoint;  // the weights' mapping; outlives the views below
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<ChatTemplate> chat_template;
-  std::optional<TextDecoder> decoder;
-  std::unique_ptr<VisionEncoder> vision;
+  std::optional<Qwen3VLModel> network;  // absent when loaded without weights
   double load_ms = 0;
 };
+
+// The library's access to a Model's internals (the public header keeps them opaque).
+struct ModelAccess {
+  static const Model::Impl& of(const Model& m) { return *m.impl_; }
+};
+
+// The loaded network; throws Error when the model was loaded without weights.
+const Qwen3VLModel& loaded_network(const Model& m);
 
 }  // namespace qwen3vl

@@ -1,18 +1,19 @@
-// The pipeline behind the public API: messages -> chat template -> tokens ->
-// images -> vision encoder -> 3-D positions -> prefill -> sampled tokens ->
-// streamed text.
+// A conversation over a shared model: a short loop over the stages
+// prepare -> encode -> prefill -> decode steps. All model logic (placeholder
+// expansion, positions, scatter, DeepStack, chunking) lives in the model
+// layer (model/qwen3vl_model.h); this file keeps the conversation's state:
+// its KV cache, what each cached row holds, and the sampler loop.
 #include <algorithm>
 #include <chrono>
-#include <cstring>
-#include <map>
 
-#include "qwen3vl/base/mapped_file.h"
-#include "qwen3vl/image/image_decode.h"
-#include "qwen3vl/image/preprocess.h"
-#include "qwen3vl/model/rope_index.h"
+#include "qwen3vl/base/content_hash.h"
 #include "qwen3vl/qwen3vl.h"
+#include "qwen3vl/runtime/decode_trace.h"
+#include "qwen3vl/runtime/encoding_cache.h"
+#include "qwen3vl/runtime/media_preparation.h"
 #include "qwen3vl/runtime/messages.h"
 #include "qwen3vl/runtime/model_impl.h"
+#include "qwen3vl/runtime/prompt_inputs.h"
 #include "qwen3vl/runtime/sampler.h"
 #include "qwen3vl/runtime/stop_strings.h"
 #include "qwen3vl/runtime/kv_cache_choice.h"
@@ -26,214 +27,242 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-constexpr int64_t kPrefillChunk = 512;
+constexpr size_t kPrivateEncodingCacheBytes = size_t(64) << 20;
 
-const TextDecoder& loaded_decoder(const Model& m) {
-  if (!m.impl().decoder) throw Error("the model was loaded without weights (LoadOptions::load_weights)");
-  return *m.impl().decoder;
+// What one cached row holds: its token and, for a media row, which medium
+// (every pad of every image has the same token id, so the id alone cannot
+// tell two images apart).
+struct RowKey {
+  int32_t token = 0;
+  uint64_t medium = 0;  // 0 for text rows
+  bool operator==(const RowKey&) const = default;
+};
+
+TensorSink sink_of(const TensorCapture* capture) {
+  TensorSink s;
+  if (capture) {
+    s.f32 = capture->f32;
+    s.i64 = capture->i64;
+  }
+  return s;
 }
 
 }  // namespace
 
+struct PreparedPrompt::Impl {
+  PromptLayout layout;
+  std::vector<PreparedMedium> media;
+  std::vector<std::string> cache_keys;                         // per medium, for the encoding cache
+  std::vector<std::shared_ptr<const MediaEncoding>> encodings;  // per medium; null until encoded
+  std::vector<RowKey> rows;                                    // per prompt row
+  StageTimings timings;
+  int image_tokens = 0;
+};
+
+PreparedPrompt::PreparedPrompt() : impl_(std::make_unique<Impl>()) {}
+PreparedPrompt::~PreparedPrompt() = default;
+PreparedPrompt::PreparedPrompt(PreparedPrompt&&) noexcept = default;
+PreparedPrompt& PreparedPrompt::operator=(PreparedPrompt&&) noexcept = default;
+const std::vector<int32_t>& PreparedPrompt::ids() const { return impl_->layout.ids; }
+size_t PreparedPrompt::media_count() const { return impl_->media.size(); }
+int PreparedPrompt::image_tokens() const { return impl_->image_tokens; }
+const StageTimings& PreparedPrompt::timings() const { return impl_->timings; }
+
+MediaInfo PreparedPrompt::media(size_t index) const {
+  if (index >= impl_->media.size())
+    throw Error("medium " + std::to_string(index) + " of a prompt with " + std::to_string(impl_->media.size()));
+  const PreparedMedium& m = impl_->media[index];
+  MediaInfo info;
+  info.kind = media_kind_name(m.kind);
+  info.grid_t = m.grid.t;
+  info.grid_h = m.grid.h;
+  info.grid_w = m.grid.w;
+  info.tokens = impl_->layout.media[index].tokens;
+  info.content_hash = m.content_hash;
+  info.options_key = m.options_key;
+  info.encoded = impl_->encodings[index] != nullptr;
+  return info;
+}
+
 struct Session::Impl {
   std::shared_ptr<const Model> model;
-  TextDecoder decoder;  // shares the model's weights; owns its scratch buffers
+  const Model::Impl& m;
+  const Qwen3VLModel& network;
+  std::shared_ptr<EncodingCache> encoding_cache;
   KVCache cache;
+  DecoderWorkspace workspace;
+  std::vector<RowKey> cached_rows;  // what each row of `cache` holds
+  int64_t rope_delta = 0;           // of the prompt whose rows the cache holds
+  std::span<const float> logits;    // of the next token; points into `workspace`
   std::string base_dir;
 
-  explicit Impl(std::shared_ptr<const Model> m)
-      : model(std::move(m)),
-        decoder(loaded_decoder(*model)),
-        cache(decoder.make_cache(model->load_options().context_length,
-                                 resolved_kv_cache_type(model->load_options()))) {}
+  Impl(std::shared_ptr<const Model> model_in, SessionOptions options)
+      : model(std::move(model_in)),
+        m(ModelAccess::of(*model)),
+        network(loaded_network(*model)),
+        encoding_cache(options.encoding_cache ? std::move(options.encoding_cache)
+                                              : std::make_shared<EncodingCache>(kPrivateEncodingCacheBytes)),
+        cache(network.make_cache(m.options.context_length, resolved_kv_cache_type(m.options))) {}
 
-  std::string resolve_image(const std::string& source) const {
-    if (source.rfind("data:", 0) == 0 || base_dir.empty() || file_exists(source) || source[0] == '/') return source;
-    return base_dir + "/" + source;
+  ForwardContext context(const TensorSink* capture) const { return {*m.pool, capture, nullptr}; }
+
+  void decode_step(int32_t token, const TensorSink* capture) {
+    check(!cached_rows.empty(), "decode_step: nothing was prefilled");
+    logits = {};
+    logits = network.decode_step(token, rope_delta, cache, workspace, context(capture));
+    cached_rows.push_back({token, 0});
+  }
+
+  // Rows of the cache the prompt can keep: the longest common prefix of
+  // (token, medium) pairs, leaving at least the last prompt row to compute
+  // (its logits pick the first answer token).
+  int64_t reusable_prefix(const PreparedPrompt::Impl& p) const {
+    const size_t limit = std::min(cached_rows.size(), p.rows.size() - 1);
+    size_t n = 0;
+    while (n < limit && cached_rows[n] == p.rows[n]) ++n;
+    return static_cast<int64_t>(n);
+  }
+
+  // Makes the record of cached rows agree with the cache after a prefill
+  // that stopped part-way (the rows it committed are the prompt's).
+  void record_rows(const PreparedPrompt::Impl& p) {
+    cached_rows.assign(p.rows.begin(), p.rows.begin() + std::min<int64_t>(cache.size(), p.rows.size()));
   }
 };
 
-Session::Session(std::shared_ptr<const Model> model) : impl_(std::make_unique<Impl>(std::move(model))) {}
+Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
+    : impl_(std::make_unique<Impl>(std::move(model), std::move(options))) {}
 Session::~Session() = default;
 void Session::set_base_dir(const std::string& dir) { impl_->base_dir = dir; }
+int64_t Session::cached_tokens() const { return impl_->cache.size(); }
+std::span<const float> Session::logits() const { return impl_->logits; }
+
+void Session::reset() {
+  impl_->cache.clear();
+  impl_->cached_rows.clear();
+  impl_->logits = {};
+}
+
+PreparedPrompt Session::prepare(const Json& messages, const GenerateOptions& options) const {
+  const Model::Impl& m = impl_->m;
+  PreparedPrompt prompt;
+  PreparedPrompt::Impl& p = *prompt.impl_;
+
+  PromptInputs inputs = prepare_prompt_inputs(m, messages, options, impl_->base_dir);
+  p.layout = std::move(inputs.layout);
+  p.media = std::move(inputs.media);
+  p.timings = inputs.timings;
+
+  const int64_t L = p.layout.length();
+  const int64_t capacity = impl_->cache.capacity();
+  if (L >= capacity)
+    throw Error("the prompt is " + std::to_string(L) + " tokens but the context holds " + std::to_string(capacity) +
+                " (raise --ctx, or use fewer/smaller images: --image-max-tokens)");
+  if (L >= m.config.text.max_position_embeddings)
+    throw Error("the prompt is " + std::to_string(L) + " tokens, beyond the model's maximum of " +
+                std::to_string(m.config.text.max_position_embeddings));
+
+  // Row identities for prefix reuse, and cache keys for the encodings.
+  std::vector<uint64_t> medium_ids;
+  for (const PreparedMedium& medium : p.media) {
+    const std::string key = std::to_string(m.instance_id) + "/" + medium.content_hash + "/" + medium.options_key;
+    p.cache_keys.push_back(key);
+    medium_ids.push_back(key_digest(key) | 1);  // never 0, the text marker
+  }
+  p.rows.resize(static_cast<size_t>(L));
+  for (int64_t r = 0; r < L; ++r) {
+    const int32_t medium = p.layout.row_medium[r];
+    p.rows[r] = {p.layout.ids[r], medium < 0 ? 0 : medium_ids[medium]};
+  }
+  p.encodings.assign(p.media.size(), nullptr);
+  for (const MediaPlacement& placement : p.layout.media)
+    if (placement.kind == MediaKind::Image) p.image_tokens += static_cast<int>(placement.tokens);
+  return prompt;
+}
+
+EncodeStats Session::encode(PreparedPrompt& prompt, const TensorCapture* capture) {
+  const auto t0 = Clock::now();
+  PreparedPrompt::Impl& p = *prompt.impl_;
+  EncodeStats stats;
+  // Capturing reports every medium's tower traces: compute all afresh.
+  const bool fresh = capture != nullptr;
+  const std::vector<bool> needed = p.layout.media_needed_from(fresh ? 0 : impl_->reusable_prefix(p));
+  std::vector<size_t> to_encode;
+  for (size_t i = 0; i < p.media.size(); ++i) {
+    if (!needed[i]) {
+      ++stats.skipped_media;
+      continue;
+    }
+    if (!fresh && p.encodings[i]) continue;
+    if (!fresh) p.encodings[i] = impl_->encoding_cache->impl_->find(p.cache_keys[i]);
+    if (p.encodings[i]) {
+      ++stats.cached_media;
+      continue;
+    }
+    to_encode.push_back(i);
+  }
+  if (!to_encode.empty()) {
+    std::vector<MediaPixels> pixels;
+    for (size_t i : to_encode) pixels.push_back({p.media[i].kind, p.media[i].grid, p.media[i].pixel_values});
+    const TensorSink sink = sink_of(capture);
+    auto encoded = impl_->network.encode_media(pixels, impl_->context(capture ? &sink : nullptr));
+    for (size_t k = 0; k < to_encode.size(); ++k) {
+      const size_t i = to_encode[k];
+      p.encodings[i] = std::move(encoded[k]);
+      impl_->encoding_cache->impl_->insert(p.cache_keys[i], p.encodings[i]);
+    }
+    stats.encoded_media = static_cast<int>(to_encode.size());
+  }
+  stats.ms = ms_since(t0);
+  p.timings.vision_ms += stats.ms;
+  return stats;
+}
+
+PrefillStats Session::prefill(const PreparedPrompt& prompt, const TensorCapture* capture) {
+  const auto t0 = Clock::now();
+  const PreparedPrompt::Impl& p = *prompt.impl_;
+  Impl& s = *impl_;
+  PrefillStats stats;
+  stats.reused_tokens = capture ? 0 : s.reusable_prefix(p);
+  stats.prefilled_tokens = p.layout.length() - stats.reused_tokens;
+  s.cache.truncate(stats.reused_tokens);
+  s.cached_rows.resize(static_cast<size_t>(stats.reused_tokens));
+  s.logits = {};
+  const TensorSink sink = sink_of(capture);
+  try {
+    s.logits = s.network.prefill(p.layout, p.encodings, stats.reused_tokens, s.cache, s.workspace,
+                                 s.context(capture ? &sink : nullptr));
+  } catch (...) {
+    s.record_rows(p);
+    throw;
+  }
+  s.record_rows(p);
+  s.rope_delta = p.layout.rope_delta;
+  stats.ms = ms_since(t0);
+  return stats;
+}
+
+void Session::decode_step(int32_t token) { impl_->decode_step(token, nullptr); }
 
 GenerationResult Session::generate(const Json& messages, const GenerateOptions& options,
                                    const std::function<bool(std::string_view)>& on_text,
                                    const TensorCapture* capture) {
   const auto start = Clock::now();
-  const Model::Impl& m = impl_->model->impl();
-  const ModelConfig& cfg = m.config;
+  const Model::Impl& m = impl_->m;
   GenerationResult result;
 
-  // 1. Messages and template.
-  const NormalizedMessages normalized = normalize_messages(messages);
-  const std::string prompt = m.chat_template->render(normalized.messages, true, options.template_extra);
-  std::vector<int32_t> ids = m.tokenizer->encode(prompt, true);
+  PreparedPrompt prompt = prepare(messages, options);
+  const EncodeStats encoded = encode(prompt, capture);
+  const PrefillStats prefilled = prefill(prompt, capture);
+  const PreparedPrompt::Impl& p = *prompt.impl_;
+  result.timings = p.timings;
+  result.timings.prefill_ms = prefilled.ms;
+  result.image_tokens = p.image_tokens;
+  result.reused_tokens = prefilled.reused_tokens;
+  result.prefilled_tokens = prefilled.prefilled_tokens;
+  result.encoded_media = encoded.encoded_media;
+  result.cached_media = encoded.cached_media;
 
-  // 2. Images: decode, preprocess.
-  ImageSizeLimits limits;
-  limits.min_tokens = options.image.min_tokens;
-  limits.max_tokens = options.image.max_tokens;
-  DecodeLimits decode_limits;
-  if (options.image.max_input_pixels > 0) decode_limits.max_pixels = options.image.max_input_pixels;
-  std::vector<PreprocessedImage> images;
-  for (size_t i = 0; i < normalized.images.size(); ++i) {
-    auto t = Clock::now();
-    RgbImage rgb;
-    try {
-      rgb = load_image(impl_->resolve_image(normalized.images[i].source), decode_limits);
-    } catch (const Error& e) {
-      throw Error("image " + std::to_string(i + 1) + ": " + e.what());
-    }
-    result.timings.image_decode_ms += ms_since(t);
-    t = Clock::now();
-    images.push_back(preprocess_image(rgb, m.preprocessor, *m.pool, limits));
-    result.timings.preprocess_ms += ms_since(t);
-  }
-
-  // 3. Expand each <|image_pad|> to its image's merged-token count.
-  const int merge = cfg.vision.spatial_merge_size;
-  const int64_t pads = std::count(ids.begin(), ids.end(), cfg.image_token_id);
-  if (pads != static_cast<int64_t>(images.size()))
-    throw Error("the prompt has " + std::to_string(pads) + " <|image_pad|> tokens but " +
-                std::to_string(images.size()) + " images were given");
-  std::vector<VisionGrid> grids;
-  for (const auto& img : images) grids.push_back({img.grid.t, img.grid.h, img.grid.w});
-  std::vector<int32_t> expanded;
-  std::vector<int32_t> image_rows;
-  {
-    size_t next_image = 0;
-    for (int32_t id : ids) {
-      if (id == cfg.image_token_id) {
-        const int64_t n = grids[next_image++].merged_tokens(merge);
-        for (int64_t k = 0; k < n; ++k) {
-          image_rows.push_back(static_cast<int32_t>(expanded.size()));
-          expanded.push_back(id);
-        }
-      } else {
-        expanded.push_back(id);
-      }
-    }
-  }
-  ids.swap(expanded);
-  result.image_tokens = static_cast<int>(image_rows.size());
-  const int64_t L = static_cast<int64_t>(ids.size());
-  const int64_t capacity = impl_->cache.capacity();
-  if (L >= capacity)
-    throw Error("the prompt is " + std::to_string(L) + " tokens but the context holds " + std::to_string(capacity) +
-                " (raise --ctx, or use fewer/smaller images: --image-max-tokens)");
-  if (L >= cfg.text.max_position_embeddings)
-    throw Error("the prompt is " + std::to_string(L) + " tokens, beyond the model's maximum of " +
-                std::to_string(cfg.text.max_position_embeddings));
-
-  // 4. Vision encoder.
-  VisionEncoderOutput vision;
-  if (!images.empty()) {
-    if (!m.vision) throw Error("this model was loaded without its vision encoder");
-    auto t = Clock::now();
-    std::vector<float> pixels;
-    for (const auto& img : images) pixels.insert(pixels.end(), img.pixel_values.begin(), img.pixel_values.end());
-    const VisionInputs inputs = m.vision->prepare(grids);
-    VisionCaptureFn vcap;
-    if (capture && capture->f32)
-      vcap = [&](const std::string& name, const float* data, int64_t rows, int64_t cols) {
-        capture->f32(name, {rows, cols}, data);
-      };
-    vision = m.vision->encode(pixels.data(), inputs, vcap);
-    result.timings.vision_ms = ms_since(t);
-    if (capture) {
-      const int64_t pd = cfg.vision.patch_dim();
-      if (capture->f32) {
-        capture->f32("pixel_values", {static_cast<int64_t>(pixels.size()) / pd, pd}, pixels.data());
-        capture->f32("image_embeds", {vision.num_tokens, vision.out_hidden}, vision.image_embeds.data());
-        for (size_t j = 0; j < vision.deepstack.size(); ++j)
-          capture->f32("deepstack_" + std::to_string(j), {vision.num_tokens, vision.out_hidden},
-                       vision.deepstack[j].data());
-      }
-      if (capture->i64) {
-        std::vector<int64_t> thw;
-        for (const auto& g : grids) thw.insert(thw.end(), {g.t, g.h, g.w});
-        capture->i64("image_grid_thw", {static_cast<int64_t>(grids.size()), 3}, thw.data());
-      }
-    }
-  }
-
-  // 5. 3-D rope positions.
-  const std::vector<int64_t> ids64(ids.begin(), ids.end());
-  const RopeIndex rope = compute_rope_index(ids64, grids, {}, RopeIndexSpec::from_config(cfg));
-  if (capture && capture->i64) {
-    capture->i64("input_ids", {L}, ids64.data());
-    capture->i64("position_ids", {3, L}, rope.positions.data());
-    capture->i64("rope_deltas", {1}, &rope.rope_delta);
-  }
-  std::array<std::vector<int32_t>, 3> positions;
-  for (int a = 0; a < 3; ++a) positions[a].assign(rope.axis(a), rope.axis(a) + L);
-
-  // 6. Prefill in chunks (one chunk when capturing, so every row's logits exist).
-  KVCache& cache = impl_->cache;
-  TextDecoder& decoder = impl_->decoder;
-  cache.clear();
-  if (capture && capture->f32)
-    decoder.set_capture([&](const std::string& name, const float* data, int64_t rows, int64_t cols) {
-      capture->f32(name, {rows, cols}, data);
-    });
-  else
-    decoder.set_capture({});
-  if (capture && capture->i64)
-    decoder.set_index_capture([&](const std::string& name, const int64_t* data, int64_t rows, int64_t cols) {
-      capture->i64(name, {rows, cols}, data);
-    });
-  else
-    decoder.set_index_capture({});
-  auto t_prefill = Clock::now();
-  const int64_t chunk = capture ? L : kPrefillChunk;
-  std::vector<float> last_logits;
-  size_t image_cursor = 0;
-  const int64_t hidden = cfg.text.hidden_size;
-  for (int64_t c0 = 0; c0 < L; c0 += chunk) {
-    const int64_t c1 = std::min(L, c0 + chunk);
-    DecoderInput in;
-    in.ids = std::span<const int32_t>(ids.data() + c0, c1 - c0);
-    for (int a = 0; a < 3; ++a) in.positions[a] = std::span<const int32_t>(positions[a].data() + c0, c1 - c0);
-    std::vector<int32_t> rows;
-    const size_t first_image = image_cursor;
-    while (image_cursor < image_rows.size() && image_rows[image_cursor] < c1)
-      rows.push_back(static_cast<int32_t>(image_rows[image_cursor++] - c0));
-    in.image_rows = rows;
-    if (!rows.empty()) {
-      in.image_embeds = vision.image_embeds.data() + first_image * hidden;
-      for (const auto& d : vision.deepstack) in.deepstack.push_back(d.data() + first_image * hidden);
-    }
-    LogitsRequest req;
-    const bool want_all = capture && capture->f32 && (c1 - c0) * cfg.text.vocab_size <= 200'000'000;
-    req.all_rows = want_all;
-    const auto logits = decoder.forward(in, cache, req);
-    if (c1 == L) {
-      const int64_t V = cfg.text.vocab_size;
-      const float* last = want_all ? logits.data() + (c1 - c0 - 1) * V : logits.data();
-      last_logits.assign(last, last + V);
-      if (want_all) {
-        const int64_t n = c1 - c0, cols = std::min<int64_t>(256, V);
-        std::vector<float> first(static_cast<size_t>(n * cols));
-        for (int64_t r = 0; r < n; ++r) std::memcpy(&first[r * cols], logits.data() + r * V, cols * 4);
-        capture->f32("logits_first256", {n, cols}, first.data());
-      }
-    }
-  }
-  decoder.set_capture({});
-  // While decoding, a capture collects the routing of each token fed back
-  // (MoE models): generated_router_topk_ids_layer{i}, one row per step.
-  std::map<std::string, std::vector<int64_t>> decode_routing;
-  std::map<std::string, int64_t> decode_routing_cols;
-  if (capture && capture->i64)
-    decoder.set_index_capture([&](const std::string& name, const int64_t* data, int64_t rows, int64_t cols) {
-      decode_routing[name].insert(decode_routing[name].end(), data, data + rows * cols);
-      decode_routing_cols[name] = cols;
-    });
-  result.timings.prefill_ms = ms_since(t_prefill);
-  if (capture && capture->f32) capture->f32("logits_last", {cfg.text.vocab_size}, last_logits.data());
-
-  // 7. Decode.
   SamplingParams sp;
   const GenerationConfig& gen = m.generation;
   const auto& so = options.sampling;
@@ -246,18 +275,22 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
   sp.frequency_penalty = so.frequency_penalty.value_or(0.0f);
   sp.seed = so.seed;
   Sampler sampler(sp);
-  sampler.add_prompt(ids);
+  sampler.add_prompt(p.layout.ids);
 
   StopStringFilter filter(options.stop);
   StreamDecoder detok(*m.tokenizer);
-  const int64_t room = capacity - L;
+  // The last sampled token is never written to the cache, so the answer may
+  // fill the context exactly.
+  const int64_t room = impl_->cache.capacity() - p.layout.length();
   const int max_new = static_cast<int>(std::min<int64_t>(options.max_tokens, room));
   result.finish_reason = "length";
+  // A capture also gets the decode steps' integer traces (MoE routing).
+  DecodeTrace trace;
+  const TensorSink* step_capture = capture && capture->i64 ? &trace.sink() : nullptr;
   auto t_decode = Clock::now();
-  std::vector<float> logits = std::move(last_logits);
   bool stopped = false, stop_string_hit = false;
   for (int step = 0; step < max_new && !stopped; ++step) {
-    const int32_t token = sampler.sample(logits);
+    const int32_t token = sampler.sample(logits());
     if (step == 0) {
       result.timings.ttft_ms = ms_since(start);
       t_decode = Clock::now();
@@ -278,41 +311,23 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
       break;
     }
     if (stopped || step + 1 == max_new) break;
-    // Next token: decode position = cache position + rope delta on all axes.
-    const int32_t pos = static_cast<int32_t>(cache.size() + rope.rope_delta);
-    DecoderInput in;
-    in.ids = std::span<const int32_t>(&token, 1);
-    for (int a = 0; a < 3; ++a) in.positions[a] = std::span<const int32_t>(&pos, 1);
-    const auto next = decoder.forward(in, cache, {});
-    logits.assign(next.begin(), next.end());
+    impl_->decode_step(token, step_capture);
   }
-  if (capture && capture->i64 && cfg.text.is_moe()) {
-    // The loop does not feed back the last token it emits; a capture wants
-    // that token's routing too (as the reference records it).
-    const int64_t fed = decode_routing.empty() ? 0
-                            : static_cast<int64_t>(decode_routing.begin()->second.size()) /
-                                  std::max<int64_t>(1, decode_routing_cols.begin()->second);
-    if (fed < static_cast<int64_t>(result.output_ids.size()) && cache.size() < capacity) {
-      const int32_t token = result.output_ids.back();
-      const int32_t pos = static_cast<int32_t>(cache.size() + rope.rope_delta);
-      DecoderInput in;
-      in.ids = std::span<const int32_t>(&token, 1);
-      for (int a = 0; a < 3; ++a) in.positions[a] = std::span<const int32_t>(&pos, 1);
-      decoder.forward(in, cache, {});
-    }
-    for (const auto& [name, values] : decode_routing) {
-      const int64_t cols = decode_routing_cols[name];
-      capture->i64("generated_" + name, {static_cast<int64_t>(values.size()) / cols, cols}, values.data());
-    }
+  if (step_capture) {
+    // The loop never feeds back the last token it emits; the reference
+    // records that token's traces too.
+    if (trace.steps() > 0 && trace.steps() < static_cast<int64_t>(result.output_ids.size()) &&
+        impl_->cache.size() < impl_->cache.capacity())
+      impl_->decode_step(result.output_ids.back(), step_capture);
+    trace.emit_to(sink_of(capture));
   }
-  decoder.set_index_capture({});
   if (!stop_string_hit) {  // text held back for a possible stop string is part of the answer
     const std::string tail = filter.flush(detok.flush());
     result.text += tail;
     if (on_text && !tail.empty()) on_text(tail);
   }
   result.timings.decode_ms = ms_since(t_decode);
-  result.prompt_ids = std::move(ids);
+  result.prompt_ids = p.layout.ids;
   return result;
 }
 

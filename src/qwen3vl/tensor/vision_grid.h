@@ -1,7 +1,8 @@
-// The size of one image (or video) in vision patches, as the preprocessor
-// reports it in image_grid_thw: t temporal patches, h rows and w columns of
-// 16x16 patches. Everything the encoder and the rope index need to know about
-// an image's layout follows from its grid.
+// The size of one image or video in vision patches, as the preprocessors
+// report it in image_grid_thw / video_grid_thw: t temporal patches (pairs of
+// frames), h rows and w columns of 16x16 patches. The one grid type of the
+// engine: the image and video preprocessors produce it, the vision encoder,
+// the rope index and the placeholder expansion consume it.
 #pragma once
 #include <cstdint>
 #include <string>

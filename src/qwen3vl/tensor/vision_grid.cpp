@@ -1,4 +1,4 @@
-#include "qwen3vl/model/vision_grid.h"
+#include "qwen3vl/tensor/vision_grid.h"
 
 #include "qwen3vl/base/error.h"
 
