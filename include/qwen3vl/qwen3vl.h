@@ -280,6 +280,9 @@ class Session {
 
   // Tokens whose keys/values the cache holds.
   int64_t cached_tokens() const;
+  // Prompt rows prefill() would keep from this session's cache (a server
+  // with several sessions gives a request to the one that keeps the most).
+  int64_t reusable_tokens(const PreparedPrompt& prompt) const;
   // Forgets the cache.
   void reset();
 

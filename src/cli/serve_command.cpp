@@ -46,6 +46,9 @@ server::ServerOptions server_options_from_args(const Args& args) {
   o.images.max_images_per_request = args.get_int("max-images", o.images.max_images_per_request);
   o.images.remote_timeout_ms = args.get_int("remote-timeout", o.images.remote_timeout_ms);
   if (o.images.remote_timeout_ms < 1) throw Error("--remote-timeout must be positive");
+  const long long cache_mb = args.get_int64("image-cache-mb", 256);
+  if (cache_mb < 0) throw Error("--image-cache-mb must not be negative");
+  o.encoding_cache_bytes = static_cast<size_t>(cache_mb) << 20;
   o.scripted_output_file = args.get("scripted-output");
   return o;
 }
@@ -61,7 +64,8 @@ int serve_command(int argc, char** argv) {
       .value("--port", "N", "port (default 8080; 0 picks a free one, printed at start)")
       .value("--api-key", "KEY", "require Authorization: Bearer KEY (default: $QWEN3VL_API_KEY, else none)")
       .value("--alias", "NAME", "model id reported by /v1/models (default: the model's folder or file name)")
-      .value("--parallel", "N", "conversations served at once (default 1)")
+      .value("--parallel", "N", "slots: conversations whose KV caches are kept for their next turn (default 1)")
+      .value("--image-cache-mb", "MB", "vision features of recent images kept for reuse (default 256)")
       .value("--max-queue", "N", "requests that may wait for a slot; more get 503 (default 256)")
       .value("--allow-local-images", "DIR", "accept image paths, confined to DIR (symlinks resolved)")
       .flag("--allow-remote-images", "fetch http(s) image URLs (size and time limited)")

@@ -21,8 +21,13 @@ class GenerationBackend {
   virtual BackendResult run(GenerationJob& job) = 0;
 };
 
-// The model, one conversation at a time.
-std::unique_ptr<GenerationBackend> make_session_backend(std::shared_ptr<const Model> model);
+// The model, one request at a time, over `slots` sessions: each keeps its KV
+// cache after its request, and a request goes to the session whose
+// conversation it continues (a next turn finds its earlier turns there), else
+// to the least recently used one; vision features are shared through one
+// encoding cache of `encoding_cache_bytes`.
+std::unique_ptr<GenerationBackend> make_session_backend(std::shared_ptr<const Model> model, int slots,
+                                                        size_t encoding_cache_bytes);
 
 // Answers with the texts of `script_file` (a JSON array; each entry a string,
 // or {"echo_prompt": true} to answer with the rendered prompt as a JSON

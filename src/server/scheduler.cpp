@@ -80,6 +80,8 @@ void Scheduler::worker() {
       metrics_.add_completion_tokens(r.completion_tokens);
       metrics_.add_prefix_cache_hit_tokens(r.cached_tokens);
       metrics_.add_decode(r.completion_tokens, r.decode_seconds);
+      for (int i = 0; i < r.images_from_cache; ++i) metrics_.count_image_cache_hit();
+      for (int i = 0; i < r.images_encoded; ++i) metrics_.count_image_cache_miss();
       job->finish(r);
     } catch (const ApiError& e) {
       job->fail(e);

@@ -106,6 +106,31 @@ describe("real model", () => {
     assert.equal(cut.choices[0].finish_reason, "stop");
   });
 
+  test("caches across turns: the slot with the longest prefix, and image features by content", async () => {
+    const metric = async (name) => {
+      const text = await (await fetch(server.url + "/metrics", { headers: { Authorization: "Bearer sk-test" } })).text();
+      return Number(text.match(new RegExp(`^${name} (\\S+)$`, "m"))[1]);
+    };
+    const ask = (messages) => client.chat.completions.create({ model: "m", messages, max_tokens: 4, temperature: 0 });
+    const a1 = [...imageMessage(DATA_URI, "What is this?")];
+    const b1 = [{ role: "user", content: "An unrelated question about something else entirely." }];
+    const r1 = await ask(a1);
+    await ask(b1); // another conversation takes the other slot (--parallel 2)
+    const hitsBefore = await metric("qwen3vl_image_cache_hits_total");
+    const a2 = [...a1, r1.choices[0].message, { role: "user", content: "And the colours?" }];
+    const r2 = await ask(a2);
+    // The first turn (image included) comes from the slot's KV cache.
+    assert.ok(r2.usage.prompt_tokens_details.cached_tokens >= r1.usage.prompt_tokens - 1,
+      `cached ${r2.usage.prompt_tokens_details.cached_tokens} of the first turn's ${r1.usage.prompt_tokens}`);
+    // A new conversation about the same image (a system message changes the
+    // prefix before it) takes the image's features from the encoding cache.
+    const other = [{ role: "system", content: "Be brief." }, ...imageMessage(DATA_URI, "What is this?")];
+    const r3 = await ask(other);
+    assert.ok(r3.usage.prompt_tokens_details.cached_tokens < 10);
+    assert.equal(await metric("qwen3vl_image_cache_hits_total"), hitsBefore + 1);
+    assert.ok((await metric("qwen3vl_prefix_cache_hit_tokens_total")) >= r2.usage.prompt_tokens_details.cached_tokens);
+  });
+
   test("concurrency: 8 clients x 5 requests, each answer identical to the request alone", async () => {
     const request = (c, r) => ({
       model: "m",

@@ -3,7 +3,7 @@
 // the pool the model decodes on reads its own large contiguous slice (first
 // touched by that thread, so its pages sit where that thread reads them)
 // with the widest loads the kernels use, several passes per timed sample,
-// best of several samples, with and without software prefetch.
+// best of several samples, for several software prefetch distances.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -15,7 +15,7 @@ namespace qwen3vl {
 struct BandwidthProbeOptions {
   size_t bytes = size_t(1) << 30;  // the whole buffer, far larger than the caches
   int passes = 3;                  // reads of every slice per timed sample
-  int samples = 5;                 // best of, per prefetch variant
+  int samples = 5;                 // best of, per prefetch distance
 };
 
 struct BandwidthProbe {

@@ -135,6 +135,9 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
 Session::~Session() = default;
 void Session::set_base_dir(const std::string& dir) { impl_->base_dir = dir; }
 int64_t Session::cached_tokens() const { return impl_->cache.size(); }
+int64_t Session::reusable_tokens(const PreparedPrompt& prompt) const {
+  return impl_->reusable_prefix(*prompt.impl_);
+}
 std::span<const float> Session::logits() const { return impl_->logits; }
 
 void Session::reset() {
