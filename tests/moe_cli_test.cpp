@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "cli_test_util.h"
+#include "dump_compare.h"
 #include "qwen3vl/base/json.h"
 #include "qwen3vl/io/safetensors.h"
 
@@ -21,11 +22,7 @@ Json golden_json(const std::string& c) { return load_json_file(kGolden + "/" + c
 
 std::string write_messages(const std::string& c) { return write_golden_messages(kGolden, c); }
 
-std::vector<int64_t> ints(const TensorView& t) {
-  std::vector<int64_t> v(static_cast<size_t>(t.numel()));
-  std::memcpy(v.data(), t.data, v.size() * 8);
-  return v;
-}
+using qwen3vl::testing::dumped_ints;
 
 }  // namespace
 
@@ -53,18 +50,10 @@ TEST(MoeCli, DumpWritesGoldenTensorsAndRouting) {
       ASSERT_TRUE(mine.has(name)) << c << " " << name;
       EXPECT_EQ(mine.get(name).dtype, DType::I64) << c << " " << name;
       EXPECT_EQ(mine.get(name).shape, gold.get(name).shape) << c << " " << name;
-      EXPECT_EQ(ints(mine.get(name)), ints(gold.get(name))) << c << " " << name;
+      EXPECT_EQ(dumped_ints(mine.get(name)), dumped_ints(gold.get(name))) << c << " " << name;
     }
     EXPECT_FALSE(mine.has("router_topk_ids_layer1")) << "layer 1 is dense";
-    auto max_diff = [&](const std::string& name) {
-      EXPECT_TRUE(mine.has(name)) << c << " " << name;
-      if (!mine.has(name)) return 1e9f;
-      const auto a = mine.get(name).to_f32(), b = gold.get(name).to_f32();
-      EXPECT_EQ(a.size(), b.size()) << name;
-      float m = 0;
-      for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) m = std::max(m, std::abs(a[i] - b[i]));
-      return m;
-    };
+    auto max_diff = [&](const std::string& name) { return qwen3vl::testing::dumped_max_diff(mine, gold, name); };
     EXPECT_LE(max_diff("logits_last"), 1e-3f) << c;
     EXPECT_LE(max_diff("logits_first256"), 1e-3f) << c;
     for (const std::string l : {"0", "2"}) {
@@ -74,7 +63,7 @@ TEST(MoeCli, DumpWritesGoldenTensorsAndRouting) {
     }
     for (const std::string l : {"0", "1", "2"}) EXPECT_LE(max_diff("text_layer" + l + "_out"), 1e-3f) << c;
     if (c == "case2_one_image") {
-      EXPECT_EQ(ints(mine.get("image_grid_thw")), ints(gold.get("image_grid_thw")));
+      EXPECT_EQ(dumped_ints(mine.get("image_grid_thw")), dumped_ints(gold.get("image_grid_thw")));
       for (const char* v : {"image_embeds", "deepstack_0", "deepstack_1", "vision_patch_embed", "vision_pos_embeds",
                             "vision_block3_out"})
         EXPECT_LE(max_diff(v), 1e-4f) << v;
