@@ -257,6 +257,55 @@ TEST_P(MatmulMultiSimd, OwnInputsEqualOneMatmulPerLayerExactly) {
   }
 }
 
+// Batch invariance: each of m rows given to matmul_multi_rowwise comes out
+// bit-identical to that row alone through matmul_multi (the decode path), in
+// every weight format and on every ISA, whatever the other rows hold.
+class MatmulMultiRowwise : public testing::IsaLevelTest {};
+QWEN3VL_ALL_ISA_LEVELS(MatmulMultiRowwise);
+
+TEST_P(MatmulMultiRowwise, EachRowEqualsThatRowAloneExactly) {
+  const IsaLevel isa = this->isa();
+  for (WeightFormat f : {WeightFormat::F32, WeightFormat::BF16, WeightFormat::F16, WeightFormat::Q8,
+                         WeightFormat::Q4}) {
+    for (int64_t m : {2, 5, 8}) {
+      for (int64_t cols : {17, 96, 2600}) {
+        uint32_t seed = 700 + static_cast<uint32_t>(m);
+        const auto x = random_values(m * cols, seed++);
+        std::vector<WeightMatrix> weights;
+        for (int64_t rows : {37, 1, 129}) {
+          const bool quantized = f == WeightFormat::Q8 || f == WeightFormat::Q4;
+          WeightMatrix w = make_weight(quantized ? WeightFormat::F32 : f, rows, cols, random_values(rows * cols, seed++));
+          if (quantized) w = quantize_weight(w, f);
+          weights.push_back(w);
+        }
+        const auto bias = random_values(129, seed++);
+        std::vector<std::vector<float>> got(3);
+        std::vector<LinearOutput> outs;
+        for (size_t l = 0; l < weights.size(); ++l) {
+          got[l].assign(m * weights[l].rows, NAN);
+          outs.push_back({&weights[l], l == 1 ? nullptr : bias.data(), got[l].data()});
+        }
+        matmul_multi_rowwise(x.data(), m, outs, two_threads());
+        for (int64_t i = 0; i < m; ++i) {
+          std::vector<std::vector<float>> alone(3);
+          std::vector<LinearOutput> one_row;
+          for (size_t l = 0; l < weights.size(); ++l) {
+            alone[l].assign(weights[l].rows, NAN);
+            one_row.push_back({&weights[l], outs[l].bias, alone[l].data()});
+          }
+          matmul_multi(x.data() + i * cols, 1, one_row, two_threads());
+          for (size_t l = 0; l < weights.size(); ++l) {
+            const std::vector<float> row(got[l].begin() + i * weights[l].rows,
+                                         got[l].begin() + (i + 1) * weights[l].rows);
+            EXPECT_EQ(row, alone[l]) << weight_format_name(f) << " " << isa_level_name(isa) << " m=" << m
+                                     << " row " << i << " cols=" << cols << " layer " << l;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(MatmulMulti, RejectsLayersOfDifferentInputWidths) {
   const WeightMatrix a = make_f32_weight(2, 3, std::vector<float>(6, 1.0f));
   const WeightMatrix b = make_f32_weight(2, 4, std::vector<float>(8, 1.0f));

@@ -14,9 +14,11 @@
 #include "qwen3vl/video/frame_source.h"
 #include "qwen3vl/video/video_encode.h"
 #include "qwen3vl/video/video_preprocess.h"
+#include "error_of.h"
 #include "test_pool.h"
 
 using namespace qwen3vl;
+using qwen3vl::testing::error_of;
 
 namespace {
 
@@ -54,15 +56,6 @@ void load_video(const std::string& path) {
   const VideoProcessorConfig config;
   const VideoPlan plan = plan_video(source->info(), {}, config);
   preprocess_video(*source, plan, config, qwen3vl::testing::test_pool());
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace

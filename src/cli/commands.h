@@ -10,6 +10,7 @@ struct GroundingDrawing;
 namespace qwen3vl::cli {
 
 int run_command(int argc, char** argv);
+int chat_command(int argc, char** argv);
 int tokenize_command(int argc, char** argv);
 int dump_command(int argc, char** argv);
 int make_random_model_command(int argc, char** argv);

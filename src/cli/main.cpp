@@ -16,6 +16,7 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  run                 answer a prompt (text and images), streaming to stdout\n"
+    "  chat                an interactive conversation (line editing, images, /save and /load)\n"
     "  tokenize            print the token ids of a text\n"
     "  dump                write the pipeline's intermediate tensors to a safetensors file\n"
     "  quantize            write a pre-quantized model file (q4, q8 or bf16) that loads by mapping it\n"
@@ -37,6 +38,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"run", qwen3vl::cli::run_command},
+    {"chat", qwen3vl::cli::chat_command},
     {"tokenize", qwen3vl::cli::tokenize_command},
     {"dump", qwen3vl::cli::dump_command},
     {"quantize", qwen3vl::cli::quantize_command},

@@ -26,4 +26,13 @@ struct LinearOutput {
 // (the input width); `x` may be null when every output has its own.
 void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outputs, ThreadPool& pool);
 
+// The same for m independent input rows, such as the next tokens of m
+// sequences decoded together: every row's outputs are bit-identical to
+// matmul_multi(x_i, 1, ...) of that row alone, whatever else is in the batch
+// (batch invariance), while each weight is read from memory once for all
+// rows. Q8/Q4 kernels agree for any m already; float weights run the decode
+// GEMV per row over each slice of weight rows while the slice is in cache
+// (the float GEMM sums in another order, so it would not agree).
+void matmul_multi_rowwise(const float* x, int64_t m, std::span<const LinearOutput> outputs, ThreadPool& pool);
+
 }  // namespace qwen3vl

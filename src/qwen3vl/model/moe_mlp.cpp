@@ -34,13 +34,23 @@ size_t MoeMlp::total_bytes() const {
   return total;
 }
 
-const float* MoeMlp::forward(const float* x, int64_t n, Scratch& s, ThreadPool& pool) const {
+const float* MoeMlp::forward(const float* x, int64_t n, Scratch& s, ThreadPool& pool, bool rowwise) const {
   const int64_t H = hidden_, I = inter_, E = experts_, k = top_k_;
   s.router_logits.resize(static_cast<size_t>(n * E));
   s.topk_ids.resize(static_cast<size_t>(n * k));
   s.topk_weights.resize(static_cast<size_t>(n * k));
   s.out.assign(static_cast<size_t>(n * H), 0.0f);
-  matmul(x, n, router_, nullptr, s.router_logits.data(), pool);
+  // An expert's rows: one GEMM, or (rowwise) each row as the decode GEMV
+  // computes it alone.
+  auto linear = [&](const float* in, int64_t m, const WeightMatrix& w, float* y) {
+    if (rowwise) {
+      const LinearOutput o[] = {{&w, nullptr, y}};
+      matmul_multi_rowwise(in, m, o, pool);
+    } else {
+      matmul(in, m, w, nullptr, y, pool);
+    }
+  };
+  linear(x, n, router_, s.router_logits.data());
   route_top_k(s.router_logits.data(), n, experts_, top_k_, s.topk_ids.data(), s.topk_weights.data());
 
   // Group the (token, expert) assignments by expert, tokens ascending within
@@ -77,7 +87,7 @@ const float* MoeMlp::forward(const float* x, int64_t n, Scratch& s, ThreadPool& 
   for (int64_t e = 0; e < E; ++e) {
     const int64_t a = s.group_first[e], m = s.group_first[e + 1] - a;
     if (m == 1) singles.push_back({&gate_up_[e], nullptr, s.gate_up.data() + a * 2 * I, s.x.data() + a * H});
-    else if (m > 1) matmul(s.x.data() + a * H, m, gate_up_[e], nullptr, s.gate_up.data() + a * 2 * I, pool);
+    else if (m > 1) linear(s.x.data() + a * H, m, gate_up_[e], s.gate_up.data() + a * 2 * I);
   }
   matmul_multi(nullptr, 1, singles, pool);
   auto swiglu = [&](int64_t a0, int64_t a1) {
@@ -92,7 +102,7 @@ const float* MoeMlp::forward(const float* x, int64_t n, Scratch& s, ThreadPool& 
   for (int64_t e = 0; e < E; ++e) {
     const int64_t a = s.group_first[e], m = s.group_first[e + 1] - a;
     if (m == 1) singles.push_back({&down_[e], nullptr, s.y.data() + a * H, s.act.data() + a * I});
-    else if (m > 1) matmul(s.act.data() + a * I, m, down_[e], nullptr, s.y.data() + a * H, pool);
+    else if (m > 1) linear(s.act.data() + a * I, m, down_[e], s.y.data() + a * H);
   }
   matmul_multi(nullptr, 1, singles, pool);
 

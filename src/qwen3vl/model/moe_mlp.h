@@ -45,7 +45,10 @@ class MoeMlp {
   MoeMlp(const TextConfig& config, const WeightSource& source, const MoeMlpSpec& spec, const WeightOptions& options);
 
   // scratch.out[n, hidden] = MoE(x[n, hidden]); returns scratch.out.data().
-  const float* forward(const float* x, int64_t n, Scratch& scratch, ThreadPool& pool) const;
+  // `rowwise` (the rows are the next tokens of different sequences, decoded
+  // together): every row's result is bit-identical to that row alone, while
+  // an expert several rows selected is still read once for all of them.
+  const float* forward(const float* x, int64_t n, Scratch& scratch, ThreadPool& pool, bool rowwise = false) const;
 
   int num_experts() const { return experts_; }
   int top_k() const { return top_k_; }

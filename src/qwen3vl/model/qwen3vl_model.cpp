@@ -234,4 +234,18 @@ std::span<const float> Qwen3VLModel::decode_step(int32_t token, int64_t rope_del
   return decoder_.forward(in, cache, ws, ctx);
 }
 
+std::span<const float> Qwen3VLModel::decode_batch(std::span<const DecodeRequest> sequences, DecoderWorkspace& ws,
+                                                  const ForwardContext& ctx) const {
+  std::vector<int32_t> ids, positions;
+  std::vector<KVCache*> caches;
+  for (const DecodeRequest& s : sequences) {
+    check(s.cache != nullptr, "decode_batch: a sequence without a KV cache");
+    ids.push_back(s.token);
+    positions.push_back(static_cast<int32_t>(s.cache->size() + s.rope_delta));
+    caches.push_back(s.cache);
+  }
+  const std::span<const int32_t> p(positions);
+  return decoder_.decode_batch(ids, {p, p, p}, caches, ws, ctx);
+}
+
 }  // namespace qwen3vl

@@ -58,6 +58,13 @@ struct MediaEncoding {
   size_t bytes() const;
 };
 
+// One sequence's next token in a batched decode step.
+struct DecodeRequest {
+  int32_t token = 0;
+  int64_t rope_delta = 0;     // of the prompt the cache holds
+  KVCache* cache = nullptr;   // the sequence's own cache
+};
+
 struct ModelWeightsOptions {
   WeightOptions weights;
   bool load_vision = true;
@@ -114,6 +121,13 @@ class Qwen3VLModel {
   // returns the next token's logits (valid until `ws` is used again).
   std::span<const float> decode_step(int32_t token, int64_t rope_delta, KVCache& cache, DecoderWorkspace& ws,
                                      const ForwardContext& ctx) const;
+
+  // decode_step for several sequences at once (continuous batching): one
+  // pass over the weights serves them all. Returns the logits [N, vocab], row
+  // i bit-identical to decode_step of sequence i alone, whatever else runs
+  // (TextDecoder::decode_batch). The caches must be distinct.
+  std::span<const float> decode_batch(std::span<const DecodeRequest> sequences, DecoderWorkspace& ws,
+                                      const ForwardContext& ctx) const;
 
  private:
   ModelConfig config_;

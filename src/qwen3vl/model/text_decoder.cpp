@@ -52,6 +52,19 @@ bool is_plain_format(WeightFormat f) {
   return f == WeightFormat::F32 || f == WeightFormat::BF16 || f == WeightFormat::F16;
 }
 
+// Linear layers over the pass's rows. Several sequences in one pass use the
+// row-invariant kernel, so no sequence's result depends on the others.
+void linear(const float* x, int64_t n, std::span<const LinearOutput> outputs, bool rowwise, ThreadPool& pool) {
+  if (rowwise) matmul_multi_rowwise(x, n, outputs, pool);
+  else matmul_multi(x, n, outputs, pool);
+}
+
+void linear(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y, bool rowwise,
+            ThreadPool& pool) {
+  const LinearOutput one{&w, bias, y};
+  linear(x, n, std::span<const LinearOutput>(&one, 1), rowwise, pool);
+}
+
 // The first `rows` output rows of a plain [rows, cols] weight, without copying.
 WeightMatrix leading_rows(const WeightMatrix& w, int64_t rows) {
   WeightMatrix v = w;
@@ -111,7 +124,7 @@ size_t TextDecoder::weight_bytes() const {
   return total;
 }
 
-void TextDecoder::validate(const DecoderInput& in, const KVCache& cache) const {
+void TextDecoder::validate(const DecoderInput& in) const {
   const size_t n = in.ids.size();
   check(n > 0, "decoder: empty chunk of tokens");
   for (int a = 0; a < 3; ++a)
@@ -131,16 +144,20 @@ void TextDecoder::validate(const DecoderInput& in, const KVCache& cache) const {
   check(static_cast<int>(in.deepstack.size()) <= cfg_.num_layers,
         "decoder: more DeepStack levels than decoder layers");
   for (const float* d : in.deepstack) check(d != nullptr, "decoder: null DeepStack feature");
+}
+
+void TextDecoder::check_cache(const KVCache& cache, int64_t new_rows) const {
   check(cache.n_layers() == cfg_.num_layers && cache.n_kv_heads() == cfg_.num_kv_heads &&
             cache.head_dim() == cfg_.head_dim,
         "decoder: the KV cache was made for a different model");
-  cache.ensure_room(static_cast<int64_t>(n));
+  cache.ensure_room(new_rows);
 }
 
-void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspace& ws,
+void TextDecoder::run_layer(int index, std::span<const SequenceRows> sequences, int64_t n, DecoderWorkspace& ws,
                             const ForwardContext& ctx) const {
   const Layer& L = layers_[index];
   ThreadPool& pool = ctx.pool;
+  const bool rowwise = sequences.size() > 1;
   const int64_t H = cfg_.hidden_size, I = cfg_.intermediate_size;
   const int hd = cfg_.head_dim, nh = cfg_.num_heads, nkv = cfg_.num_kv_heads;
   const float eps = cfg_.rms_norm_eps;
@@ -158,7 +175,7 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspa
   const LinearOutput qkv[] = {{&L.q, bias_or_null(L.q_bias), q},
                               {&L.k, bias_or_null(L.k_bias), k},
                               {&L.v, bias_or_null(L.v_bias), v}};
-  matmul_multi(normed, n, qkv, pool);
+  linear(normed, n, qkv, rowwise, pool);
   timer.lap(&DecoderProfile::qkv_ms);
   for_rows(pool, n, [&](int64_t r0, int64_t r1) {
     // q_norm / k_norm normalise each head separately over head_dim, before RoPE.
@@ -168,11 +185,15 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspa
     apply_rope(k + r0 * nkv * hd, r1 - r0, nkv * hd, nkv, hd, cos + r0 * hd, sin + r0 * hd);
   });
   timer.lap(&DecoderProfile::norms_ms);
-  cache.write(index, n, k, v);
-  cache.attend(index, q, n, static_cast<int64_t>(nh) * hd, nh, ws.attention.data(), static_cast<int64_t>(nh) * hd,
-               pool);
+  // Each sequence attends to its own cache only.
+  const int64_t q_width = static_cast<int64_t>(nh) * hd, kv_width = static_cast<int64_t>(nkv) * hd;
+  for (const SequenceRows& s : sequences) {
+    s.cache->write(index, s.rows, k + s.first_row * kv_width, v + s.first_row * kv_width);
+    s.cache->attend(index, q + s.first_row * q_width, s.rows, q_width, nh, ws.attention.data() + s.first_row * q_width,
+                    q_width, pool);
+  }
   timer.lap(&DecoderProfile::attention_ms);
-  matmul(ws.attention.data(), n, L.o, bias_or_null(L.o_bias), sublayer_out, pool);
+  linear(ws.attention.data(), n, L.o, bias_or_null(L.o_bias), sublayer_out, rowwise, pool);
   timer.lap(&DecoderProfile::out_proj_ms);
   add_inplace(residual, sublayer_out, n * H, pool);
 
@@ -181,7 +202,7 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspa
   rms_norm(residual, L.post_norm.data(), eps, n, H, normed, pool);
   timer.lap(&DecoderProfile::norms_ms);
   if (L.moe) {
-    const float* moe_out = run_moe(index, n, normed, ws, ctx);
+    const float* moe_out = run_moe(index, n, normed, rowwise, ws, ctx);
     timer.lap(&DecoderProfile::mlp_ms);
     add_inplace(residual, moe_out, n * H, pool);
     timer.lap(&DecoderProfile::norms_ms);
@@ -189,21 +210,24 @@ void TextDecoder::run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspa
   }
   float *gate = ws.gate.data(), *up = ws.up.data();
   const LinearOutput gate_up[] = {{&L.gate, nullptr, gate}, {&L.up, nullptr, up}};
-  matmul_multi(normed, n, gate_up, pool);
+  linear(normed, n, gate_up, rowwise, pool);
   timer.lap(&DecoderProfile::mlp_ms);
-  silu_mul(gate, up, n * I, gate, pool);
+  // Per sequence: how a flat loop splits over threads and vector tails must
+  // not depend on the other sequences.
+  for (const SequenceRows& s : sequences)
+    silu_mul(gate + s.first_row * I, up + s.first_row * I, s.rows * I, gate + s.first_row * I, pool);
   timer.lap(&DecoderProfile::norms_ms);
-  matmul(gate, n, L.down, nullptr, sublayer_out, pool);
+  linear(gate, n, L.down, nullptr, sublayer_out, rowwise, pool);
   timer.lap(&DecoderProfile::mlp_ms);
   add_inplace(residual, sublayer_out, n * H, pool);
   timer.lap(&DecoderProfile::norms_ms);
 }
 
-const float* TextDecoder::run_moe(int index, int64_t n, const float* normed, DecoderWorkspace& ws,
+const float* TextDecoder::run_moe(int index, int64_t n, const float* normed, bool rowwise, DecoderWorkspace& ws,
                                   const ForwardContext& ctx) const {
   const MoeMlp& moe = *layers_[index].moe;
   MoeMlp::Scratch& s = ws.moe;
-  const float* out = moe.forward(normed, n, s, ctx.pool);
+  const float* out = moe.forward(normed, n, s, ctx.pool, rowwise);
   if (ws.expert_counts.size() != layers_.size()) ws.expert_counts.assign(layers_.size(), {});
   std::vector<int64_t>& usage = ws.expert_counts[index];
   usage.resize(static_cast<size_t>(moe.num_experts()));
@@ -224,7 +248,40 @@ const float* TextDecoder::run_moe(int index, int64_t n, const float* normed, Dec
 
 std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cache, DecoderWorkspace& ws,
                                            const ForwardContext& ctx, const LogitsRequest& request) const {
-  validate(in, cache);
+  validate(in);
+  const int64_t n = static_cast<int64_t>(in.ids.size());
+  check_cache(cache, n);
+  const SequenceRows one{&cache, 0, n};
+  return run(in, std::span<const SequenceRows>(&one, 1), ws, ctx, request);
+}
+
+std::span<const float> TextDecoder::decode_batch(std::span<const int32_t> ids,
+                                                const std::array<std::span<const int32_t>, 3>& positions,
+                                                std::span<KVCache* const> caches, DecoderWorkspace& ws,
+                                                const ForwardContext& ctx) const {
+  check(caches.size() == ids.size(), "decoder: " + std::to_string(ids.size()) + " tokens for " +
+                                         std::to_string(caches.size()) + " KV caches in a batched decode step");
+  DecoderInput in;
+  in.ids = ids;
+  in.positions = positions;
+  validate(in);
+  std::vector<SequenceRows> sequences;
+  for (size_t i = 0; i < caches.size(); ++i) {
+    check(caches[i] != nullptr, "decoder: null KV cache in a batched decode step");
+    for (size_t j = 0; j < i; ++j)
+      check(caches[j] != caches[i], "decoder: one KV cache given twice in a batched decode step");
+    check_cache(*caches[i], 1);
+    sequences.push_back({caches[i], static_cast<int64_t>(i), 1});
+  }
+  LogitsRequest every_row;
+  every_row.all_rows = true;
+  return run(in, sequences, ws, ctx, every_row);
+}
+
+std::span<const float> TextDecoder::run(const DecoderInput& in, std::span<const SequenceRows> sequences,
+                                       DecoderWorkspace& ws, const ForwardContext& ctx,
+                                       const LogitsRequest& request) const {
+  const bool rowwise = sequences.size() > 1;
   const int64_t n = static_cast<int64_t>(in.ids.size());
   const int64_t H = cfg_.hidden_size;
   const int64_t columns = request.columns > 0 ? std::min<int64_t>(request.columns, cfg_.vocab_size)
@@ -261,7 +318,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
   timer.lap(&DecoderProfile::embed_ms);
 
   for (int layer = 0; layer < cfg_.num_layers; ++layer) {
-    run_layer(layer, n, cache, ws, ctx);
+    run_layer(layer, sequences, n, ws, ctx);
     // DeepStack: level j of the vision features joins after layer j.
     if (layer < static_cast<int>(in.deepstack.size())) {
       const float* feature = in.deepstack[layer];
@@ -270,7 +327,7 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
     }
     if (ctx.capturing()) ctx.capture->put("text_layer" + std::to_string(layer) + "_out", {n, H}, residual);
   }
-  cache.commit(n);
+  for (const SequenceRows& s : sequences) s.cache->commit(s.rows);
   timer = PhaseTimer(ctx.profile);
 
   // Final norm and LM head on the rows asked for.
@@ -280,13 +337,13 @@ std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cac
   rms_norm(residual + first_row * H, final_norm_.data(), cfg_.rms_norm_eps, out_rows, H, normed, pool);
   ws.logits.resize(static_cast<size_t>(out_rows * columns));
   if (columns == cfg_.vocab_size) {
-    matmul(normed, out_rows, head_, nullptr, ws.logits.data(), pool);
+    linear(normed, out_rows, head_, nullptr, ws.logits.data(), rowwise, pool);
   } else if (is_plain_format(head_.format)) {
-    matmul(normed, out_rows, leading_rows(head_, columns), nullptr, ws.logits.data(), pool);
+    linear(normed, out_rows, leading_rows(head_, columns), nullptr, ws.logits.data(), rowwise, pool);
   } else {
     // Packed formats may not split by rows; compute all and keep the prefix.
     std::vector<float> full(static_cast<size_t>(out_rows * cfg_.vocab_size));
-    matmul(normed, out_rows, head_, nullptr, full.data(), pool);
+    linear(normed, out_rows, head_, nullptr, full.data(), rowwise, pool);
     for (int64_t r = 0; r < out_rows; ++r)
       std::memcpy(ws.logits.data() + r * columns, full.data() + r * cfg_.vocab_size, columns * sizeof(float));
   }

@@ -100,6 +100,19 @@ class TextDecoder {
   std::span<const float> forward(const DecoderInput& input, KVCache& cache, DecoderWorkspace& ws,
                                  const ForwardContext& ctx, const LogitsRequest& request = {}) const;
 
+  // One decode step of several sequences at once (continuous batching):
+  // ids[i] joins *caches[i] at positions[a][i]. Returns the logits [N, vocab]
+  // (row i for sequence i), valid until the workspace is used again. Each row
+  // is bit-identical to forward() of that token alone: rows of different
+  // sequences never mix, and every linear layer reads its weights once for
+  // all rows while computing each row as a single one
+  // (matmul_multi_rowwise). The caches must be distinct; none changes if
+  // this throws.
+  std::span<const float> decode_batch(std::span<const int32_t> ids,
+                                      const std::array<std::span<const int32_t>, 3>& positions,
+                                      std::span<KVCache* const> caches, DecoderWorkspace& ws,
+                                      const ForwardContext& ctx) const;
+
   // Total bytes of weights read per decoded token (of a MoE layer: its
   // router and the experts one token selects).
   size_t weight_bytes() const;
@@ -112,10 +125,22 @@ class TextDecoder {
     std::shared_ptr<const MoeMlp> moe;                  // MoE layers only
   };
 
-  void validate(const DecoderInput& input, const KVCache& cache) const;
-  void run_layer(int index, int64_t n, KVCache& cache, DecoderWorkspace& ws, const ForwardContext& ctx) const;
+  // Rows [first_row, first_row + rows) of a pass: one sequence's new tokens,
+  // appended to its cache.
+  struct SequenceRows {
+    KVCache* cache = nullptr;
+    int64_t first_row = 0;
+    int64_t rows = 0;
+  };
+
+  void validate(const DecoderInput& input) const;
+  void check_cache(const KVCache& cache, int64_t new_rows) const;
+  std::span<const float> run(const DecoderInput& input, std::span<const SequenceRows> sequences,
+                             DecoderWorkspace& ws, const ForwardContext& ctx, const LogitsRequest& request) const;
+  void run_layer(int index, std::span<const SequenceRows> sequences, int64_t n, DecoderWorkspace& ws,
+                 const ForwardContext& ctx) const;
   // The MoE block's output (before the residual add) for the normed rows.
-  const float* run_moe(int index, int64_t n, const float* normed, DecoderWorkspace& ws,
+  const float* run_moe(int index, int64_t n, const float* normed, bool rowwise, DecoderWorkspace& ws,
                        const ForwardContext& ctx) const;
   static const float* bias_or_null(const std::vector<float>& b) { return b.empty() ? nullptr : b.data(); }
 
