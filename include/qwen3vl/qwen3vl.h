@@ -18,6 +18,10 @@
 //   session.encode(p);                                      // vision features (cached by content)
 //   session.prefill(p);                                     // reuses the longest cached prefix
 //   for (...) { token = pick(session.logits()); session.decode_step(token); }
+//
+// Generation is that sampling loop one token at a time, and
+// Session::decode_together() decodes the next tokens of several sessions in
+// one pass over the weights (continuous batching, as a server does).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -277,9 +281,18 @@ class Session {
   std::span<const float> logits() const;
   // Stage 4: appends `token` to the sequence and computes the next logits.
   void decode_step(int32_t token);
+  // Stage 4 for several sessions at once (continuous batching): sessions[i]
+  // appends tokens[i], all in one pass over the weights. Each session's
+  // logits are bit-identical to what its own decode_step() gives, whatever
+  // else is in the batch. The sessions must be distinct and share one Model;
+  // throws Error (changing no session) otherwise or when one is full.
+  static void decode_together(std::span<Session* const> sessions, std::span<const int32_t> tokens);
 
   // Tokens whose keys/values the cache holds.
   int64_t cached_tokens() const;
+  // Tokens the cache can hold in all (LoadOptions::context_length).
+  int64_t context_length() const;
+  const Model& model() const;
   // Prompt rows prefill() would keep from this session's cache (a server
   // with several sessions gives a request to the one that keeps the most).
   int64_t reusable_tokens(const PreparedPrompt& prompt) const;
@@ -292,6 +305,38 @@ class Session {
 
  private:
   struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One answer sampled token by token from a session's logits: the loop
+// generate() runs after prefill (sampling, EOS, stop strings, max_tokens,
+// UTF-8 pieces), opened up so a caller can decode several sessions together.
+//
+//   Generation g(session, prompt, options, on_text);   // after session.prefill(prompt)
+//   while (auto token = g.next()) session.decode_step(*token);
+//   GenerationResult r = g.finish();
+class Generation {
+ public:
+  // `session` has just prefilled `prompt`; both must outlive this object.
+  Generation(Session& session, const PreparedPrompt& prompt, const GenerateOptions& options,
+             std::function<bool(std::string_view)> on_text = {});
+  ~Generation();
+  Generation(const Generation&) = delete;
+  Generation& operator=(const Generation&) = delete;
+
+  // Samples the next token from the session's logits and passes its text
+  // on. Returns the token the session must decode before the next call, or
+  // nullopt once the answer is complete (EOS, a stop string, max_tokens, a
+  // full context, or on_text returned false).
+  std::optional<int32_t> next();
+  // Passes on the text held back for a possible stop string and returns the
+  // answer: output_ids, text, finish_reason, prompt_ids, timings.decode_ms
+  // and timings.ttft_ms (from construction to the first token).
+  GenerationResult finish();
+
+  struct Impl;
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
 

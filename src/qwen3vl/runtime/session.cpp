@@ -14,8 +14,6 @@
 #include "qwen3vl/runtime/messages.h"
 #include "qwen3vl/runtime/model_impl.h"
 #include "qwen3vl/runtime/prompt_inputs.h"
-#include "qwen3vl/runtime/sampler.h"
-#include "qwen3vl/runtime/stop_strings.h"
 #include "qwen3vl/runtime/kv_cache_choice.h"
 #include "qwen3vl/tokenizer/chat_template.h"
 #include "qwen3vl/tokenizer/tokenizer.h"
@@ -93,7 +91,8 @@ struct Session::Impl {
   DecoderWorkspace workspace;
   std::vector<RowKey> cached_rows;  // what each row of `cache` holds
   int64_t rope_delta = 0;           // of the prompt whose rows the cache holds
-  std::span<const float> logits;    // of the next token; points into `workspace`
+  std::span<const float> logits;    // of the next token; points into `workspace` or `batch_logits`
+  std::vector<float> batch_logits;  // this session's row of a decode_together() step
   std::string base_dir;
 
   Impl(std::shared_ptr<const Model> model_in, SessionOptions options)
@@ -135,6 +134,8 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
 Session::~Session() = default;
 void Session::set_base_dir(const std::string& dir) { impl_->base_dir = dir; }
 int64_t Session::cached_tokens() const { return impl_->cache.size(); }
+int64_t Session::context_length() const { return impl_->cache.capacity(); }
+const Model& Session::model() const { return *impl_->model; }
 int64_t Session::reusable_tokens(const PreparedPrompt& prompt) const {
   return impl_->reusable_prefix(*prompt.impl_);
 }
@@ -247,75 +248,51 @@ PrefillStats Session::prefill(const PreparedPrompt& prompt, const TensorCapture*
 
 void Session::decode_step(int32_t token) { impl_->decode_step(token, nullptr); }
 
+void Session::decode_together(std::span<Session* const> sessions, std::span<const int32_t> tokens) {
+  check(sessions.size() == tokens.size(), "decode_together: " + std::to_string(tokens.size()) + " tokens for " +
+                                              std::to_string(sessions.size()) + " sessions");
+  if (sessions.empty()) return;
+  std::vector<DecodeRequest> requests;
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    check(sessions[i] != nullptr, "decode_together: a null session");
+    Impl& s = *sessions[i]->impl_;
+    check(&s.network == &sessions[0]->impl_->network, "decode_together: the sessions run different models");
+    check(!s.cached_rows.empty(), "decode_together: a session has nothing prefilled");
+    requests.push_back({tokens[i], s.rope_delta, &s.cache});  // decode_batch refuses a session given twice
+  }
+  // The first session's scratch serves the batch; each row is copied to its
+  // session, whose logits must outlive the next batch. The first session's
+  // own logits move out of that scratch first, so a throw leaves them intact.
+  Impl& first = *sessions[0]->impl_;
+  if (first.logits.data() != first.batch_logits.data()) {
+    first.batch_logits.assign(first.logits.begin(), first.logits.end());
+    first.logits = first.batch_logits;
+  }
+  const std::span<const float> rows = first.network.decode_batch(requests, first.workspace, first.context(nullptr));
+  const size_t vocab = rows.size() / sessions.size();
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    Impl& s = *sessions[i]->impl_;
+    s.batch_logits.assign(rows.begin() + i * vocab, rows.begin() + (i + 1) * vocab);
+    s.cached_rows.push_back({tokens[i], 0});
+  }
+  for (Session* session : sessions) session->impl_->logits = session->impl_->batch_logits;
+}
+
 GenerationResult Session::generate(const Json& messages, const GenerateOptions& options,
                                    const std::function<bool(std::string_view)>& on_text,
                                    const TensorCapture* capture) {
   const auto start = Clock::now();
-  const Model::Impl& m = impl_->m;
-  GenerationResult result;
-
   PreparedPrompt prompt = prepare(messages, options);
   const EncodeStats encoded = encode(prompt, capture);
   const PrefillStats prefilled = prefill(prompt, capture);
-  const PreparedPrompt::Impl& p = *prompt.impl_;
-  result.timings = p.timings;
-  result.timings.prefill_ms = prefilled.ms;
-  result.image_tokens = p.image_tokens;
-  result.reused_tokens = prefilled.reused_tokens;
-  result.prefilled_tokens = prefilled.prefilled_tokens;
-  result.encoded_media = encoded.encoded_media;
-  result.cached_media = encoded.cached_media;
+  const double before_answer_ms = ms_since(start);
 
-  SamplingParams sp;
-  const GenerationConfig& gen = m.generation;
-  const auto& so = options.sampling;
-  sp.temperature = so.temperature.value_or(gen.do_sample ? gen.temperature : 0.0f);
-  sp.top_k = so.top_k.value_or(gen.top_k);
-  sp.top_p = so.top_p.value_or(gen.top_p);
-  sp.min_p = so.min_p.value_or(gen.min_p);
-  sp.repetition_penalty = so.repetition_penalty.value_or(gen.repetition_penalty);
-  sp.presence_penalty = so.presence_penalty.value_or(gen.presence_penalty);
-  sp.frequency_penalty = so.frequency_penalty.value_or(0.0f);
-  sp.seed = so.seed;
-  Sampler sampler(sp);
-  sampler.add_prompt(p.layout.ids);
-
-  StopStringFilter filter(options.stop);
-  StreamDecoder detok(*m.tokenizer);
-  // The last sampled token is never written to the cache, so the answer may
-  // fill the context exactly.
-  const int64_t room = impl_->cache.capacity() - p.layout.length();
-  const int max_new = static_cast<int>(std::min<int64_t>(options.max_tokens, room));
-  result.finish_reason = "length";
   // A capture also gets the decode steps' integer traces (MoE routing).
   DecodeTrace trace;
   const TensorSink* step_capture = capture && capture->i64 ? &trace.sink() : nullptr;
-  auto t_decode = Clock::now();
-  bool stopped = false, stop_string_hit = false;
-  for (int step = 0; step < max_new && !stopped; ++step) {
-    const int32_t token = sampler.sample(logits());
-    if (step == 0) {
-      result.timings.ttft_ms = ms_since(start);
-      t_decode = Clock::now();
-    }
-    if (std::find(gen.eos_token_ids.begin(), gen.eos_token_ids.end(), token) != gen.eos_token_ids.end()) {
-      result.finish_reason = "stop";
-      break;
-    }
-    sampler.accept(token);
-    result.output_ids.push_back(token);
-    const std::string piece = detok.put(token);
-    const StopStringFilter::Output out = filter.push(piece);
-    result.text += out.emit;
-    if (on_text && !out.emit.empty() && !on_text(out.emit)) stopped = true;
-    if (out.stopped) {
-      result.finish_reason = "stop";
-      stop_string_hit = true;
-      break;
-    }
-    if (stopped || step + 1 == max_new) break;
-    impl_->decode_step(token, step_capture);
-  }
+  Generation generation(*this, prompt, options, on_text);
+  while (const std::optional<int32_t> token = generation.next()) impl_->decode_step(*token, step_capture);
+  GenerationResult result = generation.finish();
   if (step_capture) {
     // The loop never feeds back the last token it emits; the reference
     // records that token's traces too.
@@ -324,13 +301,18 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
       impl_->decode_step(result.output_ids.back(), step_capture);
     trace.emit_to(sink_of(capture));
   }
-  if (!stop_string_hit) {  // text held back for a possible stop string is part of the answer
-    const std::string tail = filter.flush(detok.flush());
-    result.text += tail;
-    if (on_text && !tail.empty()) on_text(tail);
-  }
-  result.timings.decode_ms = ms_since(t_decode);
-  result.prompt_ids = p.layout.ids;
+
+  const PreparedPrompt::Impl& p = *prompt.impl_;
+  const double decode_ms = result.timings.decode_ms, ttft_ms = result.timings.ttft_ms;
+  result.timings = p.timings;
+  result.timings.prefill_ms = prefilled.ms;
+  result.timings.decode_ms = decode_ms;
+  result.timings.ttft_ms = before_answer_ms + ttft_ms;
+  result.image_tokens = p.image_tokens;
+  result.reused_tokens = prefilled.reused_tokens;
+  result.prefilled_tokens = prefilled.prefilled_tokens;
+  result.encoded_media = encoded.encoded_media;
+  result.cached_media = encoded.cached_media;
   return result;
 }
 
