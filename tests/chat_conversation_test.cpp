@@ -207,6 +207,13 @@ TEST(ChatStats, FiguresAreDerivedFromTheTurn) {
             "           answer 11 tokens in 200 ms (50.0 tok/s), first token after 55 ms\n"
             "           images: 1 encoded (7 ms), 2 from the encoding cache\n");
   EXPECT_EQ(cli::format_chat_stats(0, 4096, nullptr), "context: 0 of 4096 tokens\nno answer yet\n");
+  r.text = "hi";
+  r.finish_reason = "length";
+  const Json j = cli::chat_answer_json(r, false);
+  EXPECT_EQ(j, Json({{"text", "hi"}, {"finish_reason", "length"}, {"prompt_tokens", 100}, {"reused_tokens", 80},
+                     {"prefilled_tokens", 20}, {"answer_tokens", 11}, {"prefill_tps", 500.0}, {"decode_tps", 50.0},
+                     {"ttft_ms", 55.0}}));
+  EXPECT_EQ(cli::chat_answer_json(r, true)["finish_reason"], "interrupted");
   cli::ChatTurnStats untimed;
   untimed.answer_tokens = 1;
   untimed.decode_ms = 3;

@@ -144,6 +144,31 @@ TEST(Chat, ScriptedTurnsAnswerAsRunDoesOnTheSameConversationAndReuseTheCache) {
   fs::remove_all(dir);
 }
 
+TEST(Chat, JsonPrintsOneObjectPerAnswer) {
+  const std::string dir = scratch_dir("json");
+  // An answer with line breaks stays on one line of output.
+  const CliResult r = run_cli("chat -m " + kFixture + " -n 40 --temp 0 -q --json", "hello there\nmore\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<Json> answers;
+  std::stringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) answers.push_back(parse_json(line, "chat --json line"));
+  ASSERT_EQ(answers.size(), 2u) << r.out;
+  Json messages = Json::array({{{"role", "user"}, {"content", "hello there"}}});
+  EXPECT_EQ(answers[0]["text"], run_answer(messages, dir + "/t1.json", 40));
+  EXPECT_NE(answers[0]["text"].get<std::string>().find('\n'), std::string::npos);  // this one has line breaks
+  EXPECT_EQ(answers[0]["reused_tokens"], 0);
+  EXPECT_EQ(answers[0]["prefilled_tokens"], answers[0]["prompt_tokens"]);
+  messages.push_back({{"role", "assistant"}, {"content", answers[0]["text"]}});
+  messages.push_back({{"role", "user"}, {"content", "more"}});
+  EXPECT_EQ(answers[1]["text"], run_answer(messages, dir + "/t2.json", 40));
+  EXPECT_GE(answers[1]["reused_tokens"].get<int64_t>(), answers[0]["prompt_tokens"].get<int64_t>());
+  EXPECT_EQ(answers[1]["reused_tokens"].get<int64_t>() + answers[1]["prefilled_tokens"].get<int64_t>(),
+            answers[1]["prompt_tokens"].get<int64_t>());
+  EXPECT_EQ(answers[1]["answer_tokens"], 40);
+  EXPECT_EQ(answers[1]["finish_reason"], "length");
+  fs::remove_all(dir);
+}
+
 TEST(Chat, ScriptedAcknowledgementsGoToStderrAndALoadedConversationContinues) {
   const std::string dir = scratch_dir("load");
   const std::string conv = dir + "/conv.json";
@@ -208,6 +233,26 @@ TEST(Chat, ScriptedErrorsNameTheProblemAndEndTheScript) {
   fs::remove_all(dir);
 }
 
+TEST(Chat, AFullContextIsSaidAndTheNextMessageRefusedClearly) {
+  const CliResult r = run_cli("chat -m " + kFixture + " --ctx 48 -n 1000 --temp 0", "hello there\nand again\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("(the context of 48 tokens is full: /reset starts a new conversation"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("error: the prompt is "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" tokens but the context holds 48"), std::string::npos) << r.err;
+  // The first answer filled the context: prompt and answer make 48 tokens
+  // (the last sampled one is never written to the cache).
+  Json messages = Json::array({{{"role", "user"}, {"content", "hello there"}}});
+  const std::string dir = scratch_dir("full");
+  std::ofstream(dir + "/m.json") << messages.dump();
+  const CliResult run = run_cli("run -m " + kFixture + " --messages " + dir + "/m.json --ctx 48 -n 1000 --temp 0 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const Json j = parse_json(run.out, "run --json");
+  EXPECT_EQ(j["output_ids"].size() + j["prompt_ids"].size(), 48u);
+  EXPECT_EQ(r.out, j["text"].get<std::string>() + "\n");
+  fs::remove_all(dir);
+}
+
 TEST(Chat, InteractiveInAPseudoTerminal) {
   if (std::system("command -v tmux >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "tmux is not installed (scripts/setup installs it)";
@@ -229,7 +274,8 @@ TEST(Chat, InteractiveInAPseudoTerminal) {
   ASSERT_TRUE(t.wait_for_answer_to("> describe the picture")) << t.screen();
   t.keys("C-c");  // stops the answer, not the program
   ASSERT_TRUE(t.wait_for("[stopped]", 1, 30)) << t.screen();
-  t.line("/stats");
+  t.text("/sta");  // Tab completes commands
+  t.keys("Tab Enter");
   ASSERT_TRUE(t.wait_for("reused from the cache")) << t.screen();
 
   // A pasted path attaches too; the next answer continues the conversation.
@@ -242,11 +288,26 @@ TEST(Chat, InteractiveInAPseudoTerminal) {
   // History: three lines back is /stats (then the pasted path, then the message).
   t.keys("Up Up Up Enter");
   ASSERT_TRUE(t.wait_for("reused from the cache", 2)) << t.screen();
+  {  // the turn after an interrupted answer reused the conversation's cache
+    const std::string screen = t.screen();
+    long long prompt = 0, reused = 0;
+    ASSERT_EQ(std::sscanf(screen.c_str() + screen.rfind("last turn: prompt "),
+                          "last turn: prompt %lld tokens: %lld reused", &prompt, &reused),
+              2)
+        << screen;
+    EXPECT_GT(reused, 100) << screen;  // at least the first turn's prompt with its image
+    EXPECT_LT(reused, prompt);
+  }
   // Ctrl-C at the prompt drops the half-typed line and keeps the program.
   t.text("never sent");
   ASSERT_TRUE(t.wait_for("> never sent")) << t.screen();
   t.keys("C-c");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  // Tab completes file names.
+  t.text("/image " + kFixture + "/golden/img_4");
+  t.keys("Tab Enter");
+  ASSERT_TRUE(t.wait_for("[1 image] > ", 3)) << t.screen();
 
   t.line("/save " + saved);
   ASSERT_TRUE(t.wait_for("(saved 4 messages to " + saved + ")")) << t.screen();

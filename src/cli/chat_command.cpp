@@ -49,9 +49,14 @@ std::string input_prompt(const ChatConversation& chat) {
 
 class Chat {
  public:
-  Chat(std::shared_ptr<Model> model, GenerateOptions options, std::string system, bool terminal, bool quiet)
-      : model_(model), session_(model), options_(std::move(options)), chat_(std::move(system)),
-        terminal_(terminal), quiet_(quiet) {}
+  struct Mode {
+    bool terminal = false;  // stdin is a terminal
+    bool quiet = false;     // no acknowledgements on stderr (scripts)
+    bool json = false;      // each answer as one JSON line, not streamed
+  };
+
+  Chat(std::shared_ptr<Model> model, GenerateOptions options, std::string system, Mode mode)
+      : model_(model), session_(model), options_(std::move(options)), chat_(std::move(system)), mode_(mode) {}
 
   // Runs one input line: a command, a pasted image path or a message.
   // False when the user asked to leave.
@@ -116,7 +121,7 @@ class Chat {
     GenerationResult r;
     try {
       r = session_.generate(chat_.messages(), options_, [&](std::string_view piece) {
-        std::cout << piece << std::flush;
+        if (!mode_.json) std::cout << piece << std::flush;
         if (interrupt_requested()) stopped = true;
         return !stopped;
       });
@@ -127,19 +132,26 @@ class Chat {
     }
     chat_.add_assistant(r.text);
     last_turn_ = turn_stats(r);
-    std::cout << (stopped ? " [stopped]\n" : "\n") << std::flush;
+    if (mode_.json)
+      std::cout << chat_answer_json(r, stopped).dump(-1, ' ', false, Json::error_handler_t::replace) << "\n" << std::flush;
+    else
+      std::cout << (stopped ? " [stopped]\n" : "\n") << std::flush;
+    // The answer ran into the end of the KV cache: the next message cannot fit.
+    if (r.finish_reason == "length" && session_.cached_tokens() + 1 >= model_->load_options().context_length)
+      notice("(the context of " + std::to_string(model_->load_options().context_length) +
+             " tokens is full: /reset starts a new conversation; a larger --ctx gives more room)");
   }
 
   // Acknowledgements go to stderr, so a script's stdout holds only answers.
   void notice(const std::string& text) const {
-    if (terminal_ || !quiet_) std::cerr << text << "\n";
+    if (mode_.terminal || !mode_.quiet) std::cerr << text << "\n";
   }
 
   std::shared_ptr<Model> model_;
   Session session_;
   GenerateOptions options_;
   ChatConversation chat_;
-  bool terminal_, quiet_;
+  Mode mode_;
   std::optional<ChatTurnStats> last_turn_;
 };
 
@@ -155,14 +167,16 @@ int chat_command(int argc, char** argv) {
   add_model_options(args);
   args.value("--system", "TEXT", "a system message");
   add_generation_options(args);
-  args.flag("-q,--quiet", "no notices or progress on stderr");
+  args.flag("--json", "print each answer as one JSON line (text, finish_reason, token counts, speeds) instead of streaming it")
+      .flag("-q,--quiet", "no notices or progress on stderr");
   if (!args.parse(argc, argv, 2)) return 0;
   const bool terminal = ::isatty(STDIN_FILENO);
   const bool quiet = args.has("quiet");
   const GenerateOptions options = generation_options_from_args(args);
   auto model = load_model_from_args(args, quiet);
-  Chat chat(model, options, args.get("system"), terminal, quiet);
-  ChatLineReader reader(terminal, terminal ? qwen3vl_cache_dir() + "/chat_history" : "");
+  Chat chat(model, options, args.get("system"), {terminal, quiet, args.has("json")});
+  ChatLineReader reader(terminal, terminal ? qwen3vl_cache_dir() + "/chat_history" : "",
+                        {"/image", "/reset", "/save", "/load", "/stats", "/draw", "/help", "/exit"});
   if (terminal) {
     catch_interrupts();
     std::cout << "qwen3vl chat with " << (model->is_default_model() ? "the embedded tiny model (random weights)" : model->path())

@@ -25,6 +25,19 @@ ChatTurnStats turn_stats(const GenerationResult& r) {
   return s;
 }
 
+Json chat_answer_json(const GenerationResult& r, bool interrupted) {
+  const ChatTurnStats s = turn_stats(r);
+  return {{"text", r.text},
+          {"finish_reason", interrupted ? "interrupted" : r.finish_reason},
+          {"prompt_tokens", s.prompt_tokens},
+          {"reused_tokens", s.reused_tokens},
+          {"prefilled_tokens", s.prefilled_tokens},
+          {"answer_tokens", s.answer_tokens},
+          {"prefill_tps", s.prefill_tps()},
+          {"decode_tps", s.decode_tps()},
+          {"ttft_ms", s.ttft_ms}};
+}
+
 std::string format_chat_stats(int64_t context_tokens, int64_t context_capacity, const ChatTurnStats* turn) {
   char buf[512];
   std::string out;

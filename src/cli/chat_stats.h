@@ -23,6 +23,11 @@ struct ChatTurnStats {
 
 ChatTurnStats turn_stats(const GenerationResult& r);
 
+// One answer for `chat --json`: {text, finish_reason ("interrupted" when
+// Ctrl-C stopped it), prompt_tokens, reused_tokens, prefilled_tokens,
+// answer_tokens, prefill_tps, decode_tps, ttft_ms}.
+Json chat_answer_json(const GenerationResult& r, bool interrupted);
+
 // The /stats text (several lines, each ending in '\n'). `turn` is null before
 // the first answer.
 std::string format_chat_stats(int64_t context_tokens, int64_t context_capacity, const ChatTurnStats* turn);

@@ -68,6 +68,7 @@ struct BlobSpec {
 constexpr BlobSpec kBlobs[] = {
     {"config.json", true},           {"generation_config.json", false}, {"preprocessor_config.json", false},
     {"tokenizer.json", true},        {"tokenizer_config.json", false},  {"chat_template.jinja", true},
+    {"video_preprocessor_config.json", false},
 };
 
 std::string blob_tensor_name(const std::string& file) { return std::string(kModelFileBlobPrefix) + file; }
@@ -249,6 +250,7 @@ ModelFile open_model_file(const std::string& path) {
   mf.config_json = blob("config.json", true);
   mf.generation_config_json = blob("generation_config.json", false);
   mf.preprocessor_config_json = blob("preprocessor_config.json", false);
+  mf.video_preprocessor_config_json = blob("video_preprocessor_config.json", false);
   mf.tokenizer_json = blob("tokenizer.json", true);
   mf.tokenizer_config_json = blob("tokenizer_config.json", false);
   mf.chat_template = blob("chat_template.jinja", true);

@@ -53,6 +53,7 @@ struct ModelFile {
   std::map<std::string, WeightMatrix> quantized;  // by tensor name; the prepared weights of a WeightSource
   std::string quant;  // as given to quantize: "q4", "q8" or "bf16"
   std::string_view config_json, generation_config_json, preprocessor_config_json;
+  std::string_view video_preprocessor_config_json;  // empty when the checkpoint had none
   std::string_view tokenizer_json, tokenizer_config_json, chat_template;
   std::string version;  // "2.0"
 };

@@ -55,6 +55,7 @@ struct PreparedPrompt::Impl {
   std::vector<RowKey> rows;                                    // per prompt row
   StageTimings timings;
   int image_tokens = 0;
+  int video_tokens = 0;
 };
 
 PreparedPrompt::PreparedPrompt() : impl_(std::make_unique<Impl>()) {}
@@ -152,7 +153,7 @@ PreparedPrompt Session::prepare(const Json& messages, const GenerateOptions& opt
   PreparedPrompt prompt;
   PreparedPrompt::Impl& p = *prompt.impl_;
 
-  PromptInputs inputs = prepare_prompt_inputs(m, messages, options, impl_->base_dir);
+  PromptInputs inputs = prepare_prompt_inputs(m, messages, options, impl_->base_dir, impl_->cache.capacity());
   p.layout = std::move(inputs.layout);
   p.media = std::move(inputs.media);
   p.timings = inputs.timings;
@@ -161,7 +162,7 @@ PreparedPrompt Session::prepare(const Json& messages, const GenerateOptions& opt
   const int64_t capacity = impl_->cache.capacity();
   if (L >= capacity)
     throw Error("the prompt is " + std::to_string(L) + " tokens but the context holds " + std::to_string(capacity) +
-                " (raise --ctx, or use fewer/smaller images: --image-max-tokens)");
+                " (raise --ctx, or use fewer/smaller images: --image-max-tokens, or fewer video frames: --video-fps)");
   if (L >= m.config.text.max_position_embeddings)
     throw Error("the prompt is " + std::to_string(L) + " tokens, beyond the model's maximum of " +
                 std::to_string(m.config.text.max_position_embeddings));
@@ -180,7 +181,7 @@ PreparedPrompt Session::prepare(const Json& messages, const GenerateOptions& opt
   }
   p.encodings.assign(p.media.size(), nullptr);
   for (const MediaPlacement& placement : p.layout.media)
-    if (placement.kind == MediaKind::Image) p.image_tokens += static_cast<int>(placement.tokens);
+    (placement.kind == MediaKind::Image ? p.image_tokens : p.video_tokens) += static_cast<int>(placement.tokens);
   return prompt;
 }
 
@@ -309,6 +310,7 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
   result.timings.decode_ms = decode_ms;
   result.timings.ttft_ms = before_answer_ms + ttft_ms;
   result.image_tokens = p.image_tokens;
+  result.video_tokens = p.video_tokens;
   result.reused_tokens = prefilled.reused_tokens;
   result.prefilled_tokens = prefilled.prefilled_tokens;
   result.encoded_media = encoded.encoded_media;
