@@ -17,7 +17,7 @@ namespace qwen3vl {
 
 // The version this build writes; it reads every file of the same major version.
 constexpr int kModelFileMajorVersion = 2;
-constexpr int kModelFileMinorVersion = 0;
+constexpr int kModelFileMinorVersion = 1;
 // __metadata__ "format" value identifying a qwen3vl model file.
 inline constexpr const char* kModelFileFormat = "qwen3vl";
 // Tensor-name prefix of the embedded files (config.json, tokenizer.json, ...).

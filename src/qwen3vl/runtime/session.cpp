@@ -8,6 +8,7 @@
 
 #include "qwen3vl/base/content_hash.h"
 #include "qwen3vl/qwen3vl.h"
+#include "qwen3vl/runtime/decode_trace.h"
 #include "qwen3vl/runtime/encoding_cache.h"
 #include "qwen3vl/runtime/media_preparation.h"
 #include "qwen3vl/runtime/messages.h"
@@ -104,6 +105,13 @@ struct Session::Impl {
         cache(network.make_cache(m.options.context_length, resolved_kv_cache_type(m.options))) {}
 
   ForwardContext context(const TensorSink* capture) const { return {*m.pool, capture, nullptr}; }
+
+  void decode_step(int32_t token, const TensorSink* capture) {
+    check(!cached_rows.empty(), "decode_step: nothing was prefilled");
+    logits = {};
+    logits = network.decode_step(token, rope_delta, cache, workspace, context(capture));
+    cached_rows.push_back({token, 0});
+  }
 
   // Rows of the cache the prompt can keep: the longest common prefix of
   // (token, medium) pairs, leaving at least the last prompt row to compute
@@ -239,13 +247,7 @@ PrefillStats Session::prefill(const PreparedPrompt& prompt, const TensorCapture*
   return stats;
 }
 
-void Session::decode_step(int32_t token) {
-  Impl& s = *impl_;
-  check(!s.cached_rows.empty(), "decode_step: nothing was prefilled");
-  s.logits = {};
-  s.logits = s.network.decode_step(token, s.rope_delta, s.cache, s.workspace, s.context(nullptr));
-  s.cached_rows.push_back({token, 0});
-}
+void Session::decode_step(int32_t token) { impl_->decode_step(token, nullptr); }
 
 void Session::decode_together(std::span<Session* const> sessions, std::span<const int32_t> tokens) {
   check(sessions.size() == tokens.size(), "decode_together: " + std::to_string(tokens.size()) + " tokens for " +
@@ -286,9 +288,20 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
   const PrefillStats prefilled = prefill(prompt, capture);
   const double before_answer_ms = ms_since(start);
 
+  // A capture also gets the decode steps' integer traces (MoE routing).
+  DecodeTrace trace;
+  const TensorSink* step_capture = capture && capture->i64 ? &trace.sink() : nullptr;
   Generation generation(*this, prompt, options, on_text);
-  while (const std::optional<int32_t> token = generation.next()) decode_step(*token);
+  while (const std::optional<int32_t> token = generation.next()) impl_->decode_step(*token, step_capture);
   GenerationResult result = generation.finish();
+  if (step_capture) {
+    // The loop never feeds back the last token it emits; the reference
+    // records that token's traces too.
+    if (trace.steps() > 0 && trace.steps() < static_cast<int64_t>(result.output_ids.size()) &&
+        impl_->cache.size() < impl_->cache.capacity())
+      impl_->decode_step(result.output_ids.back(), step_capture);
+    trace.emit_to(sink_of(capture));
+  }
 
   const PreparedPrompt::Impl& p = *prompt.impl_;
   const double decode_ms = result.timings.decode_ms, ttft_ms = result.timings.ttft_ms;
