@@ -181,6 +181,11 @@ class DecoderAccuracy : public ::testing::Test {
     t["num_key_value_heads"] = 4;
     t["head_dim"] = 64;
     t["vocab_size"] = 4096;
+    // The special token ids must lie inside the smaller vocabulary (the config loader refuses others).
+    config["vision_start_token_id"] = 4092;
+    config["vision_end_token_id"] = 4093;
+    config["image_token_id"] = 4094;
+    config["video_token_id"] = 4095;
     t["rope_scaling"]["mrope_section"] = {12, 10, 10};
     config["vision_config"]["depth"] = 1;
     config["vision_config"]["deepstack_visual_indexes"] = Json::array();
