@@ -94,6 +94,7 @@ int run_command(int argc, char** argv) {
     report_drawing(draw_grounding_answer(draw_image, r.text, out), out);
   }
   if (verbose) {
+    if (!model->kernel_choices().empty()) std::cerr << "kernels: " << model->kernel_choices() << "\n";
     const Json t = timings_json(r, model->load_ms());
     std::cerr << "timings: load " << t["load_ms"].get<double>() << " ms, image decode "
               << t["image_decode_ms"].get<double>() << " ms, preprocess " << t["preprocess_ms"].get<double>()
