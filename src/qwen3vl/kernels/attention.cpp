@@ -137,21 +137,28 @@ void attention_with_products(const float* q, const float* k, const float* v, con
   run_attention(q, k, v, s, p, out, pool);
 }
 
-void attention_reference(const float* q, const float* k, const float* v, const AttentionShape& s,
-                         float* out) {
+namespace {
+
+// Both references: bf16 rounds q·scale, k, v and the weights for the
+// products as the bf16 kernel does; otherwise every value stays float32.
+void two_pass_attention(const float* q, const float* k, const float* v, const AttentionShape& s, bool bf16,
+                        float* out) {
+  const auto operand = [bf16](float x) { return bf16 ? bf16_to_f32(f32_to_bf16(x)) : x; };
   const int group = s.n_heads / s.n_kv_heads;
-  std::vector<float> scores(static_cast<size_t>(s.n_kv));
+  std::vector<float> qs(static_cast<size_t>(s.head_dim)), scores(static_cast<size_t>(s.n_kv));
   for (int64_t i = 0; i < s.n_q; ++i) {
     for (int h = 0; h < s.n_heads; ++h) {
       const int kvh = h / group;
       const int64_t visible = s.causal ? std::min(s.n_kv, s.q_offset + i + 1) : s.n_kv;
       const float* qr = q + i * s.q_stride + h * s.head_dim;
+      // float32 scales the sum; bf16 scales q before rounding it (as the kernel).
+      for (int d = 0; d < s.head_dim; ++d) qs[d] = bf16 ? operand(qr[d] * s.scale) : qr[d];
       float mx = -INFINITY;
       for (int64_t j = 0; j < visible; ++j) {
         const float* kj = k + j * s.kv_stride + kvh * s.head_dim;
         float acc = 0.0f;
-        for (int d = 0; d < s.head_dim; ++d) acc += qr[d] * kj[d];
-        scores[j] = acc * s.scale;
+        for (int d = 0; d < s.head_dim; ++d) acc += qs[d] * operand(kj[d]);
+        scores[j] = bf16 ? acc : acc * s.scale;
         mx = std::max(mx, scores[j]);
       }
       float sum = 0.0f;
@@ -162,45 +169,24 @@ void attention_reference(const float* q, const float* k, const float* v, const A
       float* o = out + i * s.out_stride + h * s.head_dim;
       for (int d = 0; d < s.head_dim; ++d) {
         float acc = 0.0f;
-        for (int64_t j = 0; j < visible; ++j) acc += scores[j] * v[j * s.kv_stride + kvh * s.head_dim + d];
+        for (int64_t j = 0; j < visible; ++j)
+          acc += operand(scores[j]) * operand(v[j * s.kv_stride + kvh * s.head_dim + d]);
         o[d] = acc / sum;
       }
     }
   }
 }
 
+}  // namespace
+
+void attention_reference(const float* q, const float* k, const float* v, const AttentionShape& s,
+                         float* out) {
+  two_pass_attention(q, k, v, s, false, out);
+}
+
 void attention_reference_bf16(const float* q, const float* k, const float* v, const AttentionShape& s,
                               float* out) {
-  const auto round = [](float x) { return bf16_to_f32(f32_to_bf16(x)); };
-  const int group = s.n_heads / s.n_kv_heads;
-  std::vector<float> qs(static_cast<size_t>(s.head_dim)), scores(static_cast<size_t>(s.n_kv));
-  for (int64_t i = 0; i < s.n_q; ++i) {
-    for (int h = 0; h < s.n_heads; ++h) {
-      const int kvh = h / group;
-      const int64_t visible = s.causal ? std::min(s.n_kv, s.q_offset + i + 1) : s.n_kv;
-      const float* qr = q + i * s.q_stride + h * s.head_dim;
-      for (int d = 0; d < s.head_dim; ++d) qs[d] = round(qr[d] * s.scale);
-      float mx = -INFINITY;
-      for (int64_t j = 0; j < visible; ++j) {
-        const float* kj = k + j * s.kv_stride + kvh * s.head_dim;
-        float acc = 0.0f;
-        for (int d = 0; d < s.head_dim; ++d) acc += qs[d] * round(kj[d]);
-        scores[j] = acc;
-        mx = std::max(mx, acc);
-      }
-      float sum = 0.0f;
-      for (int64_t j = 0; j < visible; ++j) {
-        scores[j] = std::exp(scores[j] - mx);
-        sum += scores[j];
-      }
-      float* o = out + i * s.out_stride + h * s.head_dim;
-      for (int d = 0; d < s.head_dim; ++d) {
-        float acc = 0.0f;
-        for (int64_t j = 0; j < visible; ++j) acc += round(scores[j]) * round(v[j * s.kv_stride + kvh * s.head_dim + d]);
-        o[d] = acc / sum;
-      }
-    }
-  }
+  two_pass_attention(q, k, v, s, true, out);
 }
 
 }  // namespace qwen3vl
