@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli_test_util.h"
+#include "dump_compare.h"
 #include "qwen3vl/base/json.h"
 #include "qwen3vl/io/safetensors.h"
 
@@ -14,18 +15,7 @@ static const std::string kGolden = kFixture + "/golden";
 
 static Json golden_json(const std::string& c) { return load_json_file(kGolden + "/" + c + ".json"); }
 
-static std::string write_messages(const std::string& c) {
-  // Image paths in the golden messages are relative to golden/: the messages
-  // file lives there too, so run resolves them against its directory.
-  const std::string path = ::testing::TempDir() + "/" + c + ".messages.json";
-  Json m = golden_json(c)["messages"];
-  for (auto& msg : m)
-    if (msg["content"].is_array())
-      for (auto& part : msg["content"])
-        if (part.contains("image")) part["image"] = kGolden + "/" + part["image"].get<std::string>();
-  std::ofstream(path) << m.dump();
-  return path;
-}
+static std::string write_messages(const std::string& c) { return write_golden_messages(kGolden, c); }
 
 TEST(Cli, RunJsonMatchesGoldenForEveryCase) {
   for (const std::string c : {"case1_text", "case2_one_image", "case3_two_images"}) {
@@ -91,23 +81,13 @@ TEST(Cli, DumpWritesGoldenTensors) {
     const CliResult r = run_cli("dump -m " + kFixture + " --messages " + write_messages(c) + " -n 12 -o " + out);
     ASSERT_EQ(r.exit_code, 0) << c << ": " << r.err;
     SafetensorsFile mine(out), gold(kGolden + "/" + c + ".safetensors");
-    auto ints = [](const TensorView& t) {
-      std::vector<int64_t> v(static_cast<size_t>(t.numel()));
-      std::memcpy(v.data(), t.data, v.size() * 8);
-      return v;
-    };
+    auto ints = qwen3vl::testing::dumped_ints;
     for (const char* name : {"input_ids", "position_ids", "rope_deltas", "generated_ids"}) {
       ASSERT_TRUE(mine.has(name)) << c << " " << name;
       EXPECT_EQ(mine.get(name).shape, gold.get(name).shape) << c << " " << name;
       EXPECT_EQ(ints(mine.get(name)), ints(gold.get(name))) << c << " " << name;
     }
-    auto max_diff = [&](const std::string& name) {
-      const auto a = mine.get(name).to_f32(), b = gold.get(name).to_f32();
-      EXPECT_EQ(a.size(), b.size()) << name;
-      float m = 0;
-      for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) m = std::max(m, std::abs(a[i] - b[i]));
-      return m;
-    };
+    auto max_diff = [&](const std::string& name) { return qwen3vl::testing::dumped_max_diff(mine, gold, name); };
     EXPECT_LE(max_diff("logits_last"), 1e-3f) << c;
     EXPECT_LE(max_diff("logits_first256"), 1e-3f) << c;
     if (c != "case1_text") {

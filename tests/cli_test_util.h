@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include "qwen3vl/base/json.h"
+
 struct CliResult {
   int exit_code = -1;
   std::string out, err;
@@ -36,4 +38,19 @@ inline CliResult run_cli(const std::string& args, const std::string& stdin_text 
   r.out = slurp(base + ".out");
   r.err = slurp(base + ".err");
   return r;
+}
+
+// Writes the messages of golden case `c` (golden_dir/c.json) to a temporary
+// file, image paths made absolute, and returns its path.
+inline std::string write_golden_messages(const std::string& golden_dir, const std::string& c) {
+  static int counter = 0;
+  const std::string path = ::testing::TempDir() + "/" + c + "_" + std::to_string(::getpid()) + "_" +
+                           std::to_string(counter++) + ".messages.json";
+  qwen3vl::Json m = qwen3vl::load_json_file(golden_dir + "/" + c + ".json")["messages"];
+  for (auto& msg : m)
+    if (msg["content"].is_array())
+      for (auto& part : msg["content"])
+        if (part.contains("image")) part["image"] = golden_dir + "/" + part["image"].get<std::string>();
+  std::ofstream(path) << m.dump();
+  return path;
 }

@@ -1,13 +1,16 @@
 // Continuous batching in the model layer: several sequences decoded in one
 // pass (Qwen3VLModel::decode_batch) give, bit for bit, the logits each gets
 // alone, in every weight format, while sequences join (prefilled between
-// steps) and leave the batch; and a bad batch changes no cache.
+// steps) and leave the batch; and a bad batch changes no cache. Dense and
+// Mixture-of-Experts models (there, sequences picking the same expert share
+// its read, and each still gets its own result exactly).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "qwen3vl/base/error.h"
@@ -22,21 +25,23 @@ using namespace qwen3vl;
 namespace {
 
 const std::string kFixture = QWEN3VL_FIXTURE_DIR;
+const std::string kMoeFixture = QWEN3VL_MOE_FIXTURE_DIR;
 constexpr int64_t kContext = 64;
 
 struct Loaded {
-  ModelConfig config = load_model_config(kFixture + "/config.json");
-  Checkpoint checkpoint{kFixture};
+  explicit Loaded(const std::string& dir) : config(load_model_config(dir + "/config.json")), checkpoint(dir) {}
+  ModelConfig config;
+  Checkpoint checkpoint;
   std::unique_ptr<Qwen3VLModel> model;
 };
 
-// The fixture's text model with its weights in `quant` ("auto" keeps the
+// A fixture's text model with its weights in `quant` ("auto" keeps the
 // stored bf16).
-const Qwen3VLModel& model_in(const std::string& quant) {
+const Qwen3VLModel& model_in(const std::string& quant, const std::string& dir = kFixture) {
   static std::map<std::string, std::unique_ptr<Loaded>> models;
-  auto& slot = models[quant];
+  auto& slot = models[dir + ":" + quant];
   if (!slot) {
-    slot = std::make_unique<Loaded>();
+    slot = std::make_unique<Loaded>(dir);
     ModelWeightsOptions options;
     options.weights = weight_options_from_name(quant, qwen3vl::testing::test_pool());
     options.load_vision = false;
@@ -74,12 +79,16 @@ std::vector<std::vector<float>> solo_logits(const Qwen3VLModel& model, const Pro
   return out;
 }
 
-class DecodeBatch : public ::testing::TestWithParam<std::string> {};
-INSTANTIATE_TEST_SUITE_P(Formats, DecodeBatch, ::testing::Values("auto", "f32", "q8", "q4"),
-                         [](const auto& info) { return info.param; });
+// (fixture, weight format)
+class DecodeBatch : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+INSTANTIATE_TEST_SUITE_P(Formats, DecodeBatch,
+                         ::testing::Combine(::testing::Values("dense", "moe"),
+                                            ::testing::Values("auto", "f32", "q8", "q4")),
+                         [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 
 TEST_P(DecodeBatch, EachSequenceGetsItsLogitsAloneWhileOthersJoinAndLeave) {
-  const Qwen3VLModel& model = model_in(GetParam());
+  const auto& [kind, quant] = GetParam();
+  const Qwen3VLModel& model = model_in(quant, kind == "moe" ? kMoeFixture : kFixture);
   const std::vector<PromptLayout> layouts = prompts(model);
   // Sequence i joins the batch after join[i] steps and runs steps[i] steps.
   const int join[] = {0, 0, 2};
@@ -122,7 +131,7 @@ TEST_P(DecodeBatch, EachSequenceGetsItsLogitsAloneWhileOthersJoinAndLeave) {
   for (size_t i = 0; i < layouts.size(); ++i) {
     ASSERT_EQ(seqs[i].logits.size(), want[i].size()) << "sequence " << i;
     for (size_t s = 0; s < want[i].size(); ++s)
-      EXPECT_TRUE(seqs[i].logits[s] == want[i][s]) << GetParam() << ": sequence " << i << " step " << s
+      EXPECT_TRUE(seqs[i].logits[s] == want[i][s]) << kind << " " << quant << ": sequence " << i << " step " << s
                                                    << " differs from the same sequence decoded alone";
     EXPECT_EQ(seqs[i].cache.size(), layouts[i].length() + steps[i] - 1);
   }

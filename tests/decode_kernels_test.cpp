@@ -210,6 +210,53 @@ TEST_P(MatmulMultiSimd, EqualsOneMatmulPerLayerExactly) {
   }
 }
 
+// Layers with their own inputs (a MoE layer's down projections, one input
+// per selected expert), mixed with layers reading the shared input: each
+// result equals its own matmul() bit for bit, on every ISA.
+TEST_P(MatmulMultiSimd, OwnInputsEqualOneMatmulPerLayerExactly) {
+  const IsaLevel isa = this->isa();
+  for (WeightFormat f : {WeightFormat::F32, WeightFormat::BF16, WeightFormat::Q8, WeightFormat::Q4}) {
+    {
+      for (int64_t m : {1, 2}) {
+        uint32_t seed = 700;
+        const int64_t shared_cols = 45;
+        const auto shared = random_values(m * shared_cols, seed++);
+        struct Layer {
+          int64_t rows, cols;
+          bool own;
+        };
+        const Layer layers[] = {{33, 77, true}, {17, shared_cols, false}, {1, 31, true}, {150, 300, true}};
+        std::vector<WeightMatrix> weights;
+        std::vector<std::vector<float>> inputs, got, want;
+        std::vector<LinearOutput> outs;
+        for (const Layer& l : layers) {
+          WeightMatrix w = make_weight(f == WeightFormat::BF16 ? f : WeightFormat::F32, l.rows, l.cols,
+                                       random_values(l.rows * l.cols, seed++));
+          if (f == WeightFormat::Q8 || f == WeightFormat::Q4) w = quantize_weight(w, f);
+          weights.push_back(w);
+          inputs.push_back(l.own ? random_values(m * l.cols, seed++) : shared);
+          got.emplace_back(m * l.rows, NAN);
+          want.emplace_back(m * l.rows, NAN);
+        }
+        for (size_t i = 0; i < weights.size(); ++i)
+          outs.push_back({&weights[i], nullptr, got[i].data(), layers[i].own ? inputs[i].data() : nullptr});
+        matmul_multi(shared.data(), m, outs, two_threads());
+        for (size_t i = 0; i < weights.size(); ++i) {
+          ThreadPool one(1);
+          matmul(inputs[i].data(), m, weights[i], nullptr, want[i].data(), one);
+          EXPECT_EQ(got[i], want[i]) << weight_format_name(f) << " " << isa_level_name(isa) << " m=" << m
+                                     << " layer " << i;
+        }
+        // Every layer with its own input: no shared input needed.
+        std::vector<LinearOutput> own_only = {outs[0], outs[2]};
+        std::fill(got[0].begin(), got[0].end(), NAN);
+        matmul_multi(nullptr, m, own_only, two_threads());
+        EXPECT_EQ(got[0], want[0]) << weight_format_name(f) << " " << isa_level_name(isa);
+      }
+    }
+  }
+}
+
 // Batch invariance: each of m rows given to matmul_multi_rowwise comes out
 // bit-identical to that row alone through matmul_multi (the decode path), in
 // every weight format and on every ISA, whatever the other rows hold.

@@ -2,6 +2,8 @@
 // clear Error naming the file (and tensor), never crash.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -12,15 +14,16 @@ using namespace qwen3vl;
 namespace fs = std::filesystem;
 
 static const std::string kFixture = QWEN3VL_FIXTURE_DIR;
+static const std::string kMoeFixture = QWEN3VL_MOE_FIXTURE_DIR;
 
 namespace {
 
-// A writable copy of the fixture in a fresh temp directory.
-std::string copy_fixture(const std::string& tag) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("corrupt_" + tag);
+// A writable copy of a fixture in a fresh temp directory.
+std::string copy_fixture(const std::string& tag, const std::string& fixture = kFixture) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("corrupt_" + tag + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  for (const auto& e : fs::directory_iterator(kFixture))
+  for (const auto& e : fs::directory_iterator(fixture))
     if (e.is_regular_file()) fs::copy_file(e.path(), dir / e.path().filename());
   for (const auto& e : fs::directory_iterator(dir)) fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
   return dir.string();
@@ -157,4 +160,69 @@ TEST(LoaderErrors, ShardIndexNamingAMissingShard) {
       << R"({"weight_map": {"model.language_model.norm.weight": "model-00001-of-00002.safetensors"}})";
   const std::string e = load_error(dir);
   EXPECT_NE(e.find("model-00001-of-00002.safetensors"), std::string::npos) << e;
+}
+
+// ---------------------------------------------------------------- Mixture of Experts
+
+TEST(LoaderErrors, MoeMissingExpertTensorIsNamed) {
+  for (const std::string victim : {"model.language_model.layers.2.mlp.experts.gate_up_proj",
+                                   "model.language_model.layers.0.mlp.experts.down_proj",
+                                   "model.language_model.layers.0.mlp.gate.weight"}) {
+    const std::string dir = copy_fixture("moe_dropped", kMoeFixture);
+    rewrite_weights(dir, [&](const TensorView& t, SafetensorsWriter&) { return t.name == victim; });
+    const std::string e = load_error(dir);
+    EXPECT_NE(e.find(victim), std::string::npos) << e;
+    EXPECT_NE(e.find("missing"), std::string::npos) << e;
+  }
+}
+
+TEST(LoaderErrors, MoeExpertTensorOfWrongShapeIsNamedWithBothShapes) {
+  // [E, hidden, 2I] stored as [E, 2I, hidden] (a transposed export).
+  const std::string dir = copy_fixture("moe_shape", kMoeFixture);
+  const std::string victim = "model.language_model.layers.0.mlp.experts.gate_up_proj";
+  rewrite_weights(dir, [&](const TensorView& t, SafetensorsWriter& w) {
+    if (t.name != victim) return false;
+    w.add(t.name, t.dtype, {t.shape[0], t.shape[2], t.shape[1]}, t.data, t.nbytes);
+    return true;
+  });
+  const std::string e = load_error(dir);
+  EXPECT_NE(e.find(victim), std::string::npos) << e;
+  EXPECT_NE(e.find("[8, 16, 64]"), std::string::npos) << e;
+  EXPECT_NE(e.find("[8, 64, 16]"), std::string::npos) << e;
+}
+
+TEST(LoaderErrors, MoeExpertTensorOfWrongDtypeIsNamed) {
+  const std::string dir = copy_fixture("moe_dtype", kMoeFixture);
+  const std::string victim = "model.language_model.layers.2.mlp.experts.down_proj";
+  rewrite_weights(dir, [&](const TensorView& t, SafetensorsWriter& w) {
+    if (t.name != victim) return false;
+    w.add(t.name, DType::I16, t.shape, t.data, t.nbytes);
+    return true;
+  });
+  const std::string e = load_error(dir);
+  EXPECT_NE(e.find(victim), std::string::npos) << e;
+  EXPECT_NE(e.find("I16"), std::string::npos) << e;
+}
+
+TEST(LoaderErrors, MoeConfigWithMoreExpertsThanTheCheckpoint) {
+  const std::string dir = copy_fixture("moe_experts", kMoeFixture);
+  Json cfg = load_json_file(dir + "/config.json");
+  cfg["text_config"]["num_experts"] = 16;
+  std::ofstream(dir + "/config.json") << cfg.dump();
+  const std::string e = load_error(dir);
+  EXPECT_NE(e.find("mlp.gate.weight"), std::string::npos) << e;
+  EXPECT_NE(e.find("[16, 16]"), std::string::npos) << e;
+}
+
+TEST(LoaderErrors, DenseCheckpointUnderAMoeConfigNamesTheMissingRouter) {
+  // The dense fixture's weights with a MoE config: layer 0 has no router.
+  const std::string dir = copy_fixture("moe_on_dense");
+  Json cfg = load_json_file(dir + "/config.json");
+  cfg["model_type"] = "qwen3_vl_moe";
+  cfg["text_config"]["num_experts"] = 4;
+  cfg["text_config"]["num_experts_per_tok"] = 2;
+  cfg["text_config"]["moe_intermediate_size"] = 32;
+  std::ofstream(dir + "/config.json") << cfg.dump();
+  const std::string e = load_error(dir);
+  EXPECT_NE(e.find("model.language_model.layers.0.mlp.gate.weight"), std::string::npos) << e;
 }

@@ -180,7 +180,7 @@ TEST_F(ModelFileTest, LayoutIsAlignedSafetensorsWithVersionedMetadata) {
   EXPECT_EQ((8 + len) % 64, 0u);
   const Json& md = f.header["__metadata__"];
   EXPECT_EQ(md["format"], "qwen3vl");
-  EXPECT_EQ(md["version"], "2.0");
+  EXPECT_EQ(md["version"], "2.1");
   EXPECT_EQ(md["quant"], "q4");
   size_t tensors = 0;
   for (auto it = f.header.begin(); it != f.header.end(); ++it) {

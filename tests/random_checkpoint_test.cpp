@@ -66,7 +66,7 @@ TEST(RandomModel, PublicApiWritesALoadableCheckpoint) {
 }
 
 TEST(Presets, MatchPublishedConfigs) {
-  for (const std::string p : {"2b", "4b", "8b"}) {
+  for (const std::string p : {"2b", "4b", "8b", "30b-a3b"}) {
     const ModelConfig mine = parse_model_config(preset_config_json(p), p);
     const ModelConfig real =
         load_model_config(kFixture + "/../real-configs/qwen3-vl-" + p + ".config.json");

@@ -18,6 +18,7 @@
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/weights/weight_loading.h"
 #include "qwen3vl/kernels/quant.h"
+#include "golden_decoder_case.h"
 #include "test_pool.h"
 
 using namespace qwen3vl;
@@ -25,12 +26,6 @@ using namespace qwen3vl;
 namespace {
 
 const std::string kFixture = QWEN3VL_FIXTURE_DIR;
-
-std::vector<int32_t> to_i32(const TensorView& t) {
-  EXPECT_EQ(t.dtype, DType::I64) << t.name;
-  const auto* p = static_cast<const int64_t*>(t.data);
-  return std::vector<int32_t>(p, p + t.numel());
-}
 
 float max_abs_diff(const float* a, const float* b, size_t n) {
   float m = 0.0f;
@@ -42,73 +37,10 @@ int32_t argmax(std::span<const float> v) {
   return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
-// The shared, read-only decoder plus the scratch one caller runs it with.
-struct DecoderRun {
-  template <typename... Args>
-  explicit DecoderRun(Args&&... args) : decoder(std::forward<Args>(args)...) {}
+using qwen3vl::testing::DecoderRun;
 
-  KVCache make_cache(int64_t context, KVCacheType type = KVCacheType::F32) const {
-    return decoder.make_cache(context, type);
-  }
-  std::span<const float> forward(const DecoderInput& in, KVCache& cache, const LogitsRequest& request = {}) {
-    return decoder.forward(in, cache, workspace, ForwardContext{qwen3vl::testing::test_pool(), capture}, request);
-  }
-
-  TextDecoder decoder;
-  DecoderWorkspace workspace;
-  const TensorSink* capture = nullptr;
-};
-
-// One golden case: prompt ids, 3-row positions, and (for images) the golden
-// visual embeddings placed at the image-pad rows.
-struct Case {
-  explicit Case(const std::string& name)
-      : golden(kFixture + "/golden/" + name + ".safetensors"),
-        config(load_model_config(kFixture + "/config.json")) {
-    ids = to_i32(golden.get("input_ids"));
-    const std::vector<int32_t> pos = to_i32(golden.get("position_ids"));
-    const size_t L = ids.size();
-    for (int a = 0; a < 3; ++a) positions[a].assign(pos.begin() + a * L, pos.begin() + (a + 1) * L);
-    rope_delta = to_i32(golden.get("rope_deltas"))[0];
-    for (size_t r = 0; r < L; ++r)
-      if (ids[r] == config.image_token_id) image_rows.push_back(static_cast<int32_t>(r));
-    if (golden.has("image_embeds")) {
-      image_embeds = golden.get("image_embeds").to_f32();
-      for (int j = 0; golden.has("deepstack_" + std::to_string(j)); ++j)
-        deepstack.push_back(golden.get("deepstack_" + std::to_string(j)).to_f32());
-    }
-    generated = to_i32(golden.get("generated_ids"));
-  }
-
-  // The prompt rows [begin, end) as a decoder chunk.
-  DecoderInput chunk(size_t begin, size_t end) {
-    DecoderInput in;
-    in.ids = std::span<const int32_t>(ids).subspan(begin, end - begin);
-    for (int a = 0; a < 3; ++a) in.positions[a] = std::span<const int32_t>(positions[a]).subspan(begin, end - begin);
-    chunk_rows.clear();
-    size_t first_image = 0;
-    for (size_t i = 0; i < image_rows.size(); ++i) {
-      if (static_cast<size_t>(image_rows[i]) < begin) first_image = i + 1;
-      else if (static_cast<size_t>(image_rows[i]) < end) chunk_rows.push_back(image_rows[i] - static_cast<int32_t>(begin));
-    }
-    if (!chunk_rows.empty()) {
-      const int64_t H = config.text.hidden_size;
-      in.visual_rows = chunk_rows;
-      in.visual_embeds = image_embeds.data() + first_image * H;
-      for (const auto& d : deepstack) in.deepstack.push_back(d.data() + first_image * H);
-    }
-    return in;
-  }
-
-  SafetensorsFile golden;
-  ModelConfig config;
-  std::vector<int32_t> ids;
-  std::array<std::vector<int32_t>, 3> positions;
-  int32_t rope_delta = 0;
-  std::vector<int32_t> image_rows, chunk_rows;
-  std::vector<float> image_embeds;
-  std::vector<std::vector<float>> deepstack;
-  std::vector<int32_t> generated;
+struct Case : qwen3vl::testing::GoldenDecoderCase {
+  explicit Case(const std::string& name) : GoldenDecoderCase(kFixture, name) {}
 };
 
 // Greedy decoding after a prefill whose last logits are `last`: each step

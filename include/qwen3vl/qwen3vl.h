@@ -67,6 +67,17 @@ struct ImageOptions {
   int64_t max_input_pixels = 0;  // 0: the default decompression-bomb cap
 };
 
+// Request-wide video choices; a video part's own "fps" / "num_frames" win.
+struct VideoOptions {
+  double fps = 0;              // frames sampled per second of video; 0: video_preprocessor_config.json
+  int64_t num_frames = 0;      // a fixed number of frames instead (exclusive with fps); 0: unset
+  int64_t max_frame_pixels = 0;  // 0: the default cap on a frame's declared width*height
+  // Keep the template's outer <|vision_start|>...<|vision_end|> around the
+  // per-frame-pair blocks, as transformers >= 5.10 writes videos; the default
+  // replaces it, as the Qwen processor (transformers 4.57 to 5.9) does.
+  bool keep_outer_wrapper = false;
+};
+
 struct SamplingOptions {
   // Unset fields come from generation_config.json, then greedy.
   std::optional<float> temperature;  // 0 = greedy
@@ -84,11 +95,13 @@ struct GenerateOptions {
   SamplingOptions sampling;
   std::vector<std::string> stop;  // stop strings (not included in the text)
   ImageOptions image;
+  VideoOptions video;
   Json template_extra = Json::object();  // e.g. {"enable_thinking": false}
 };
 
 struct StageTimings {
   double image_decode_ms = 0, preprocess_ms = 0, vision_ms = 0, prefill_ms = 0, decode_ms = 0;
+  double video_decode_ms = 0;  // opening videos and decoding their sampled frames (preprocess_ms has the rest)
   double ttft_ms = 0;  // from generate() start to the first token
 };
 
@@ -98,6 +111,7 @@ struct GenerationResult {
   std::string text;
   std::string finish_reason;  // "stop" (EOS or stop string) or "length"
   int image_tokens = 0;
+  int video_tokens = 0;  // <|video_pad|> tokens of all videos
   // Prompt tokens whose keys/values came from the session's cache (an earlier
   // turn) and those computed now; they add up to prompt_ids.size().
   int64_t reused_tokens = 0;

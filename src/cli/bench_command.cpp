@@ -12,13 +12,14 @@ int bench_command(int argc, char** argv) {
   Args args("bench",
             "Measures, in one run: memory read bandwidth, weight bytes read per token, decode tok/s and its\n"
             "fraction of the bandwidth limit, prefill tok/s, vision encoder time for 448x448 and 1000x750\n"
-            "images, time to first token for \"Describe this image.\" with the 1000x750 image, load time and\n"
-            "peak RSS. Make a model of real shape with `qwen3vl make-random-model --preset 4b -o DIR`.");
+            "images, time to first token for \"Describe this image.\" with the 1000x750 image, the same for a\n"
+            "10-second 640x360 video (frame decode, vision, tokens), load time and peak RSS. Make a model of real shape with `qwen3vl make-random-model --preset 4b -o DIR`.");
   add_model_options(args);
   args.value("--prompt-tokens", "N", "prefill length (default 512)")
       .value("--decode-tokens", "N", "tokens to decode (default 128)")
       .value("--probe-mib", "N", "bandwidth probe buffer in MiB (default 1024; keep it far above the caches)")
       .flag("--no-vision", "skip the vision encoder and time-to-first-token measurements")
+      .flag("--no-video", "skip the video line (10 s 640x360 clip: frame decode, vision, time to first token)")
       .flag("--json", "print one JSON object");
   if (!args.parse(argc, argv, 2)) return 0;
   BenchOptions o;
@@ -30,6 +31,7 @@ int bench_command(int argc, char** argv) {
   o.prompt_tokens = args.get_int("prompt-tokens", 512);
   o.decode_tokens = args.get_int("decode-tokens", 128);
   o.vision = !args.has("no-vision");
+  o.video = !args.has("no-video");
   const int64_t probe_mib = args.get_int64("probe-mib", 1024);
   if (probe_mib < 4) throw Error("--probe-mib must be at least 4");
   o.probe_bytes = static_cast<size_t>(probe_mib) << 20;
@@ -60,6 +62,16 @@ int bench_command(int argc, char** argv) {
     std::printf("%-34s %12.0f\n", "vision encoder 448x448 (ms)", num("vision_ms_448"));
     std::printf("%-34s %12.0f\n", "vision encoder 1000x750 (ms)", num("vision_ms_1000x750"));
     std::printf("%-34s %12.0f\n", "time to first token 1000x750 (ms)", num("ttft_ms_1000x750"));
+  }
+  if (r.contains("video_vision_ms")) {
+    std::printf("video 10 s 640x360 (%s): %.0f tokens\n", r["video_codec"].get<std::string>().c_str(),
+                num("video_tokens"));
+    std::printf("%-34s %12.0f\n", "  frame decode (ms)", num("video_decode_ms"));
+    std::printf("%-34s %12.0f\n", "  preprocess (ms)", num("video_preprocess_ms"));
+    std::printf("%-34s %12.0f\n", "  vision encoder (ms)", num("video_vision_ms"));
+    std::printf("%-34s %12.3f (1000x750 image: %.3f)\n", "  vision per token (ms)", num("video_vision_ms_per_token"),
+                num("vision_ms_per_token_1000x750"));
+    std::printf("%-34s %12.0f\n", "  time to first token (ms)", num("video_ttft_ms"));
   }
   std::printf("%-34s %12.0f\n", "load (ms)", num("load_ms"));
   std::printf("%-34s %12.2f\n", "peak RSS (GB)", num("peak_rss_bytes") / 1e9);

@@ -13,14 +13,17 @@ int dump_command(int argc, char** argv) {
   Args args("dump",
             "Runs the pipeline greedily and writes its intermediate tensors under the reference's names\n"
             "(input_ids, position_ids, rope_deltas, pixel_values, image_grid_thw, image_embeds,\n"
-            "deepstack_{j}, logits_last, generated_ids) to a safetensors file.");
+            "pixel_values_videos, video_grid_thw, video_embeds, deepstack_{j}, logits_last, generated_ids)\n"
+            "to a safetensors file.");
   add_model_options(args);
   args.value("--messages", "FILE", "a JSON array of chat messages")
       .value("-p,--prompt", "TEXT", "the user's message (instead of --messages)")
       .value("--image", "PATH", "an image placed before the prompt", true)
+      .value("--video", "PATH", "a video placed before the prompt (after the images)", true)
       .value("--system", "TEXT", "a system message")
       .value("-n,--max-tokens", "N", "tokens to generate greedily (default 12)")
       .value("-o,--output", "FILE", "safetensors file to write");
+  add_video_options(args);
   if (!args.parse(argc, argv, 2)) return 0;
   if (!args.has("output")) throw Error("dump needs -o OUT.safetensors");
   std::string base_dir;
@@ -31,6 +34,7 @@ int dump_command(int argc, char** argv) {
   GenerateOptions options;
   options.max_tokens = args.get_int("max-tokens", 12);
   options.sampling.temperature = 0.0f;
+  options.video = video_options_from_args(args);
   SafetensorsWriter writer;
   TensorCapture capture;
   capture.f32 = [&](const std::string& name, const std::vector<int64_t>& shape, const float* data) {

@@ -29,6 +29,26 @@ void add_generation_options(Args& args) {
       .value("--image-min-tokens", "N", "lower bound of tokens per image (default from preprocessor_config.json)")
       .value("--image-max-tokens", "N", "upper bound of tokens per image (default from preprocessor_config.json)")
       .value("--max-image-pixels", "N", "refuse images whose header declares more pixels than N");
+  add_video_options(args);
+}
+
+void add_video_options(Args& args) {
+  args.value("--video-fps", "F", "frames sampled per second of each video (default from video_preprocessor_config.json: 2)")
+      .value("--video-frames", "N", "sample N frames of each video instead of a rate")
+      .flag("--video-outer-wrapper",
+            "keep <|vision_start|>..<|vision_end|> around a video's frame blocks (transformers >= 5.10 form)");
+}
+
+VideoOptions video_options_from_args(const Args& args) {
+  VideoOptions v;
+  v.fps = args.get_double("video-fps", 0);
+  v.num_frames = args.get_int64("video-frames", 0);
+  v.keep_outer_wrapper = args.has("video-outer-wrapper");
+  if (args.has("video-fps") && !(v.fps > 0)) throw Error("--video-fps must be positive");
+  if (args.has("video-frames") && v.num_frames < 1) throw Error("--video-frames must be positive");
+  if (args.has("video-fps") && args.has("video-frames"))
+    throw Error("--video-fps and --video-frames are mutually exclusive");
+  return v;
 }
 
 std::shared_ptr<Model> load_model_from_args(const Args& args, bool quiet) {
@@ -88,6 +108,7 @@ GenerateOptions generation_options_from_args(const Args& args) {
   o.image.max_tokens = args.get_int("image-max-tokens", 0);
   o.image.max_input_pixels = args.get_int64("max-image-pixels", 0);
   if (o.image.min_tokens < 0 || o.image.max_tokens < 0) throw Error("image token bounds must be positive");
+  o.video = video_options_from_args(args);
   return o;
 }
 

@@ -18,6 +18,7 @@ Json timings_json(const GenerationResult& r, double load_ms) {
                                 ? (r.output_ids.size() - 1) * 1000.0 / t.decode_ms : 0.0;
   return {{"load_ms", load_ms},
           {"image_decode_ms", t.image_decode_ms},
+          {"video_decode_ms", t.video_decode_ms},
           {"preprocess_ms", t.preprocess_ms},
           {"vision_ms", t.vision_ms},
           {"prefill_ms", t.prefill_ms},
@@ -25,6 +26,7 @@ Json timings_json(const GenerationResult& r, double load_ms) {
           {"ttft_ms", t.ttft_ms},
           {"prompt_tokens", r.prompt_ids.size()},
           {"image_tokens", r.image_tokens},
+          {"video_tokens", r.video_tokens},
           {"reused_tokens", r.reused_tokens},
           {"prefilled_tokens", r.prefilled_tokens},
           {"generated_tokens", r.output_ids.size()},
@@ -34,26 +36,28 @@ Json timings_json(const GenerationResult& r, double load_ms) {
 
 }  // namespace
 
-// Reads the messages of --messages FILE, or builds them from -p/--system/--image.
+// Reads the messages of --messages FILE, or builds them from -p/--system/--image/--video.
 Json messages_from_args(const Args& args, std::string* base_dir) {
   if (args.has("messages")) {
-    if (args.has("prompt") || args.has("image") || args.has("system"))
-      throw Error("--messages cannot be combined with -p, --image or --system");
+    if (args.has("prompt") || args.has("image") || args.has("video") || args.has("system"))
+      throw Error("--messages cannot be combined with -p, --image, --video or --system");
     const std::string path = args.get("messages");
     Json m = path == "-" ? parse_json(std::string(std::istreambuf_iterator<char>(std::cin), {}), "stdin")
                          : load_json_file(path);
     if (path != "-") *base_dir = std::filesystem::absolute(path).parent_path().string();
     return m;
   }
-  if (!args.has("prompt") && !args.has("image")) throw Error("give a prompt with -p TEXT (or --messages FILE)");
-  return make_user_messages(args.get("system"), args.all("image"), args.get("prompt"));
+  if (!args.has("prompt") && !args.has("image") && !args.has("video"))
+    throw Error("give a prompt with -p TEXT (or --messages FILE)");
+  return make_user_messages(args.get("system"), args.all("image"), args.get("prompt"), args.all("video"));
 }
 
 int run_command(int argc, char** argv) {
-  Args args("run", "Answers a prompt about text and images, streaming the answer to stdout.");
+  Args args("run", "Answers a prompt about text, images and videos, streaming the answer to stdout.");
   add_model_options(args);
   args.value("-p,--prompt", "TEXT", "the user's message")
       .value("--image", "PATH", "an image (file or data: URI) placed before the prompt", true)
+      .value("--video", "PATH", "a video file (any FFmpeg container/codec, or data: URI) placed before the prompt", true)
       .value("--system", "TEXT", "a system message")
       .value("--messages", "FILE", "a JSON array of chat messages (OpenAI style; - for stdin)");
   add_generation_options(args);
@@ -68,8 +72,8 @@ int run_command(int argc, char** argv) {
   const GenerateOptions options = generation_options_from_args(args);
   std::string draw_image;
   if (args.has("draw-boxes")) {
-    for (const MediaReference& m : normalize_messages(messages, base_dir).media)
-      if (m.kind == MediaKind::Image) draw_image = m.source;
+    for (const MediaReference& medium : normalize_messages(messages, base_dir).media)
+      if (medium.kind == MediaKind::Image) draw_image = medium.source;
     if (draw_image.empty()) throw Error("--draw-boxes needs an image in the prompt to draw on");
   }
   auto model = load_model_from_args(args, quiet || json);
@@ -97,7 +101,8 @@ int run_command(int argc, char** argv) {
     if (!model->kernel_choices().empty()) std::cerr << "kernels: " << model->kernel_choices() << "\n";
     const Json t = timings_json(r, model->load_ms());
     std::cerr << "timings: load " << t["load_ms"].get<double>() << " ms, image decode "
-              << t["image_decode_ms"].get<double>() << " ms, preprocess " << t["preprocess_ms"].get<double>()
+              << t["image_decode_ms"].get<double>() << " ms, video decode " << t["video_decode_ms"].get<double>()
+              << " ms, preprocess " << t["preprocess_ms"].get<double>()
               << " ms, vision encoder " << t["vision_ms"].get<double>() << " ms, prefill "
               << t["prefill_ms"].get<double>() << " ms (" << r.prompt_ids.size() << " tokens, "
               << t["prefill_tps"].get<double>() << " tok/s), decode " << t["decode_ms"].get<double>() << " ms ("

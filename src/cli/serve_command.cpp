@@ -64,7 +64,7 @@ int serve_command(int argc, char** argv) {
       .value("--port", "N", "port (default 8080; 0 picks a free one, printed at start)")
       .value("--api-key", "KEY", "require Authorization: Bearer KEY (default: $QWEN3VL_API_KEY, else none)")
       .value("--alias", "NAME", "model id reported by /v1/models (default: the model's folder or file name)")
-      .value("--parallel", "N", "slots: conversations whose KV caches are kept for their next turn (default 1)")
+      .value("--parallel", "N", "slots: requests decoded together in one pass over the weights, each keeping its KV cache for its next turn (default 1)")
       .value("--image-cache-mb", "MB", "vision features of recent images kept for reuse (default 256)")
       .value("--max-queue", "N", "requests that may wait for a slot; more get 503 (default 256)")
       .value("--allow-local-images", "DIR", "accept image paths, confined to DIR (symlinks resolved)")

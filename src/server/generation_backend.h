@@ -5,6 +5,7 @@
 #include <string>
 
 #include "server/generation_job.h"
+#include "server/metrics.h"
 
 namespace qwen3vl {
 class Model;
@@ -16,18 +17,22 @@ class GenerationBackend {
  public:
   virtual ~GenerationBackend() = default;
   // Runs `job` to its end, appending text as it is produced and stopping
-  // early when job.append() returns false or job.cancelled(). Throws
+  // early when job.append() returns false or job.cancelled(). Called from
+  // several threads at once (one job each, at most as many as the backend
+  // was made for). Throws
   // qwen3vl::Error (or ApiError) when the request cannot be served.
   virtual BackendResult run(GenerationJob& job) = 0;
 };
 
-// The model, one request at a time, over `slots` sessions: each keeps its KV
-// cache after its request, and a request goes to the session whose
-// conversation it continues (a next turn finds its earlier turns there), else
-// to the least recently used one; vision features are shared through one
-// encoding cache of `encoding_cache_bytes`.
+// The model over `slots` sessions, up to `slots` requests at once with their
+// decode steps batched (continuous batching; each answer is what it would be
+// alone): each session keeps its KV cache after its request, and a request
+// goes to the free session whose conversation it continues (a next turn
+// finds its earlier turns there), else to the least recently used one;
+// vision features are shared through one encoding cache of
+// `encoding_cache_bytes`. Decode steps are counted in `metrics` (may be null).
 std::unique_ptr<GenerationBackend> make_session_backend(std::shared_ptr<const Model> model, int slots,
-                                                        size_t encoding_cache_bytes);
+                                                        size_t encoding_cache_bytes, Metrics* metrics);
 
 // Answers with the texts of `script_file` (a JSON array; each entry a string,
 // or {"echo_prompt": true} to answer with the rendered prompt as a JSON

@@ -21,6 +21,7 @@ struct BackendResult {
   int64_t completion_tokens = 0;
   std::string finish_reason = "stop";  // "stop" or "length"
   double decode_seconds = 0;           // time spent producing the completion tokens
+  bool decode_in_metrics = false;      // the backend reported its decode steps itself
   int images_encoded = 0;              // run through the vision encoder
   int images_from_cache = 0;           // vision features found in the encoding cache
 };

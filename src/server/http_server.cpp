@@ -159,9 +159,9 @@ void HttpServer::set_model(std::shared_ptr<const Model> model) {
   ctx.context_length = model->load_options().context_length;
   ctx.created = static_cast<int64_t>(std::time(nullptr));
   std::unique_ptr<GenerationBackend> backend = o.scripted_output_file.empty()
-                                                   ? make_session_backend(model, o.parallel, o.encoding_cache_bytes)
+                                                   ? make_session_backend(model, o.parallel, o.encoding_cache_bytes, &ctx.metrics)
                                                    : make_scripted_backend(model, o.scripted_output_file);
-  ctx.scheduler = std::make_unique<Scheduler>(std::move(backend), ctx.metrics, o.max_queue);
+  ctx.scheduler = std::make_unique<Scheduler>(std::move(backend), ctx.metrics, o.max_queue, o.parallel);
   ctx.model = std::move(model);
   ctx.ready = true;
 }

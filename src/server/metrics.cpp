@@ -1,5 +1,6 @@
 #include "server/metrics.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace qwen3vl::server {
@@ -14,6 +15,8 @@ void Metrics::add_decode(int64_t tokens, double seconds) {
   std::lock_guard<std::mutex> lock(decode_mutex_);
   decoded_tokens_total_ += tokens;
   decode_seconds_total_ += seconds;
+  ++decode_passes_total_;
+  largest_decode_batch_ = std::max(largest_decode_batch_, tokens);
   window_tokens_ += tokens;
   window_seconds_ += seconds;
   const auto now = std::chrono::steady_clock::now();
@@ -55,6 +58,9 @@ std::string Metrics::prometheus_text(int slots) const {
            recent);
     metric("qwen3vl_decoded_tokens_total", "counter", "Tokens produced by decode steps.", decoded_tokens_total_);
     metric("qwen3vl_decode_seconds_total", "counter", "Time spent in decode steps.", decode_seconds_total_);
+    metric("qwen3vl_decode_passes_total", "counter",
+           "Decode passes over the weights (decoded tokens / passes = mean batch).", decode_passes_total_);
+    metric("qwen3vl_decode_batch_max", "gauge", "Most sequences decoded in one pass so far.", largest_decode_batch_);
   }
   return o.str();
 }

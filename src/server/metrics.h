@@ -20,7 +20,7 @@ class Metrics {
   void count_image_cache_hit() { ++image_cache_hits_; }
   void count_image_cache_miss() { ++image_cache_misses_; }
   void count_cancelled() { ++cancelled_; }
-  // `n` tokens decoded by a step that took `seconds` (all slots together).
+  // `n` tokens decoded by a pass that took `seconds` (all slots together).
   void add_decode(int64_t tokens, double seconds);
   void set_queue_depth(int64_t n) { queue_depth_ = n; }
   void set_active_slots(int64_t n) { active_slots_ = n; }
@@ -37,6 +37,8 @@ class Metrics {
   mutable std::mutex decode_mutex_;
   int64_t decoded_tokens_total_ = 0;
   double decode_seconds_total_ = 0;
+  int64_t decode_passes_total_ = 0;
+  int64_t largest_decode_batch_ = 0;
   int64_t window_tokens_ = 0;
   double window_seconds_ = 0;
   std::chrono::steady_clock::time_point window_start_ = std::chrono::steady_clock::now();

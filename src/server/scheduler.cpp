@@ -1,14 +1,15 @@
 #include "server/scheduler.h"
 
+#include <algorithm>
 #include <new>
 
 #include "qwen3vl/base/error.h"
 
 namespace qwen3vl::server {
 
-Scheduler::Scheduler(std::unique_ptr<GenerationBackend> backend, Metrics& metrics, int max_queue)
+Scheduler::Scheduler(std::unique_ptr<GenerationBackend> backend, Metrics& metrics, int max_queue, int workers)
     : backend_(std::move(backend)), metrics_(metrics), max_queue_(max_queue) {
-  thread_ = std::thread([this] { worker(); });
+  for (int i = 0; i < std::max(1, workers); ++i) threads_.emplace_back([this] { worker(); });
 }
 
 Scheduler::~Scheduler() {
@@ -19,7 +20,7 @@ Scheduler::~Scheduler() {
   stop_accepting();
   cancel_running();
   wake_.notify_all();
-  thread_.join();
+  for (std::thread& t : threads_) t.join();
 }
 
 void Scheduler::submit(std::shared_ptr<GenerationJob> job) {
@@ -49,12 +50,12 @@ void Scheduler::stop_accepting() {
 
 void Scheduler::cancel_running() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (running_) running_->cancel();
+  for (auto& job : running_) job->cancel();
 }
 
 bool Scheduler::idle() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return queue_.empty() && !running_;
+  return queue_.empty() && running_.empty();
 }
 
 void Scheduler::worker() {
@@ -71,15 +72,15 @@ void Scheduler::worker() {
         job->fail(ApiError(499, "invalid_request_error", "the client closed the connection"));
         continue;
       }
-      running_ = job;
-      metrics_.set_active_slots(1);
+      running_.push_back(job);
+      metrics_.set_active_slots(static_cast<int64_t>(running_.size()));
     }
     try {
       const BackendResult r = backend_->run(*job);
       metrics_.add_prompt_tokens(r.prompt_tokens);
       metrics_.add_completion_tokens(r.completion_tokens);
       metrics_.add_prefix_cache_hit_tokens(r.cached_tokens);
-      metrics_.add_decode(r.completion_tokens, r.decode_seconds);
+      if (!r.decode_in_metrics) metrics_.add_decode(r.completion_tokens, r.decode_seconds);
       for (int i = 0; i < r.images_from_cache; ++i) metrics_.count_image_cache_hit();
       for (int i = 0; i < r.images_encoded; ++i) metrics_.count_image_cache_miss();
       job->finish(r);
@@ -94,8 +95,8 @@ void Scheduler::worker() {
       job->fail(ApiError(500, "server_error", std::string("internal error: ") + e.what()));
     }
     std::lock_guard<std::mutex> lock(mutex_);
-    running_.reset();
-    metrics_.set_active_slots(0);
+    running_.erase(std::find(running_.begin(), running_.end(), job));
+    metrics_.set_active_slots(static_cast<int64_t>(running_.size()));
   }
 }
 

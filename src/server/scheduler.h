@@ -1,12 +1,14 @@
-// Runs accepted jobs on the backend in arrival order (FIFO). A job whose
-// client left while it waited is dropped without running; a full queue or a
-// server shutting down refuses new jobs with 503.
+// Runs accepted jobs on the backend in arrival order (FIFO), up to `workers`
+// at once (one thread each; the session backend decodes the running ones
+// together). A job whose client left while it waited is dropped without
+// running; a full queue or a server shutting down refuses new jobs with 503.
 #pragma once
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "server/generation_backend.h"
 #include "server/metrics.h"
@@ -15,7 +17,7 @@ namespace qwen3vl::server {
 
 class Scheduler {
  public:
-  Scheduler(std::unique_ptr<GenerationBackend> backend, Metrics& metrics, int max_queue);
+  Scheduler(std::unique_ptr<GenerationBackend> backend, Metrics& metrics, int max_queue, int workers = 1);
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -40,10 +42,10 @@ class Scheduler {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::shared_ptr<GenerationJob>> queue_;
-  std::shared_ptr<GenerationJob> running_;
+  std::vector<std::shared_ptr<GenerationJob>> running_;
   bool accepting_ = true;
   bool exit_ = false;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace qwen3vl::server

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/kernels/cpu_features.h"
@@ -45,16 +46,44 @@ void gemv_units(const float* x, int64_t m, const QuantizedActivations& a, const 
       for (int64_t n = n0; n < n1; ++n) o.y[i * w.rows + n] += o.bias[n];
 }
 
+// Checks every layer has a weight, an output and an input (its own or the
+// shared `x`, whose readers must agree on its width); tells whether a layer
+// reading the shared input is quantized, and its width.
+struct SharedInput {
+  int64_t cols = -1;
+  bool quantized = false;
+};
+SharedInput check_outputs(const float* x, std::span<const LinearOutput> outputs) {
+  SharedInput shared;
+  for (const LinearOutput& o : outputs) {
+    check(o.weight && o.weight->data && o.y, "matmul_multi: missing weight or output");
+    if (o.x) continue;
+    check(x != nullptr, "matmul_multi: an output without an input");
+    if (shared.cols < 0) shared.cols = o.weight->cols;
+    check(o.weight->cols == shared.cols, "matmul_multi: weights of different input widths (" +
+                                             std::to_string(shared.cols) + " and " +
+                                             std::to_string(o.weight->cols) + ")");
+    shared.quantized = shared.quantized || is_quantized(o.weight->format);
+  }
+  return shared;
+}
+
 // Every layer's output rows split over the threads together, for m rows
 // computed one by one (SIMD ISAs).
-void gemv_layers(const float* x, int64_t m, std::span<const LinearOutput> outputs, bool any_quantized,
+void gemv_layers(const float* x, int64_t m, std::span<const LinearOutput> outputs, const SharedInput& shared,
                  IsaLevel isa, ThreadPool& pool) {
-  const int64_t cols = outputs[0].weight->cols;
-  // Activations quantized once for every layer; reused across calls from
-  // this thread (a named reference, so the workers see the caller's buffer).
+  // Each input quantized once (the shared one for every layer reading it);
+  // reused across calls from this thread (named references, so the workers
+  // see the caller's buffers).
   thread_local QuantizedActivations per_thread_activations;
+  thread_local std::vector<QuantizedActivations> per_thread_own;
   QuantizedActivations& activations = per_thread_activations;
-  if (any_quantized) quantize_activations(x, m, cols, activations, nullptr);
+  std::vector<QuantizedActivations>& own = per_thread_own;
+  if (shared.quantized) quantize_activations(x, m, shared.cols, activations, nullptr);
+  if (own.size() < outputs.size()) own.resize(outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (outputs[i].x && is_quantized(outputs[i].weight->format))
+      quantize_activations(outputs[i].x, m, outputs[i].weight->cols, own[i], nullptr);
   const kernels::MatmulKernels& simd = *kernels::matmul_kernels_for(isa);
 
   int64_t total = 0;
@@ -69,52 +98,40 @@ void gemv_layers(const float* x, int64_t m, std::span<const LinearOutput> output
   const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>(kChunkBytes / unit_bytes));
   auto run_range = [&](int64_t begin, int64_t end) {
     int64_t offset = 0;
-    for (const LinearOutput& o : outputs) {
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const LinearOutput& o = outputs[i];
       const int64_t units = units_of(*o.weight);
       const int64_t u0 = std::max(begin, offset) - offset, u1 = std::min(end, offset + units) - offset;
-      if (u0 < u1) gemv_units(x, m, activations, o, u0, u1, simd);
+      if (u0 < u1) gemv_units(o.x ? o.x : x, m, o.x ? own[i] : activations, o, u0, u1, simd);
       offset += units;
     }
   };
   pool.parallel_chunks(total, chunk, run_range);
 }
 
-// Checks the layers share the input width; tells whether any is quantized.
-bool check_outputs(std::span<const LinearOutput> outputs) {
-  const int64_t cols = outputs[0].weight ? outputs[0].weight->cols : 0;
-  bool any_quantized = false;
-  for (const LinearOutput& o : outputs) {
-    check(o.weight && o.weight->data && o.y, "matmul_multi: missing weight or output");
-    check(o.weight->cols == cols, "matmul_multi: weights of different input widths (" + std::to_string(cols) +
-                                      " and " + std::to_string(o.weight->cols) + ")");
-    any_quantized = any_quantized || is_quantized(o.weight->format);
-  }
-  return any_quantized;
-}
-
 }  // namespace
 
 void matmul_multi(const float* x, int64_t m, std::span<const LinearOutput> outputs, ThreadPool& pool) {
   if (outputs.empty() || m <= 0) return;
-  const bool any_quantized = check_outputs(outputs);
+  const SharedInput shared = check_outputs(x, outputs);
   const IsaLevel isa = active_isa_level();
   if (m > 1 || isa == IsaLevel::Scalar) {
-    for (const LinearOutput& o : outputs) matmul(x, m, *o.weight, o.bias, o.y, pool);
+    for (const LinearOutput& o : outputs) matmul(o.x ? o.x : x, m, *o.weight, o.bias, o.y, pool);
     return;
   }
-  gemv_layers(x, 1, outputs, any_quantized, isa, pool);
+  gemv_layers(x, 1, outputs, shared, isa, pool);
 }
 
 void matmul_multi_rowwise(const float* x, int64_t m, std::span<const LinearOutput> outputs, ThreadPool& pool) {
   if (outputs.empty() || m <= 0) return;
-  const bool any_quantized = check_outputs(outputs);
+  const SharedInput shared = check_outputs(x, outputs);
   const IsaLevel isa = active_isa_level();
   // The scalar loops compute each row alone at any m.
   if (isa == IsaLevel::Scalar) {
-    for (const LinearOutput& o : outputs) matmul(x, m, *o.weight, o.bias, o.y, pool);
+    for (const LinearOutput& o : outputs) matmul(o.x ? o.x : x, m, *o.weight, o.bias, o.y, pool);
     return;
   }
-  gemv_layers(x, m, outputs, any_quantized, isa, pool);
+  gemv_layers(x, m, outputs, shared, isa, pool);
 }
 
 }  // namespace qwen3vl

@@ -59,6 +59,27 @@ TextConfig parse_text(const Json& t, const std::string& where) {
   return c;
 }
 
+// The Mixture-of-Experts fields of a qwen3_vl_moe text_config.
+void parse_moe(const Json& t, const std::string& where, TextConfig& c) {
+  c.num_experts = json_required<int>(t, "num_experts", where);
+  c.num_experts_per_tok = json_required<int>(t, "num_experts_per_tok", where);
+  c.moe_intermediate_size = json_required<int>(t, "moe_intermediate_size", where);
+  c.decoder_sparse_step = json_optional<int>(t, "decoder_sparse_step", 1, where);
+  c.mlp_only_layers = json_optional<std::vector<int>>(t, "mlp_only_layers", {}, where);
+  c.norm_topk_prob = json_optional<bool>(t, "norm_topk_prob", true, where);
+  for (auto [v, k] : {std::pair{c.num_experts, "num_experts"}, {c.num_experts_per_tok, "num_experts_per_tok"},
+                      {c.moe_intermediate_size, "moe_intermediate_size"},
+                      {c.decoder_sparse_step, "decoder_sparse_step"}})
+    positive(v, k, where);
+  if (c.num_experts_per_tok > c.num_experts)
+    throw Error(where + ": num_experts_per_tok (" + std::to_string(c.num_experts_per_tok) +
+                ") exceeds num_experts (" + std::to_string(c.num_experts) + ")");
+  for (int layer : c.mlp_only_layers)
+    if (layer < 0 || layer >= c.num_layers)
+      throw Error(where + ": mlp_only_layers entry " + std::to_string(layer) + " is outside 0.." +
+                  std::to_string(c.num_layers - 1));
+}
+
 VisionConfig parse_vision(const Json& v, const std::string& where) {
   VisionConfig c;
   c.depth = json_required<int>(v, "depth", where);
@@ -102,14 +123,15 @@ ModelConfig parse_model_config(const Json& j, const std::string& source) {
   if (!j.is_object()) throw Error(source + ": not a JSON object");
   ModelConfig c;
   c.model_type = json_optional<std::string>(j, "model_type", "", source);
-  if (c.model_type != "qwen3_vl")
+  if (c.model_type != "qwen3_vl" && c.model_type != "qwen3_vl_moe")
     throw Error(source + ": unsupported model_type \"" + c.model_type +
-                "\" (qwen3vl runs Qwen3-VL dense checkpoints, model_type \"qwen3_vl\")");
+                "\" (qwen3vl runs Qwen3-VL checkpoints, model_type \"qwen3_vl\" or \"qwen3_vl_moe\")");
   if (!j.contains("text_config") || !j["text_config"].is_object())
     throw Error(source + ": missing \"text_config\"");
   if (!j.contains("vision_config") || !j["vision_config"].is_object())
     throw Error(source + ": missing \"vision_config\"");
   c.text = parse_text(j["text_config"], source + " text_config");
+  if (c.model_type == "qwen3_vl_moe") parse_moe(j["text_config"], source + " text_config", c.text);
   c.vision = parse_vision(j["vision_config"], source + " vision_config");
   // The top-level flag wins; some exports only set it inside text_config.
   bool tie = json_optional<bool>(j["text_config"], "tie_word_embeddings", true, source);
@@ -122,6 +144,13 @@ ModelConfig parse_model_config(const Json& j, const std::string& source) {
     throw Error(source + ": vision out_hidden_size (" + std::to_string(c.vision.out_hidden_size) +
                 ") differs from text hidden_size (" + std::to_string(c.text.hidden_size) + ")");
   return c;
+}
+
+bool TextConfig::is_moe_layer(int layer) const {
+  if (num_experts <= 0) return false;
+  for (int dense : mlp_only_layers)
+    if (dense == layer) return false;
+  return (layer + 1) % decoder_sparse_step == 0;
 }
 
 ModelConfig load_model_config(const std::string& path) { return parse_model_config(load_json_file(path), path); }
@@ -143,11 +172,19 @@ Json model_config_to_json(const ModelConfig& c) {
                {"max_position_embeddings", c.text.max_position_embeddings},
                {"attention_bias", c.text.attention_bias},
                {"hidden_act", "silu"},
-               {"model_type", "qwen3_vl_text"},
+               {"model_type", c.text.is_moe() ? "qwen3_vl_moe_text" : "qwen3_vl_text"},
                {"bos_token_id", 151643},
                {"eos_token_id", 151645},
                {"tie_word_embeddings", c.tie_word_embeddings},
                {"dtype", "bfloat16"}};
+  if (c.text.is_moe()) {
+    text["num_experts"] = c.text.num_experts;
+    text["num_experts_per_tok"] = c.text.num_experts_per_tok;
+    text["moe_intermediate_size"] = c.text.moe_intermediate_size;
+    text["decoder_sparse_step"] = c.text.decoder_sparse_step;
+    text["mlp_only_layers"] = c.text.mlp_only_layers;
+    text["norm_topk_prob"] = c.text.norm_topk_prob;
+  }
   Json vision = {{"depth", c.vision.depth},
                  {"hidden_size", c.vision.hidden_size},
                  {"intermediate_size", c.vision.intermediate_size},
@@ -160,9 +197,10 @@ Json model_config_to_json(const ModelConfig& c) {
                  {"num_position_embeddings", c.vision.num_position_embeddings},
                  {"deepstack_visual_indexes", c.vision.deepstack_visual_indexes},
                  {"hidden_act", c.vision.hidden_act},
-                 {"model_type", "qwen3_vl"}};
-  return {{"architectures", {"Qwen3VLForConditionalGeneration"}},
-          {"model_type", "qwen3_vl"},
+                 {"model_type", c.model_type}};
+  return {{"architectures", {c.text.is_moe() ? "Qwen3VLMoeForConditionalGeneration"
+                                              : "Qwen3VLForConditionalGeneration"}},
+          {"model_type", c.model_type},
           {"text_config", text},
           {"vision_config", vision},
           {"tie_word_embeddings", c.tie_word_embeddings},

@@ -25,6 +25,23 @@ struct TextConfig {
   bool mrope_interleaved = true;
   int64_t max_position_embeddings = 0;
   bool attention_bias = false;
+
+  // Mixture of Experts (model_type qwen3_vl_moe; num_experts 0 = dense). A
+  // layer is MoE unless listed in mlp_only_layers, when (i + 1) is a multiple
+  // of decoder_sparse_step; its MLP routes each token to num_experts_per_tok
+  // of num_experts SwiGLU experts of width moe_intermediate_size. The other
+  // layers keep a dense MLP of intermediate_size.
+  int num_experts = 0;
+  int num_experts_per_tok = 0;
+  int moe_intermediate_size = 0;
+  int decoder_sparse_step = 1;
+  std::vector<int> mlp_only_layers;
+  // Read and kept for the config's round trip; the reference renormalises
+  // the top-k weights whatever it says.
+  bool norm_topk_prob = true;
+
+  bool is_moe() const { return num_experts > 0; }
+  bool is_moe_layer(int layer) const;
 };
 
 struct VisionConfig {

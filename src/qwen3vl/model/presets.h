@@ -1,4 +1,4 @@
-// The published Qwen3-VL dense model shapes, for make-random-model and tests.
+// The published Qwen3-VL model shapes, for make-random-model and tests.
 #pragma once
 #include <string>
 #include <vector>
@@ -7,7 +7,8 @@
 
 namespace qwen3vl {
 
-// "2b", "4b", "8b" -> a config.json as the published checkpoints have it.
+// "2b", "4b", "8b", "30b-a3b" -> a config.json as the published checkpoints
+// have it; "tiny-moe": a small Mixture-of-Experts shape for tests.
 // Throws Error for an unknown preset.
 Json preset_config_json(const std::string& preset);
 std::vector<std::string> preset_names();

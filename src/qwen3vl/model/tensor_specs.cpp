@@ -45,9 +45,16 @@ TextModelSpec text_specs(const ModelConfig& c) {
     L.q_norm = rms_norm(p + "self_attn.q_norm", t.head_dim);
     L.k_norm = rms_norm(p + "self_attn.k_norm", t.head_dim);
     L.post_attention_norm = rms_norm(p + "post_attention_layernorm", H);
-    L.mlp = DenseMlpSpec{linear(p + "mlp.gate_proj", I, H, WeightClass::Mlp, false),
-                         linear(p + "mlp.up_proj", I, H, WeightClass::Mlp, false),
-                         linear(p + "mlp.down_proj", H, I, WeightClass::Mlp, false)};
+    if (t.is_moe_layer(i)) {
+      const int64_t E = t.num_experts, EI = t.moe_intermediate_size;
+      L.moe = MoeMlpSpec{{p + "mlp.gate.weight", {E, H}, TensorKind::Matrix, std::nullopt},
+                         {p + "mlp.experts.gate_up_proj", {E, H, 2 * EI}, TensorKind::Experts, WeightClass::Mlp},
+                         {p + "mlp.experts.down_proj", {E, EI, H}, TensorKind::Experts, WeightClass::Mlp}};
+    } else {
+      L.mlp = DenseMlpSpec{linear(p + "mlp.gate_proj", I, H, WeightClass::Mlp, false),
+                           linear(p + "mlp.up_proj", I, H, WeightClass::Mlp, false),
+                           linear(p + "mlp.down_proj", H, I, WeightClass::Mlp, false)};
+    }
     s.layers.push_back(std::move(L));
   }
   s.norm = rms_norm(lm + "norm", H);
@@ -92,6 +99,12 @@ void DenseMlpSpec::append_to(std::vector<TensorSpec>& out) const {
   down_proj.append_to(out);
 }
 
+void MoeMlpSpec::append_to(std::vector<TensorSpec>& out) const {
+  out.push_back(router);
+  out.push_back(gate_up_proj);
+  out.push_back(down_proj);
+}
+
 void TextLayerSpec::append_to(std::vector<TensorSpec>& out) const {
   input_norm.append_to(out);
   for (const LinearSpec* l : {&q_proj, &k_proj, &v_proj, &o_proj}) l->append_to(out);
@@ -99,6 +112,7 @@ void TextLayerSpec::append_to(std::vector<TensorSpec>& out) const {
   k_norm.append_to(out);
   post_attention_norm.append_to(out);
   if (mlp) mlp->append_to(out);
+  if (moe) moe->append_to(out);
 }
 
 std::vector<TensorSpec> TextLayerSpec::all() const {

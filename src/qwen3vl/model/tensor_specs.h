@@ -23,12 +23,23 @@ struct DenseMlpSpec {
   void append_to(std::vector<TensorSpec>& out) const;
 };
 
+// Sparse Mixture-of-Experts MLP of a qwen3_vl_moe layer (model/moe_mlp.h):
+// the router [experts, hidden] (never converted: routing stays that of the
+// float32 path) and the experts' fused SwiGLU weights, gate_up_proj
+// [experts, hidden, 2 * moe_intermediate] (gate columns, then up) and
+// down_proj [experts, moe_intermediate, hidden], both TensorKind::Experts.
+struct MoeMlpSpec {
+  TensorSpec router, gate_up_proj, down_proj;
+  void append_to(std::vector<TensorSpec>& out) const;
+};
+
 struct TextLayerSpec {
   NormSpec input_norm;                       // RMSNorm before attention
   LinearSpec q_proj, k_proj, v_proj, o_proj;  // biases present iff attention_bias
   NormSpec q_norm, k_norm;                   // per-head RMSNorm of queries and keys
   NormSpec post_attention_norm;              // RMSNorm before the MLP
   std::optional<DenseMlpSpec> mlp;           // set for dense layers
+  std::optional<MoeMlpSpec> moe;             // set for MoE layers (TextConfig::is_moe_layer)
   void append_to(std::vector<TensorSpec>& out) const;
   std::vector<TensorSpec> all() const;
 };

@@ -66,7 +66,8 @@ TextDecoder::TextDecoder(const ModelConfig& config, const WeightSource& source, 
   layers_.resize(cfg_.num_layers);
   for (int i = 0; i < cfg_.num_layers; ++i) {
     const TextLayerSpec& s = spec.layers[i];
-    check(s.mlp.has_value(), "text decoder: layer " + std::to_string(i) + " has no dense MLP");
+    check(s.mlp.has_value() != s.moe.has_value(),
+          "text decoder: layer " + std::to_string(i) + " needs exactly one of a dense and a MoE MLP");
     Layer& L = layers_[i];
     L.input_norm = load_vector(source, s.input_norm.weight);
     L.post_norm = load_vector(source, s.post_attention_norm.weight);
@@ -80,6 +81,10 @@ TextDecoder::TextDecoder(const ModelConfig& config, const WeightSource& source, 
     L.k_bias = load_vector(source, s.k_proj.bias);
     L.v_bias = load_vector(source, s.v_proj.bias);
     L.o_bias = load_vector(source, s.o_proj.bias);
+    if (s.moe) {
+      L.moe = std::make_shared<const MoeMlp>(cfg_, source, *s.moe, wo);
+      continue;
+    }
     L.gate = load_matrix(source, s.mlp->gate_proj.weight, wo);
     L.up = load_matrix(source, s.mlp->up_proj.weight, wo);
     L.down = load_matrix(source, s.mlp->down_proj.weight, wo);
@@ -92,8 +97,10 @@ KVCache TextDecoder::make_cache(int64_t context_length, KVCacheType type) const 
 
 size_t TextDecoder::weight_bytes() const {
   size_t total = head_.bytes();
-  for (const Layer& L : layers_)
+  for (const Layer& L : layers_) {
     for (const WeightMatrix* w : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) total += w->bytes();
+    if (L.moe) total += L.moe->bytes_per_token();
+  }
   return total;
 }
 
@@ -168,9 +175,17 @@ void TextDecoder::run_layer(int index, std::span<const SequenceRows> sequences, 
   timer.lap(&DecoderProfile::out_proj_ms);
   add_inplace(residual, sublayer_out, n * H, pool);
 
-  // MLP block: residual += down(silu(gate(x)) * up(x)), x = norm(residual).
+  // MLP block: residual += down(silu(gate(x)) * up(x)), x = norm(residual);
+  // or the routed experts' weighted sum.
   rms_norm(residual, L.post_norm.data(), eps, n, H, normed, pool);
   timer.lap(&DecoderProfile::norms_ms);
+  if (L.moe) {
+    const float* moe_out = run_moe(index, n, normed, rowwise, ws, ctx);
+    timer.lap(&DecoderProfile::mlp_ms);
+    add_inplace(residual, moe_out, n * H, pool);
+    timer.lap(&DecoderProfile::norms_ms);
+    return;
+  }
   float *gate = ws.gate.data(), *up = ws.up.data();
   const LinearOutput gate_up[] = {{&L.gate, nullptr, gate}, {&L.up, nullptr, up}};
   linear(normed, n, gate_up, rowwise, pool);
@@ -184,6 +199,29 @@ void TextDecoder::run_layer(int index, std::span<const SequenceRows> sequences, 
   timer.lap(&DecoderProfile::mlp_ms);
   add_inplace(residual, sublayer_out, n * H, pool);
   timer.lap(&DecoderProfile::norms_ms);
+}
+
+const float* TextDecoder::run_moe(int index, int64_t n, const float* normed, bool rowwise, DecoderWorkspace& ws,
+                                  const ForwardContext& ctx) const {
+  const MoeMlp& moe = *layers_[index].moe;
+  MoeMlp::Scratch& s = ws.moe;
+  const float* out = moe.forward(normed, n, s, ctx.pool, rowwise);
+  if (ws.expert_counts.size() != layers_.size()) ws.expert_counts.assign(layers_.size(), {});
+  std::vector<int64_t>& usage = ws.expert_counts[index];
+  usage.resize(static_cast<size_t>(moe.num_experts()));
+  for (int32_t e : s.topk_ids) ++usage[e];
+  if (ctx.capture) {
+    const std::string layer = std::to_string(index);
+    const int64_t E = moe.num_experts(), k = moe.top_k();
+    ctx.capture->put("router_logits_layer" + layer, {n, E}, s.router_logits.data());
+    ctx.capture->put("router_topk_weights_layer" + layer, {n, k}, s.topk_weights.data());
+    ctx.capture->put("moe_out_layer" + layer, {n, cfg_.hidden_size}, out);
+    if (ctx.capture->i64) {
+      const std::vector<int64_t> ids(s.topk_ids.begin(), s.topk_ids.end());
+      ctx.capture->put("router_topk_ids_layer" + layer, {n, k}, ids.data());
+    }
+  }
+  return out;
 }
 
 std::span<const float> TextDecoder::forward(const DecoderInput& in, KVCache& cache, DecoderWorkspace& ws,

@@ -1,12 +1,14 @@
 // The Qwen3-VL language model: token embeddings, a stack of pre-norm decoder
 // layers (GQA attention with per-head q/k RMSNorm and interleaved M-RoPE, then
-// a SwiGLU MLP), DeepStack injection of visual features into the first layers'
+// an MLP: dense SwiGLU, or for the layers a qwen3_vl_moe config makes sparse a
+// Mixture-of-Experts block, model/moe_mlp.h), DeepStack injection of visual features into the first layers'
 // image-token rows, the final norm and the LM head. One forward call
 // processes a chunk of new tokens appended to a KV cache: the whole prompt
 // (or a piece of it) during prefill, one token per step during decode.
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "qwen3vl/model/forward_context.h"
 #include "qwen3vl/model/kv_cache.h"
 #include "qwen3vl/model/model_config.h"
+#include "qwen3vl/model/moe_mlp.h"
 #include "qwen3vl/model/mrope.h"
 #include "qwen3vl/weights/weight_loading.h"
 
@@ -54,6 +57,11 @@ class DecoderWorkspace {
   DecoderWorkspace(DecoderWorkspace&&) noexcept = default;
   DecoderWorkspace& operator=(DecoderWorkspace&&) noexcept = default;
 
+  // How often each expert was selected by the tokens run with this workspace
+  // ([layer][expert]; empty rows for dense layers), until reset.
+  const std::vector<std::vector<int64_t>>& expert_usage() const { return expert_counts; }
+  void reset_expert_usage() { expert_counts.clear(); }
+
  private:
   friend class TextDecoder;
   int64_t rows = 0;
@@ -63,6 +71,8 @@ class DecoderWorkspace {
   std::vector<float> q, k, v;      // [rows, heads * head_dim] projections, then normed and rotated
   std::vector<float> attention;    // [rows, heads * head_dim]: attention output before o_proj
   std::vector<float> gate, up;     // [rows, intermediate]; gate becomes silu(gate) * up in place
+  MoeMlp::Scratch moe;             // MoE layers: routing and expert buffers, reused layer after layer
+  std::vector<std::vector<int64_t>> expert_counts;
   std::vector<float> rope_cos, rope_sin;  // [rows, head_dim]
   std::vector<float> logits;       // [rows asked for, columns]
 };
@@ -84,7 +94,9 @@ class TextDecoder {
   // Runs the chunk, appends it to `cache` and returns the requested logits
   // ([rows, columns], row-major), valid until the workspace is used again.
   // The cache is left unchanged if this throws. Captures text_rope_cos,
-  // text_rope_sin and text_layer{i}_out when ctx.capture is set.
+  // text_rope_sin and text_layer{i}_out when ctx.capture is set; for each MoE
+  // layer i also router_logits_layer{i}, router_topk_weights_layer{i},
+  // moe_out_layer{i} (float) and router_topk_ids_layer{i} (int64, [rows, k]).
   std::span<const float> forward(const DecoderInput& input, KVCache& cache, DecoderWorkspace& ws,
                                  const ForwardContext& ctx, const LogitsRequest& request = {}) const;
 
@@ -101,14 +113,16 @@ class TextDecoder {
                                       std::span<KVCache* const> caches, DecoderWorkspace& ws,
                                       const ForwardContext& ctx) const;
 
-  // Total bytes of weights read per decoded token.
+  // Total bytes of weights read per decoded token (of a MoE layer: its
+  // router and the experts one token selects).
   size_t weight_bytes() const;
 
  private:
   struct Layer {
     std::vector<float> input_norm, post_norm, q_norm, k_norm;
-    WeightMatrix q, k, v, o, gate, up, down;
+    WeightMatrix q, k, v, o, gate, up, down;            // gate/up/down: dense MLP layers only
     std::vector<float> q_bias, k_bias, v_bias, o_bias;  // empty unless attention_bias
+    std::shared_ptr<const MoeMlp> moe;                  // MoE layers only
   };
 
   // Rows [first_row, first_row + rows) of a pass: one sequence's new tokens,
@@ -125,6 +139,9 @@ class TextDecoder {
                              DecoderWorkspace& ws, const ForwardContext& ctx, const LogitsRequest& request) const;
   void run_layer(int index, std::span<const SequenceRows> sequences, int64_t n, DecoderWorkspace& ws,
                  const ForwardContext& ctx) const;
+  // The MoE block's output (before the residual add) for the normed rows.
+  const float* run_moe(int index, int64_t n, const float* normed, bool rowwise, DecoderWorkspace& ws,
+                       const ForwardContext& ctx) const;
   static const float* bias_or_null(const std::vector<float>& b) { return b.empty() ? nullptr : b.data(); }
 
   TextConfig cfg_;

@@ -17,6 +17,7 @@ struct BenchOptions {
   int prompt_tokens = 512;
   int decode_tokens = 128;
   bool vision = true;
+  bool video = true;          // the video line (needs vision)
   std::string kv_cache;       // empty: the library default
   size_t probe_bytes = size_t(1) << 30;  // bandwidth probe buffer
   std::function<void(const std::string&)> log;  // progress lines
@@ -27,7 +28,9 @@ struct BenchOptions {
 // bytes per second decode actually read), decode_limit_tps,
 // decode_fraction_of_limit (null, with decode_exceeds_probe true and a
 // "note", if decode outran the probe), prefill_tps, vision_ms_448,
-// vision_ms_1000x750, ttft_ms_1000x750, load_ms, peak_rss_bytes and details.
+// vision_ms_1000x750, ttft_ms_1000x750, for a 10-second 640x360 clip at the
+// default sampling video_decode_ms, video_preprocess_ms, video_vision_ms,
+// video_tokens and video_ttft_ms, load_ms, peak_rss_bytes and details.
 Json run_benchmark(const BenchOptions& options);
 
 // Decode judged against the probed bandwidth: membw_gbps, decode_stream_gbps

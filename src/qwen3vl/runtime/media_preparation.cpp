@@ -9,6 +9,7 @@
 #include "qwen3vl/image/data_uri.h"
 #include "qwen3vl/image/image_decode.h"
 #include "qwen3vl/image/preprocess.h"
+#include "qwen3vl/runtime/video_preparation.h"
 
 namespace qwen3vl {
 
@@ -79,12 +80,12 @@ PreparedMedium prepare_medium(const MediaReference& reference, size_t index, con
   try {
     switch (reference.kind) {
       case MediaKind::Image: return prepare_image(reference, preparation);
-      case MediaKind::Video: break;
+      case MediaKind::Video: return prepare_video(reference, preparation);
     }
   } catch (const Error& e) {
     throw Error(what + ": " + e.what());
   }
-  throw Error(what + ": video input is not supported yet");
+  throw Error(what + ": unknown media kind");
 }
 
 }  // namespace qwen3vl

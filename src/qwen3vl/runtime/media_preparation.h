@@ -12,6 +12,7 @@
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/messages.h"
 #include "qwen3vl/tensor/vision_grid.h"
+#include "qwen3vl/video/video_processor_config.h"
 
 namespace qwen3vl {
 
@@ -31,9 +32,11 @@ struct PreparedMedium {
 
 struct MediaPreparation {
   const PreprocessorConfig& preprocessor;
+  const VideoProcessorConfig& video_processor;
   const GenerateOptions& options;
   ThreadPool& pool;      // for resizing
   std::string base_dir;  // relative paths not found from the working directory resolve here
+  int64_t context_tokens = 0;  // a medium needing this many tokens or more is refused before decoding
 };
 
 // Throws Error naming the medium ("image 2: ...") on unreadable, undecodable

@@ -23,13 +23,15 @@ struct NormalizedMessages {
 // Accepts a JSON array of {role, content} where content is a string or a list
 // of parts: {"type":"text","text":...}, {"type":"image","image":PATH},
 // {"type":"image_url","image_url":{"url":...}} (or "image_url": "..."),
-// {"type":"video",...} is refused for now. Relative image paths are resolved
-// against `base_dir` when it is non-empty. Throws Error naming the message
+// {"type":"video","video":PATH, data: URI or [frame PATHs]} with optional
+// "fps" or "num_frames", {"type":"video_url","video_url":{"url":...}}.
+// Relative media paths are resolved against `base_dir` when it is non-empty. Throws Error naming the message
 // index and the problem.
 NormalizedMessages normalize_messages(const Json& messages, const std::string& base_dir = "");
 
 // Builds the messages for the common CLI case: optional system text, then one
-// user turn holding the images (first) and the text.
-Json make_user_messages(const std::string& system, const std::vector<std::string>& images, const std::string& text);
+// user turn holding the images, then the videos, then the text.
+Json make_user_messages(const std::string& system, const std::vector<std::string>& images, const std::string& text,
+                        const std::vector<std::string>& videos = {});
 
 }  // namespace qwen3vl

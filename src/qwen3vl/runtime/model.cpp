@@ -41,6 +41,7 @@ void load_checkpoint_dir(Model::Impl& m, const std::string& path, const LoadOpti
   m.config = load_model_config(path + "/config.json");
   m.generation = load_generation_config(path + "/generation_config.json");
   m.preprocessor = load_preprocessor_config(path + "/preprocessor_config.json");
+  m.video_processor = load_video_processor_config(path);
   progress("tokenizer", 0.0);
   if (!file_exists(path + "/tokenizer.json")) throw Error("no tokenizer.json in " + path);
   m.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(path + "/tokenizer.json"));
@@ -82,6 +83,12 @@ void load_model_file(Model::Impl& m, const std::string& path, const LoadOptions&
     m.preprocessor = parse_preprocessor_config(
         parse_json(std::string(file.preprocessor_config_json), origin + "preprocessor_config.json"),
         origin + "preprocessor_config.json");
+  // Without its own file the video processor reads the image processor's, as transformers does.
+  const bool own_video = !file.video_preprocessor_config_json.empty();
+  const std::string_view video_json = own_video ? file.video_preprocessor_config_json : file.preprocessor_config_json;
+  const std::string video_name = origin + (own_video ? "video_preprocessor_config.json" : "preprocessor_config.json");
+  if (!video_json.empty())
+    m.video_processor = parse_video_processor_config(parse_json(std::string(video_json), video_name), video_name);
   progress("tokenizer", 0.0);
   m.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load_from_json(file.tokenizer_json, origin + "tokenizer.json"));
   m.chat_template = std::make_unique<ChatTemplate>(

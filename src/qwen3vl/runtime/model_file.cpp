@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/weights/weight_formats.h"
+#include "qwen3vl/weights/weight_loading.h"
 #include "qwen3vl/tokenizer/chat_template.h"
 
 namespace qwen3vl {
@@ -66,6 +68,7 @@ struct BlobSpec {
 constexpr BlobSpec kBlobs[] = {
     {"config.json", true},           {"generation_config.json", false}, {"preprocessor_config.json", false},
     {"tokenizer.json", true},        {"tokenizer_config.json", false},  {"chat_template.jinja", true},
+    {"video_preprocessor_config.json", false},
 };
 
 std::string blob_tensor_name(const std::string& file) { return std::string(kModelFileBlobPrefix) + file; }
@@ -130,15 +133,23 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
     const TensorView& t = ckpt.get(spec.name, spec.shape);
     total_source += t.nbytes;
     Item item{spec, std::nullopt};
+    const bool experts = spec.kind == TensorKind::Experts;
     if (const std::optional<WeightFormat> target = wopts.format_for(spec)) {
-      if (*target != stored_matrix(ckpt, spec).format) item.target = target;
+      const WeightFormat stored = experts ? stored_format(t) : stored_matrix(ckpt, spec).format;
+      if (*target != stored) item.target = target;
     }
     if (item.target == WeightFormat::Q8 || item.target == WeightFormat::Q4) {
-      const size_t n = quantized_weight_bytes(*item.target, spec.rows(), spec.cols());
+      // A fused expert tensor: its experts' matrices back to back.
+      const size_t n = static_cast<size_t>(std::max<int64_t>(1, spec.experts())) *
+                       quantized_weight_bytes(*item.target, spec.rows(), spec.cols());
       entries.push_back({spec.name, DType::U8, {static_cast<int64_t>(n)}, n});
       quantized[spec.name] = {{"format", weight_format_name(*item.target)},
                               {"rows", spec.rows()},
                               {"cols", spec.cols()}};
+      if (experts) quantized[spec.name]["experts"] = spec.experts();
+    } else if (item.target && experts) {
+      throw Error("quantize: no file format for " + std::string(weight_format_name(*item.target)) +
+                  " expert weights stored as " + dtype_name(t.dtype));
     } else if (item.target == WeightFormat::BF16) {
       entries.push_back({spec.name, DType::BF16, spec.shape, static_cast<size_t>(t.numel()) * 2});
     } else if (item.target) {
@@ -161,7 +172,16 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
   uint64_t done = 0;
   for (const Item& item : items) {
     const TensorView& t = ckpt.get(item.spec.name);
-    if (item.target) {
+    if (item.target && item.spec.kind == TensorKind::Experts) {
+      std::vector<uint8_t> bytes;
+      for (int64_t e = 0; e < item.spec.experts(); ++e) {
+        const WeightMatrix converted = convert_weight_format(transposed_expert(t, e), *item.target,
+                                                             expert_weight_name(item.spec.name, e), pool);
+        const auto* b = static_cast<const uint8_t*>(converted.data);
+        bytes.insert(bytes.end(), b, b + converted.bytes());
+      }
+      out.write_next(item.spec.name, bytes.data(), bytes.size());
+    } else if (item.target) {
       const WeightMatrix converted =
           convert_weight_format(stored_matrix(ckpt, item.spec), *item.target, item.spec.name, pool);
       out.write_next(item.spec.name, converted.data, converted.bytes());
@@ -230,6 +250,7 @@ ModelFile open_model_file(const std::string& path) {
   mf.config_json = blob("config.json", true);
   mf.generation_config_json = blob("generation_config.json", false);
   mf.preprocessor_config_json = blob("preprocessor_config.json", false);
+  mf.video_preprocessor_config_json = blob("video_preprocessor_config.json", false);
   mf.tokenizer_json = blob("tokenizer.json", true);
   mf.tokenizer_config_json = blob("tokenizer_config.json", false);
   mf.chat_template = blob("chat_template.jinja", true);
@@ -259,20 +280,37 @@ ModelFile open_model_file(const std::string& path) {
     const int64_t rows = q["rows"].get<int64_t>(), cols = q["cols"].get<int64_t>();
     if (rows <= 0 || cols <= 0 || rows > (int64_t(1) << 32) || cols > (int64_t(1) << 32))
       throw Error(where + " has an invalid shape " + std::to_string(rows) + "x" + std::to_string(cols));
+    // A fused MoE expert tensor holds `experts` such matrices back to back.
+    int64_t experts = 0;
+    if (q.contains("experts")) {
+      if (!q["experts"].is_number_integer() || q["experts"].get<int64_t>() <= 0 ||
+          q["experts"].get<int64_t>() > (int64_t(1) << 20))
+        throw Error(where + " has an invalid \"experts\" count " + q["experts"].dump());
+      experts = q["experts"].get<int64_t>();
+    }
     if (!ckpt.has(name)) throw Error(where + " is listed in the metadata but has no data");
     const TensorView& t = ckpt.get(name);
-    const size_t expect = quantized_weight_bytes(*fmt, rows, cols);
+    const size_t one = quantized_weight_bytes(*fmt, rows, cols);
+    const size_t expect = one * static_cast<size_t>(std::max<int64_t>(1, experts));
     if (t.dtype != DType::U8 || t.shape.size() != 1 || t.nbytes != expect)
-      throw Error(where + " should be " + std::to_string(expect) + " bytes of U8 (" + weight_format_name(*fmt) +
-                  " " + std::to_string(rows) + "x" + std::to_string(cols) + "), the file has " +
-                  std::to_string(t.nbytes) + " bytes of " + dtype_name(t.dtype));
+      throw Error(where + " should be " + std::to_string(expect) + " bytes of U8 (" +
+                  (experts > 0 ? std::to_string(experts) + " x " : std::string()) + weight_format_name(*fmt) + " " +
+                  std::to_string(rows) + "x" + std::to_string(cols) + "), the file has " + std::to_string(t.nbytes) +
+                  " bytes of " + dtype_name(t.dtype));
     WeightMatrix w;
     w.format = *fmt;
     w.rows = rows;
     w.cols = cols;
     w.group_size = kQuantGroup;
     w.data = t.data;  // zero-copy: the Checkpoint keeps the mapping alive
-    mf.quantized[name] = w;
+    if (experts == 0) {
+      mf.quantized[name] = w;
+      continue;
+    }
+    for (int64_t e = 0; e < experts; ++e) {
+      w.data = static_cast<const uint8_t*>(t.data) + static_cast<size_t>(e) * one;
+      mf.quantized[expert_weight_name(name, e)] = w;
+    }
   }
   return mf;
 }

@@ -17,7 +17,7 @@ namespace qwen3vl {
 
 // The version this build writes; it reads every file of the same major version.
 constexpr int kModelFileMajorVersion = 2;
-constexpr int kModelFileMinorVersion = 0;
+constexpr int kModelFileMinorVersion = 1;
 // __metadata__ "format" value identifying a qwen3vl model file.
 inline constexpr const char* kModelFileFormat = "qwen3vl";
 // Tensor-name prefix of the embedded files (config.json, tokenizer.json, ...).
@@ -53,6 +53,7 @@ struct ModelFile {
   std::map<std::string, WeightMatrix> quantized;  // by tensor name; the prepared weights of a WeightSource
   std::string quant;  // as given to quantize: "q4", "q8" or "bf16"
   std::string_view config_json, generation_config_json, preprocessor_config_json;
+  std::string_view video_preprocessor_config_json;  // empty when the checkpoint had none
   std::string_view tokenizer_json, tokenizer_config_json, chat_template;
   std::string version;  // "2.0"
 };

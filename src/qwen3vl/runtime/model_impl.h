@@ -6,6 +6,7 @@
 
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/image/preprocessor_config.h"
+#include "qwen3vl/video/video_processor_config.h"
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/model/qwen3vl_model.h"
 #include "qwen3vl/qwen3vl.h"
@@ -29,6 +30,7 @@ struct Model::Impl {
   ModelConfig config;
   GenerationConfig generation;
   PreprocessorConfig preprocessor;
+  VideoProcessorConfig video_processor;
   std::unique_ptr<Checkpoint> checkpoint;  // the weights' mapping; outlives the views below
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<ChatTemplate> chat_template;

@@ -53,15 +53,16 @@ std::vector<float> PromptInputs::pixel_values(MediaKind kind) const {
 }
 
 PromptInputs prepare_prompt_inputs(const Model::Impl& m, const Json& messages, const GenerateOptions& options,
-                                   const std::string& base_dir) {
+                                   const std::string& base_dir, int64_t context_tokens) {
   PromptInputs p;
   const NormalizedMessages normalized = normalize_messages(messages);
   std::string text = m.chat_template->render(normalized.messages, true, options.template_extra);
 
-  const MediaPreparation preparation{m.preprocessor, options, *m.pool, base_dir};
+  const MediaPreparation preparation{m.preprocessor, m.video_processor, options, *m.pool, base_dir, context_tokens};
   for (size_t i = 0; i < normalized.media.size(); ++i) {
     p.media.push_back(prepare_medium(normalized.media[i], i, preparation));
-    p.timings.image_decode_ms += p.media.back().decode_ms;
+    (p.media.back().kind == MediaKind::Video ? p.timings.video_decode_ms : p.timings.image_decode_ms) +=
+        p.media.back().decode_ms;
     p.timings.preprocess_ms += p.media.back().preprocess_ms;
   }
   text = apply_placeholder_texts(text, p.media);

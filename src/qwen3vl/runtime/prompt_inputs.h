@@ -4,6 +4,7 @@
 // session (which then runs the vision tower and the decoder) and by anything
 // that feeds the same inputs to another runtime (an ONNX export).
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,15 +18,17 @@ namespace qwen3vl {
 struct PromptInputs {
   PromptLayout layout;                // ids, positions, rope delta, visual rows
   std::vector<PreparedMedium> media;  // in prompt order
-  StageTimings timings;               // image decode and preprocess
+  StageTimings timings;               // image/video decode and preprocess
 
   // Every medium's pixel rows of one kind, concatenated ([patches, patch_dim]).
   std::vector<float> pixel_values(MediaKind kind) const;
 };
 
 // Relative media paths not found from the working directory resolve against
-// `base_dir`. Throws Error naming the medium or the mismatch.
+// `base_dir`. A medium whose token count (known from its metadata) reaches
+// `context_tokens` (> 0) is refused before its pixels are decoded. Throws
+// Error naming the medium or the mismatch.
 PromptInputs prepare_prompt_inputs(const Model::Impl& model, const Json& messages, const GenerateOptions& options,
-                                   const std::string& base_dir);
+                                   const std::string& base_dir, int64_t context_tokens = 0);
 
 }  // namespace qwen3vl

@@ -8,6 +8,7 @@
 
 #include "qwen3vl/base/content_hash.h"
 #include "qwen3vl/qwen3vl.h"
+#include "qwen3vl/runtime/decode_trace.h"
 #include "qwen3vl/runtime/encoding_cache.h"
 #include "qwen3vl/runtime/media_preparation.h"
 #include "qwen3vl/runtime/messages.h"
@@ -54,6 +55,7 @@ struct PreparedPrompt::Impl {
   std::vector<RowKey> rows;                                    // per prompt row
   StageTimings timings;
   int image_tokens = 0;
+  int video_tokens = 0;
 };
 
 PreparedPrompt::PreparedPrompt() : impl_(std::make_unique<Impl>()) {}
@@ -104,6 +106,13 @@ struct Session::Impl {
 
   ForwardContext context(const TensorSink* capture) const { return {*m.pool, capture, nullptr}; }
 
+  void decode_step(int32_t token, const TensorSink* capture) {
+    check(!cached_rows.empty(), "decode_step: nothing was prefilled");
+    logits = {};
+    logits = network.decode_step(token, rope_delta, cache, workspace, context(capture));
+    cached_rows.push_back({token, 0});
+  }
+
   // Rows of the cache the prompt can keep: the longest common prefix of
   // (token, medium) pairs, leaving at least the last prompt row to compute
   // (its logits pick the first answer token).
@@ -144,7 +153,7 @@ PreparedPrompt Session::prepare(const Json& messages, const GenerateOptions& opt
   PreparedPrompt prompt;
   PreparedPrompt::Impl& p = *prompt.impl_;
 
-  PromptInputs inputs = prepare_prompt_inputs(m, messages, options, impl_->base_dir);
+  PromptInputs inputs = prepare_prompt_inputs(m, messages, options, impl_->base_dir, impl_->cache.capacity());
   p.layout = std::move(inputs.layout);
   p.media = std::move(inputs.media);
   p.timings = inputs.timings;
@@ -153,7 +162,7 @@ PreparedPrompt Session::prepare(const Json& messages, const GenerateOptions& opt
   const int64_t capacity = impl_->cache.capacity();
   if (L >= capacity)
     throw Error("the prompt is " + std::to_string(L) + " tokens but the context holds " + std::to_string(capacity) +
-                " (raise --ctx, or use fewer/smaller images: --image-max-tokens)");
+                " (raise --ctx, or use fewer/smaller images: --image-max-tokens, or fewer video frames: --video-fps)");
   if (L >= m.config.text.max_position_embeddings)
     throw Error("the prompt is " + std::to_string(L) + " tokens, beyond the model's maximum of " +
                 std::to_string(m.config.text.max_position_embeddings));
@@ -172,7 +181,7 @@ PreparedPrompt Session::prepare(const Json& messages, const GenerateOptions& opt
   }
   p.encodings.assign(p.media.size(), nullptr);
   for (const MediaPlacement& placement : p.layout.media)
-    if (placement.kind == MediaKind::Image) p.image_tokens += static_cast<int>(placement.tokens);
+    (placement.kind == MediaKind::Image ? p.image_tokens : p.video_tokens) += static_cast<int>(placement.tokens);
   return prompt;
 }
 
@@ -238,13 +247,7 @@ PrefillStats Session::prefill(const PreparedPrompt& prompt, const TensorCapture*
   return stats;
 }
 
-void Session::decode_step(int32_t token) {
-  Impl& s = *impl_;
-  check(!s.cached_rows.empty(), "decode_step: nothing was prefilled");
-  s.logits = {};
-  s.logits = s.network.decode_step(token, s.rope_delta, s.cache, s.workspace, s.context(nullptr));
-  s.cached_rows.push_back({token, 0});
-}
+void Session::decode_step(int32_t token) { impl_->decode_step(token, nullptr); }
 
 void Session::decode_together(std::span<Session* const> sessions, std::span<const int32_t> tokens) {
   check(sessions.size() == tokens.size(), "decode_together: " + std::to_string(tokens.size()) + " tokens for " +
@@ -285,9 +288,20 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
   const PrefillStats prefilled = prefill(prompt, capture);
   const double before_answer_ms = ms_since(start);
 
+  // A capture also gets the decode steps' integer traces (MoE routing).
+  DecodeTrace trace;
+  const TensorSink* step_capture = capture && capture->i64 ? &trace.sink() : nullptr;
   Generation generation(*this, prompt, options, on_text);
-  while (const std::optional<int32_t> token = generation.next()) decode_step(*token);
+  while (const std::optional<int32_t> token = generation.next()) impl_->decode_step(*token, step_capture);
   GenerationResult result = generation.finish();
+  if (step_capture) {
+    // The loop never feeds back the last token it emits; the reference
+    // records that token's traces too.
+    if (trace.steps() > 0 && trace.steps() < static_cast<int64_t>(result.output_ids.size()) &&
+        impl_->cache.size() < impl_->cache.capacity())
+      impl_->decode_step(result.output_ids.back(), step_capture);
+    trace.emit_to(sink_of(capture));
+  }
 
   const PreparedPrompt::Impl& p = *prompt.impl_;
   const double decode_ms = result.timings.decode_ms, ttft_ms = result.timings.ttft_ms;
@@ -296,6 +310,7 @@ GenerationResult Session::generate(const Json& messages, const GenerateOptions& 
   result.timings.decode_ms = decode_ms;
   result.timings.ttft_ms = before_answer_ms + ttft_ms;
   result.image_tokens = p.image_tokens;
+  result.video_tokens = p.video_tokens;
   result.reused_tokens = prefilled.reused_tokens;
   result.prefilled_tokens = prefilled.prefilled_tokens;
   result.encoded_media = encoded.encoded_media;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <string>
 
 #include "qwen3vl/base/error.h"
@@ -95,13 +96,20 @@ PreprocessedVideo preprocess_video(FrameSource& source, const VideoPlan& plan, c
   // frames at their final size plus one source frame.
   std::vector<RgbImage> frames(n);
   const bool same_size = plan.resized.width == info.width && plan.resized.height == info.height;
+  using Clock = std::chrono::steady_clock;
+  const auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  Clock::duration resizing{};
+  const auto start = Clock::now();
   source.read_frames(plan.frame_indices, [&](size_t k, const RgbImage& frame) {
+    const auto t = Clock::now();
     if (frame.width != info.width || frame.height != info.height)
       throw Error(info.name + ": frame " + std::to_string(plan.frame_indices[k]) + " is " +
                   std::to_string(frame.width) + "x" + std::to_string(frame.height) + ", expected " +
                   std::to_string(info.width) + "x" + std::to_string(info.height));
     frames[k] = same_size ? frame : resize_bicubic(frame, plan.resized.width, plan.resized.height, pool);
+    resizing += Clock::now() - t;
   });
+  const auto decoded = Clock::now();
   if (resized_frames) *resized_frames = frames;
 
   // Pad to whole frame pairs by repeating the last frame.
@@ -112,6 +120,8 @@ PreprocessedVideo preprocess_video(FrameSource& source, const VideoPlan& plan, c
   out.patch_dim = 3 * pc.temporal_patch_size * pc.patch_size * pc.patch_size;
   out.pixel_values.resize(static_cast<size_t>(plan.patches()) * out.patch_dim);
   flatten_patches(order.data(), static_cast<int>(padded), video_value_tables(pc), pc, out.pixel_values.data());
+  out.decode_ms = ms(decoded - start - resizing);
+  out.preprocess_ms = ms(resizing + (Clock::now() - decoded));
   return out;
 }
 

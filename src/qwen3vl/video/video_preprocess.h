@@ -52,6 +52,8 @@ struct PreprocessedVideo {
   VideoPlan plan;
   int patch_dim = 0;
   std::vector<float> pixel_values;  // [plan.patches(), patch_dim]
+  double decode_ms = 0;      // reading and decoding the sampled frames
+  double preprocess_ms = 0;  // resizing, normalising, flattening
 };
 
 // The video processor's value of each 8-bit sample: torchvision's fused

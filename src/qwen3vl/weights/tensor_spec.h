@@ -23,6 +23,8 @@ enum class TensorKind {
   PositionTable,  // learned position embedding [positions, hidden], interpolated, never multiplied
   NormWeight,     // RMSNorm / LayerNorm scale (near 1)
   Bias,           // additive bias (small)
+  Experts,        // a MoE layer's fused expert weights [experts, in, out], applied as x @ W[e]
+                  // (Hugging Face layout, no ".weight" suffix); used as `experts` [out, in] matrices
 };
 
 struct TensorSpec {
@@ -35,9 +37,12 @@ struct TensorSpec {
 
   int64_t numel() const;
   // The matrix a Matrix or Conv tensor is used as: shape[0] rows by the
-  // product of the remaining dimensions.
+  // product of the remaining dimensions. For Experts: one expert's matrix,
+  // [out, in] = [shape[2], shape[1]].
   int64_t rows() const;
   int64_t cols() const;
+  // Experts: how many matrices the tensor holds (shape[0]); otherwise 0.
+  int64_t experts() const;
 };
 
 // A linear layer: weight [out, in] and its bias [out] when it has one.

@@ -98,8 +98,23 @@ void prepare_converted_weights(WeightSource& source, const std::vector<TensorSpe
     total += source.tensors().get(s.name).nbytes;
   }
   for (const TensorSpec* s : matrices) {
-    const WeightMatrix stored = stored_matrix(source, *s);
     const std::optional<WeightFormat> target = options.format_for(*s);
+    if (s->kind == TensorKind::Experts) {
+      // Each expert is transposed (a copy) whatever the target: convert
+      // only when the format changes, else the model code transposes it.
+      const TensorView& tensor = source.tensors().get(s->name, s->shape);
+      if (target && *target != stored_format(tensor)) {
+        for (int64_t e = 0; e < s->experts(); ++e) {
+          const std::string key = expert_weight_name(s->name, e);
+          source.set_prepared(key, convert_weight(transposed_expert(tensor, e), target, options.convert, key));
+        }
+        release_mapped_pages(tensor.data, tensor.nbytes);
+      }
+      done += tensor.nbytes;
+      if (progress && total) progress(double(done) / double(total));
+      continue;
+    }
+    const WeightMatrix stored = stored_matrix(source, *s);
     const TensorView& tensor = source.tensors().get(s->name);
     if (target && *target != stored.format) {
       source.set_prepared(s->name, convert_weight(stored, target, options.convert, s->name));

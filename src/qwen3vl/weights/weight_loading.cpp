@@ -1,8 +1,10 @@
 #include "qwen3vl/weights/weight_loading.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/base/mapped_file.h"
 #include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
@@ -22,6 +24,43 @@ std::optional<WeightFormat> WeightOptions::format_for(const TensorSpec& spec) co
   return format_for(*spec.weight_class);
 }
 
+WeightFormat stored_format(const TensorView& t) {
+  switch (t.dtype) {
+    case DType::F32: return WeightFormat::F32;
+    case DType::BF16: return WeightFormat::BF16;
+    case DType::F16: return WeightFormat::F16;
+    default:
+      throw Error(t.file + ": tensor '" + t.name + "' has dtype " + dtype_name(t.dtype) +
+                  "; weight matrices must be F32, BF16 or F16");
+  }
+}
+
+namespace {
+
+// dst[c * rows + r] = src[r * cols + c] for a [rows, cols] matrix of `T`, in
+// square blocks so both sides stay in cache.
+template <typename T>
+void transpose_matrix(const T* src, int64_t rows, int64_t cols, T* dst) {
+  constexpr int64_t kBlock = 32;
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlock)
+    for (int64_t c0 = 0; c0 < cols; c0 += kBlock) {
+      const int64_t r1 = std::min(rows, r0 + kBlock), c1 = std::min(cols, c0 + kBlock);
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t c = c0; c < c1; ++c) dst[c * rows + r] = src[r * cols + c];
+    }
+}
+
+template <typename T>
+WeightMatrix transposed_copy(const void* data, int64_t in, int64_t out, WeightMatrix w) {
+  auto storage = std::make_shared<std::vector<T>>(static_cast<size_t>(in * out));
+  transpose_matrix(static_cast<const T*>(data), in, out, storage->data());
+  w.data = storage->data();
+  w.owner = storage;
+  return w;
+}
+
+}  // namespace
+
 WeightMatrix stored_matrix(const WeightSource& source, const TensorSpec& spec) {
   const int64_t rows = spec.rows(), cols = spec.cols();
   if (const WeightMatrix* ready = source.prepared(spec.name)) {
@@ -33,14 +72,7 @@ WeightMatrix stored_matrix(const WeightSource& source, const TensorSpec& spec) {
   }
   const TensorView& t = source.tensors().get(spec.name, spec.shape);
   WeightMatrix w;
-  switch (t.dtype) {
-    case DType::F32: w.format = WeightFormat::F32; break;
-    case DType::BF16: w.format = WeightFormat::BF16; break;
-    case DType::F16: w.format = WeightFormat::F16; break;
-    default:
-      throw Error(t.file + ": tensor '" + t.name + "' has dtype " + dtype_name(t.dtype) +
-                  "; weight matrices must be F32, BF16 or F16");
-  }
+  w.format = stored_format(t);
   w.rows = rows;
   w.cols = cols;
   w.data = t.data;  // points into the mapping, which the Checkpoint keeps alive
@@ -68,6 +100,55 @@ WeightMatrix convert_weight(const WeightMatrix& stored, std::optional<WeightForm
 
 WeightMatrix load_matrix(const WeightSource& source, const TensorSpec& spec, const WeightOptions& options) {
   return convert_weight(stored_matrix(source, spec), options.format_for(spec), options.convert, spec.name);
+}
+
+std::string expert_weight_name(const std::string& name, int64_t e) {
+  return name + "[" + std::to_string(e) + "]";
+}
+
+WeightMatrix transposed_expert(const TensorView& t, int64_t e) {
+  check(t.shape.size() == 3 && e >= 0 && e < t.shape[0],
+        t.file + ": tensor '" + t.name + "' has no expert " + std::to_string(e));
+  const int64_t in = t.shape[1], out = t.shape[2];
+  WeightMatrix w;
+  w.format = stored_format(t);
+  w.rows = out;
+  w.cols = in;
+  const size_t offset = static_cast<size_t>(e * in * out) * dtype_size(t.dtype);
+  const void* slab = static_cast<const uint8_t*>(t.data) + offset;
+  return w.format == WeightFormat::F32 ? transposed_copy<float>(slab, in, out, w)
+                                       : transposed_copy<uint16_t>(slab, in, out, w);
+}
+
+std::vector<WeightMatrix> load_experts(const WeightSource& source, const TensorSpec& spec,
+                                       const WeightOptions& options) {
+  const int64_t experts = spec.experts(), rows = spec.rows(), cols = spec.cols();
+  check(experts > 0, "load_experts: tensor '" + spec.name + "' is not a fused expert tensor");
+  std::vector<WeightMatrix> result;
+  result.reserve(static_cast<size_t>(experts));
+  if (source.prepared(expert_weight_name(spec.name, 0))) {
+    for (int64_t e = 0; e < experts; ++e) {
+      const WeightMatrix* ready = source.prepared(expert_weight_name(spec.name, e));
+      if (!ready)
+        throw Error(source.tensors().dir() + ": expert " + std::to_string(e) + " of tensor '" + spec.name +
+                    "' is missing (the file holds fewer than the config's " + std::to_string(experts) + " experts)");
+      if (ready->rows != rows || ready->cols != cols)
+        throw Error(source.tensors().dir() + ": expert " + std::to_string(e) + " of tensor '" + spec.name + "' is a " +
+                    std::to_string(ready->rows) + "x" + std::to_string(ready->cols) + " " +
+                    weight_format_name(ready->format) + " matrix, the config needs " + std::to_string(rows) + "x" +
+                    std::to_string(cols));
+      result.push_back(*ready);
+    }
+    return result;
+  }
+  const TensorView& t = source.tensors().get(spec.name, spec.shape);
+  for (int64_t e = 0; e < experts; ++e) {
+    const std::string key = expert_weight_name(spec.name, e);
+    result.push_back(convert_weight(transposed_expert(t, e), options.format_for(spec), options.convert, key));
+  }
+  // Every expert is a copy now: the stored pages need not stay resident.
+  release_mapped_pages(t.data, t.nbytes);
+  return result;
 }
 
 std::vector<float> load_vector(const WeightSource& source, const TensorSpec& spec) {

@@ -46,6 +46,10 @@ struct WeightOptions {
 // file on a shape mismatch or another dtype.
 WeightMatrix stored_matrix(const WeightSource& source, const TensorSpec& spec);
 
+// The weight format of a stored F32/BF16/F16 tensor; Error naming the tensor
+// and file for another dtype.
+WeightFormat stored_format(const TensorView& t);
+
 // As above, then converted to the format `options` asks for the spec.
 WeightMatrix load_matrix(const WeightSource& source, const TensorSpec& spec, const WeightOptions& options);
 
@@ -53,6 +57,28 @@ WeightMatrix load_matrix(const WeightSource& source, const TensorSpec& spec, con
 // through `convert` (Error naming `name` when it is empty).
 WeightMatrix convert_weight(const WeightMatrix& stored, std::optional<WeightFormat> target,
                             const WeightConverter& convert, const std::string& name);
+
+// Mixture-of-Experts tensors (TensorKind::Experts) hold `spec.experts()`
+// matrices fused as [experts, in, out]; the engine keeps each expert as its
+// own [out, in] WeightMatrix, the layout every kernel reads.
+//
+// The key under which expert `e` of the fused tensor `name` is registered as
+// a prepared weight (WeightSource::set_prepared): "name[e]".
+std::string expert_weight_name(const std::string& name, int64_t e);
+
+// Expert `e` of the stored F32/BF16/F16 Experts tensor `t` ([experts, in,
+// out]), transposed to an owned [out, in] matrix of the same dtype (a copy,
+// values unchanged).
+WeightMatrix transposed_expert(const TensorView& t, int64_t e);
+
+// Every expert of an Experts tensor as [out, in] matrices in the format
+// `options` asks for the spec: the prepared weights when the checkpoint has
+// them (a model file's quantized experts, or those converted at load), else
+// transposed from the stored tensor (whose pages are then released) and
+// converted. Throws Error naming the tensor and file on a shape or dtype
+// mismatch.
+std::vector<WeightMatrix> load_experts(const WeightSource& source, const TensorSpec& spec,
+                                       const WeightOptions& options);
 
 // A small tensor (norm weight, bias) copied to float32 after checking its shape.
 std::vector<float> load_vector(const WeightSource& source, const TensorSpec& spec);
