@@ -160,6 +160,9 @@ class Model {
   size_t decoder_weight_bytes() const;
   // Threads the model's forward passes use (LoadOptions::threads, 0 resolved).
   int threads() const;
+  // The kernels chosen for this machine by measurement at load, and why (one
+  // line; empty when none was chosen).
+  std::string kernel_choices() const;
 
   struct Impl;
 

@@ -73,6 +73,8 @@ int bench_command(int argc, char** argv) {
   std::printf("%-34s %12.0f\n", "load (ms)", num("load_ms"));
   std::printf("%-34s %12.2f\n", "peak RSS (GB)", num("peak_rss_bytes") / 1e9);
   std::printf("bandwidth probe: %s\n", r["membw_method"].get<std::string>().c_str());
+  if (!r["kernel_choices"].get<std::string>().empty())
+    std::printf("kernels: %s\n", r["kernel_choices"].get<std::string>().c_str());
   return 0;
 }
 

@@ -137,7 +137,10 @@ int run_command(int argc, char** argv) {
     report_drawing(draw_grounding_answer(draw_image, r.text, out), out);
   }
   if (!quiet && !json) print_finish_note(r, options, *model);
-  if (verbose) print_timings(r, model->load_ms());
+  if (verbose) {
+    if (!model->kernel_choices().empty()) std::cerr << "kernels: " << model->kernel_choices() << "\n";
+    print_timings(r, model->load_ms());
+  }
   return 0;
 }
 

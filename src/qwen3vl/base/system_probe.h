@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace qwen3vl {
 
@@ -11,5 +12,8 @@ namespace qwen3vl {
 size_t peak_rss_bytes();
 // Current resident set size, in bytes.
 size_t current_rss_bytes();
+// The CPU's model name as the OS reports it (/proc/cpuinfo "model name"),
+// "unknown CPU" when it does not.
+std::string cpu_model_name();
 
 }  // namespace qwen3vl

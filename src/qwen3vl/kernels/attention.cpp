@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "qwen3vl/kernels/attention_kernels.h"
+#include "qwen3vl/base/error.h"
 #include "qwen3vl/kernels/cpu_features.h"
+#include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
 
@@ -44,12 +47,9 @@ constexpr int64_t kBlockedMinQueries = 16;
 // Blocked path: tasks of (head, block of query rows), handed out dynamically
 // because causal blocks differ in cost; the costliest (last) blocks go first.
 void attention_blocked(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
-                       const kernels::AttentionKernels& simd, ThreadPool& pool) {
+                       const kernels::AttentionKernels& simd, bool bf16, ThreadPool& pool) {
   const int64_t q_blocks = (s.n_q + kernels::kAttentionQueryBlock - 1) / kernels::kAttentionQueryBlock;
   const int64_t tasks = q_blocks * s.n_heads;
-  const bool quantized_inputs = s.inputs_format == WeightFormat::Q8 || s.inputs_format == WeightFormat::Q4;
-  const bool bf16 = quantized_inputs && s.head_dim % 32 == 0 && active_isa_level() >= IsaLevel::Avx512 &&
-                    cpu_features().avx512_bf16;
   std::vector<uint32_t> k_packed, v_packed;
   std::vector<float> k_transposed;
   const int64_t block_keys = bf16 ? kernels::kAttentionBf16BlockKeys : simd.block_keys;
@@ -85,14 +85,17 @@ void attention_blocked(const float* q, const float* k, const float* v, const Att
   });
 }
 
-}  // namespace
+bool bf16_kernel_runs(const AttentionShape& s) {
+  return s.n_q >= kBlockedMinQueries && s.head_dim % 32 == 0 && active_isa_level() >= IsaLevel::Avx512 &&
+         cpu_features().avx512_bf16;
+}
 
-void attention(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
-               ThreadPool& pool) {
+void run_attention(const float* q, const float* k, const float* v, const AttentionShape& s, AttentionProducts p,
+                   float* out, ThreadPool& pool) {
   if (s.n_q <= 0) return;
   const kernels::AttentionKernels* simd = kernels::attention_kernels_for(active_isa_level());
   if (simd && s.n_q >= kBlockedMinQueries && s.head_dim % simd->lanes == 0) {
-    attention_blocked(q, k, v, s, out, *simd, pool);
+    attention_blocked(q, k, v, s, out, *simd, p == AttentionProducts::BF16, pool);
     return;
   }
   const int group = s.n_heads / s.n_kv_heads;
@@ -109,21 +112,53 @@ void attention(const float* q, const float* k, const float* v, const AttentionSh
   });
 }
 
-void attention_reference(const float* q, const float* k, const float* v, const AttentionShape& s,
-                         float* out) {
+}  // namespace
+
+bool attention_products_available(AttentionProducts p, const AttentionShape& s) {
+  return p == AttentionProducts::F32 || bf16_kernel_runs(s);
+}
+
+AttentionProducts attention_products(const AttentionShape& s) {
+  const bool quantized_inputs = s.inputs_format == WeightFormat::Q8 || s.inputs_format == WeightFormat::Q4;
+  if (quantized_inputs && bf16_kernel_runs(s) && kernel_choices().quantized_attention == AttentionProducts::BF16)
+    return AttentionProducts::BF16;
+  return AttentionProducts::F32;
+}
+
+void attention(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
+               ThreadPool& pool) {
+  run_attention(q, k, v, s, attention_products(s), out, pool);
+}
+
+void attention_with_products(const float* q, const float* k, const float* v, const AttentionShape& s,
+                             AttentionProducts p, float* out, ThreadPool& pool) {
+  check(attention_products_available(p, s), std::string("attention: ") + attention_products_name(p) +
+                                                " products are not available on this CPU for this shape");
+  run_attention(q, k, v, s, p, out, pool);
+}
+
+namespace {
+
+// Both references: bf16 rounds q·scale, k, v and the weights for the
+// products as the bf16 kernel does; otherwise every value stays float32.
+void two_pass_attention(const float* q, const float* k, const float* v, const AttentionShape& s, bool bf16,
+                        float* out) {
+  const auto operand = [bf16](float x) { return bf16 ? bf16_to_f32(f32_to_bf16(x)) : x; };
   const int group = s.n_heads / s.n_kv_heads;
-  std::vector<float> scores(static_cast<size_t>(s.n_kv));
+  std::vector<float> qs(static_cast<size_t>(s.head_dim)), scores(static_cast<size_t>(s.n_kv));
   for (int64_t i = 0; i < s.n_q; ++i) {
     for (int h = 0; h < s.n_heads; ++h) {
       const int kvh = h / group;
       const int64_t visible = s.causal ? std::min(s.n_kv, s.q_offset + i + 1) : s.n_kv;
       const float* qr = q + i * s.q_stride + h * s.head_dim;
+      // float32 scales the sum; bf16 scales q before rounding it (as the kernel).
+      for (int d = 0; d < s.head_dim; ++d) qs[d] = bf16 ? operand(qr[d] * s.scale) : qr[d];
       float mx = -INFINITY;
       for (int64_t j = 0; j < visible; ++j) {
         const float* kj = k + j * s.kv_stride + kvh * s.head_dim;
         float acc = 0.0f;
-        for (int d = 0; d < s.head_dim; ++d) acc += qr[d] * kj[d];
-        scores[j] = acc * s.scale;
+        for (int d = 0; d < s.head_dim; ++d) acc += qs[d] * operand(kj[d]);
+        scores[j] = bf16 ? acc : acc * s.scale;
         mx = std::max(mx, scores[j]);
       }
       float sum = 0.0f;
@@ -134,11 +169,24 @@ void attention_reference(const float* q, const float* k, const float* v, const A
       float* o = out + i * s.out_stride + h * s.head_dim;
       for (int d = 0; d < s.head_dim; ++d) {
         float acc = 0.0f;
-        for (int64_t j = 0; j < visible; ++j) acc += scores[j] * v[j * s.kv_stride + kvh * s.head_dim + d];
+        for (int64_t j = 0; j < visible; ++j)
+          acc += operand(scores[j]) * operand(v[j * s.kv_stride + kvh * s.head_dim + d]);
         o[d] = acc / sum;
       }
     }
   }
+}
+
+}  // namespace
+
+void attention_reference(const float* q, const float* k, const float* v, const AttentionShape& s,
+                         float* out) {
+  two_pass_attention(q, k, v, s, false, out);
+}
+
+void attention_reference_bf16(const float* q, const float* k, const float* v, const AttentionShape& s,
+                              float* out) {
+  two_pass_attention(q, k, v, s, true, out);
 }
 
 }  // namespace qwen3vl

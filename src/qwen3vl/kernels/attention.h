@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "qwen3vl/base/thread_pool.h"
+#include "qwen3vl/kernels/kernel_choices.h"
 #include "qwen3vl/kernels/weight_matrix.h"
 
 namespace qwen3vl {
@@ -39,5 +40,26 @@ void attention(const float* q, const float* k, const float* v, const AttentionSh
 // Straightforward two-pass reference (materialises one score row at a time).
 void attention_reference(const float* q, const float* k, const float* v, const AttentionShape& s,
                          float* out);
+
+// The products attention() uses for `s` on this machine: BF16 when the inputs
+// are quantized, the bf16 kernel runs `s` here and kernel_choices() prefers
+// it (a measured choice, runtime/kernel_tuning.h); F32 otherwise.
+AttentionProducts attention_products(const AttentionShape& s);
+// Whether `p` can run `s` on this CPU: F32 always; BF16 needs AVX-512 BF16 at
+// the active ISA level, head_dim % 32 == 0 and at least 16 query rows (the
+// blocked kernel; fewer rows go one at a time in float32).
+bool attention_products_available(AttentionProducts p, const AttentionShape& s);
+// attention() with the products given, whatever inputs_format says (kernel
+// measurement, tests). Throws Error when `p` is not available for `s`.
+void attention_with_products(const float* q, const float* k, const float* v, const AttentionShape& s,
+                             AttentionProducts p, float* out, ThreadPool& pool);
+
+// The scalar reference of the bf16 products: q·scale, k and v rounded to
+// bfloat16; float32 scores and a two-pass softmax; the weights rounded to
+// bfloat16 for the weighted sum of v, which is divided by the float32 sum of
+// the unrounded weights (the kernel does the same with an online softmax and
+// a polynomial exp).
+void attention_reference_bf16(const float* q, const float* k, const float* v, const AttentionShape& s,
+                              float* out);
 
 }  // namespace qwen3vl

@@ -154,6 +154,7 @@ Json run_benchmark(const BenchOptions& o) {
   r["threads"] = model->threads();
   r["isa"] = isa_level_name(active_isa_level());
   r["load_ms"] = load_ms;
+  r["kernel_choices"] = model->kernel_choices();
 
   // Prefill and decode on the text decoder alone (no template, no sampling).
   DecoderWorkspace workspace;

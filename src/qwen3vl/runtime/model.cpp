@@ -4,6 +4,7 @@
 #include <functional>
 #include <tuple>
 
+#include "qwen3vl/base/cache_dir.h"
 #include "qwen3vl/base/mapped_file.h"
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/qwen3vl.h"
@@ -155,6 +156,11 @@ std::shared_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   if (is_model_file_path(path)) load_model_file(m, path, options, progress);
   else load_checkpoint_dir(m, path, options, progress);
   if (m.generation.eos_token_ids.empty()) m.generation.eos_token_ids = {151645, 151643};
+  if (options.load_weights && options.load_vision) {
+    // The vision tower's attention kernel depends on the CPU's measured speeds.
+    m.kernel_tuning = tune_kernels(*m.pool, qwen3vl_cache_dir());
+    set_kernel_choices(m.kernel_tuning.choices);
+  }
   progress("weights", 1.0);
   m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return model;
@@ -177,5 +183,8 @@ const LoadOptions& Model::load_options() const { return impl_->options; }
 double Model::load_ms() const { return impl_->load_ms; }
 size_t Model::decoder_weight_bytes() const { return impl_->network ? impl_->network->decoder().weight_bytes() : 0; }
 int Model::threads() const { return impl_->pool->size(); }
+std::string Model::kernel_choices() const {
+  return impl_->kernel_tuning.origin.empty() ? std::string() : impl_->kernel_tuning.summary();
+}
 
 }  // namespace qwen3vl

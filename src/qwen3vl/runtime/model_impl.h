@@ -11,6 +11,7 @@
 #include "qwen3vl/model/qwen3vl_model.h"
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/generation_config.h"
+#include "qwen3vl/runtime/kernel_tuning.h"
 #include "qwen3vl/tokenizer/chat_template.h"
 #include "qwen3vl/tokenizer/tokenizer.h"
 
@@ -34,6 +35,9 @@ struct Model::Impl {
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<ChatTemplate> chat_template;
   std::optional<Qwen3VLModel> network;  // absent when loaded without weights
+  // Kernels chosen for this machine at load (set process-wide); empty
+  // origin when nothing was chosen (loaded without the vision tower).
+  KernelTuning kernel_tuning;
   double load_ms = 0;
 };
 
