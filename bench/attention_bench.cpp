@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     s.kv_stride = static_cast<int64_t>(c.kv_heads) * c.head_dim;
     s.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
     s.causal = c.causal;
-    s.allow_bf16 = c.bf16;
+    s.inputs_format = c.bf16 ? WeightFormat::Q8 : WeightFormat::F32;
     std::vector<float> q(static_cast<size_t>(c.n * s.q_stride)), k(static_cast<size_t>(c.n * s.kv_stride)),
         out(q.size());
     for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<float>((i * 7919) % 1000) / 500.0f - 1.0f;

@@ -33,7 +33,7 @@ void check_case(const Case& c, IsaLevel isa, bool allow_bf16 = false) {
   s.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   s.causal = c.causal;
   s.q_offset = c.causal ? c.n_kv - c.n_q : 0;
-  s.allow_bf16 = allow_bf16;
+  s.inputs_format = allow_bf16 ? WeightFormat::Q8 : WeightFormat::F32;
   // Spread large enough that the softmax is far from uniform (scores of several units).
   const auto q = testing::random_values(static_cast<size_t>(c.n_q * s.q_stride), 1, -2.0f, 2.0f);
   const auto k = testing::random_values(static_cast<size_t>(c.n_kv * s.kv_stride), 2, -2.0f, 2.0f);

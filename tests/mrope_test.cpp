@@ -5,8 +5,10 @@
 
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/io/safetensors.h"
+#include "qwen3vl/kernels/rotary.h"
 #include "qwen3vl/model/model_config.h"
 #include "qwen3vl/model/mrope.h"
+#include "test_pool.h"
 
 using namespace qwen3vl;
 
@@ -44,7 +46,7 @@ TEST(MRope, RotateHalfOnAHandExample) {
   const float a0 = 0.5f, a1 = 1.25f;
   const std::vector<float> cos = {std::cos(a0), std::cos(a1), std::cos(a0), std::cos(a1)};
   const std::vector<float> sin = {std::sin(a0), std::sin(a1), std::sin(a0), std::sin(a1)};
-  apply_rope(x.data(), 1, 4, 1, 4, cos.data(), sin.data());
+  apply_rotary(x.data(), 1, 4, 1, 4, cos.data(), sin.data(), qwen3vl::testing::test_pool());
   EXPECT_NEAR(x[0], 1 * std::cos(a0) - 3 * std::sin(a0), 1e-6);
   EXPECT_NEAR(x[2], 3 * std::cos(a0) + 1 * std::sin(a0), 1e-6);
   EXPECT_NEAR(x[1], 2 * std::cos(a1) - 4 * std::sin(a1), 1e-6);

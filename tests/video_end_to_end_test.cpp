@@ -13,7 +13,10 @@
 #include "cli_test_util.h"
 #include "qwen3vl/base/json.h"
 #include "qwen3vl/io/safetensors.h"
+#include "qwen3vl/image/data_uri.h"
 #include "qwen3vl/qwen3vl.h"
+#include "server/api_error.h"
+#include "server/image_sources.h"
 
 using namespace qwen3vl;
 
@@ -240,4 +243,72 @@ TEST(VideoSession, PerPartOptionsWinAndFrameListsAreUsedAsGiven) {
   EXPECT_NE(error_of(s, video_message({{"video", frames}, {"fps", 2}})).find("frame list"), std::string::npos);
   EXPECT_NE(error_of(s, video_message({{"video", clip}, {"fps", 2}, {"num_frames", 4}})).find("mutually exclusive"),
             std::string::npos);
+}
+
+TEST(VideoChat, SlashVideoAttachesAVideoToTheNextMessage) {
+  // vcase1 as a chat: /video, then the question; the answer is the reference's.
+  const Json g = golden_json("vcase1_video");
+  const std::string saved = ::testing::TempDir() + "/qwen3vl_video_chat_saved.json";
+  const CliResult r = run_cli("chat -m " + kFixture + " -n 12 --temp 0 -q",
+                              "/video " + kGolden + "/video_a.avi\n" +
+                                  g["messages"][0]["content"][1]["text"].get<std::string>() + "\n/save " + saved + "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, g["generated_text_skip_special"].get<std::string>() + "\n");
+  const Json messages = load_json_file(saved);
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0]["content"][0], Json({{"type", "video"}, {"video", kGolden + "/video_a.avi"}}));
+  // A missing file is named.
+  const CliResult missing = run_cli("chat -m " + kFixture + " -n 1 -q", "/video /no/such/clip.mp4\n");
+  EXPECT_NE(missing.err.find("no video file at /no/such/clip.mp4"), std::string::npos) << missing.err;
+}
+
+TEST(VideoServer, VideoSourcesFollowTheImageConfinementRules) {
+  // The server rewrites video references to data: URIs under the image rules:
+  // local files only inside --allow-local-images, no URLs unless allowed, the
+  // same byte limit; frame lists (many files) are refused.
+  std::ifstream in(kGolden + "/video_a.avi", std::ios::binary);
+  const std::vector<uint8_t> clip(std::istreambuf_iterator<char>(in), {});
+  const std::string uri = make_data_uri("video/octet-stream", clip.data(), clip.size());
+  auto no_fetch = [](const std::string& url) -> std::vector<uint8_t> {
+    ADD_FAILURE() << "fetched " << url;
+    return {};
+  };
+  auto with_video = [](const Json& video_url) {
+    Json part = {{"type", "video_url"}, {"video_url", {{"url", video_url}}}};
+    return Json::array({{{"role", "user"}, {"content", Json::array({part, {{"type", "text"}, {"text", "What is moving in this video?"}}})}}});
+  };
+  auto code_of = [&](Json messages, const server::ImageSourcePolicy& policy) -> std::string {
+    try {
+      server::resolve_image_sources(messages, policy, no_fetch);
+    } catch (const server::ApiError& e) {
+      return e.code();
+    }
+    return "(accepted)";
+  };
+  server::ImageSourcePolicy closed;
+  EXPECT_EQ(code_of(with_video(kGolden + "/video_a.avi"), closed), "image_source_not_allowed");
+  EXPECT_EQ(code_of(with_video("https://example.com/v.mp4"), closed), "image_source_not_allowed");
+  Json frames = Json::array({{{"role", "user"}, {"content", Json::array({{{"type", "video"},
+                                                                          {"video", Json::array({"a.png", "b.png"})}}})}}});
+  EXPECT_EQ(code_of(frames, closed), "image_source_not_allowed");
+  server::ImageSourcePolicy small = closed;
+  small.max_image_bytes = 1000;
+  EXPECT_EQ(code_of(with_video(uri), small), "image_too_large");
+
+  server::ImageSourcePolicy local = closed;
+  local.local_root = kGolden;
+  Json m = with_video("video_a.avi");
+  EXPECT_EQ(server::resolve_image_sources(m, local, no_fetch), 1);
+  EXPECT_EQ(m[0]["content"][0]["video_url"]["url"], uri);
+  local.local_root = kGolden + "/video_a_frames";
+  EXPECT_EQ(code_of(with_video(kGolden + "/video_a.avi"), local), "image_source_not_allowed");
+
+  // The rewritten request answers as vcase1 does.
+  Session s(video_model());
+  GenerateOptions o;
+  o.max_tokens = 12;
+  const GenerationResult r = s.generate(m, o);
+  const Json g = golden_json("vcase1_video");
+  EXPECT_EQ(Json(r.prompt_ids), g["input_ids"]);
+  EXPECT_EQ(Json(r.output_ids), g["generated_ids"]);
 }

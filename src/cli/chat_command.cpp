@@ -23,6 +23,7 @@ namespace {
 
 const char* kChatCommands =
     "  /image PATH    attach an image to your next message (or paste a path or file:// URL alone on a line)\n"
+    "  /video PATH    attach a video to your next message (frames sampled as by run --video)\n"
     "  /reset         start a new conversation\n"
     "  /save FILE     write the conversation as a messages JSON (qwen3vl run --messages FILE reads it)\n"
     "  /load FILE     continue a saved conversation\n"
@@ -39,12 +40,13 @@ std::string argument_after(const std::string& line, const std::string& command) 
 }
 
 std::string input_prompt(const ChatConversation& chat) {
-  const size_t n = chat.pending_images().size();
-  if (n == 0) return "> ";
+  const size_t n = chat.pending_images().size(), v = chat.pending_videos().size();
+  if (n == 0 && v == 0) return "> ";
   std::string prompt(1, '[');
-  prompt += std::to_string(n);
-  prompt += n == 1 ? " image] > " : " images] > ";
-  return prompt;
+  if (n > 0) prompt += std::to_string(n) + (n == 1 ? " image" : " images");
+  if (n > 0 && v > 0) prompt += ", ";
+  if (v > 0) prompt += std::to_string(v) + (v == 1 ? " video" : " videos");
+  return prompt + "] > ";
 }
 
 class Chat {
@@ -84,6 +86,9 @@ class Chat {
     } else if (name == "/image") {
       chat_.attach_image(arg);
       notice("(attached " + chat_.pending_images().back() + ")");
+    } else if (name == "/video") {
+      chat_.attach_video(arg);
+      notice("(attached " + chat_.pending_videos().back() + ")");
     } else if (name == "/reset") {
       chat_.reset();
       session_.reset();

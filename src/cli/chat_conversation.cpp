@@ -56,6 +56,16 @@ std::string expand_home(const std::string& s) {
   return s;
 }
 
+// An attached file's absolute path; `what` names the kind for errors.
+std::string attachment_path(const std::string& path_or_url, const std::string& what) {
+  const std::string path = expand_home(path_of_file_url(unquote(trim(path_or_url))));
+  if (path.empty()) throw Error("/" + what + " needs a file path (or a file:// URL)");
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error("no " + what + " file at " + path);
+  if (!fs::is_regular_file(path, ec)) throw Error(path + " is not a regular file");
+  return fs::absolute(path, ec).lexically_normal().string();
+}
+
 }  // namespace
 
 ChatConversation::ChatConversation(std::string system) : system_(std::move(system)) { reset(); }
@@ -64,28 +74,30 @@ void ChatConversation::reset() {
   messages_ = Json::array();
   if (!system_.empty()) messages_.push_back({{"role", "system"}, {"content", system_}});
   pending_.clear();
+  pending_videos_.clear();
   base_dir_.clear();
 }
 
 void ChatConversation::attach_image(const std::string& path_or_url) {
-  const std::string path = expand_home(path_of_file_url(unquote(trim(path_or_url))));
-  if (path.empty()) throw Error("/image needs a file path (or a file:// URL)");
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw Error("no image file at " + path);
-  if (!fs::is_regular_file(path, ec)) throw Error(path + " is not a regular file");
-  pending_.push_back(fs::absolute(path, ec).lexically_normal().string());
+  pending_.push_back(attachment_path(path_or_url, "image"));
+}
+
+void ChatConversation::attach_video(const std::string& path_or_url) {
+  pending_videos_.push_back(attachment_path(path_or_url, "video"));
 }
 
 void ChatConversation::add_user(const std::string& text) {
-  if (pending_.empty()) {
+  if (pending_.empty() && pending_videos_.empty()) {
     messages_.push_back({{"role", "user"}, {"content", text}});
     return;
   }
   Json parts = Json::array();
   for (const auto& p : pending_) parts.push_back({{"type", "image"}, {"image", p}});
+  for (const auto& p : pending_videos_) parts.push_back({{"type", "video"}, {"video", p}});
   parts.push_back({{"type", "text"}, {"text", text}});
   messages_.push_back({{"role", "user"}, {"content", std::move(parts)}});
   pending_.clear();
+  pending_videos_.clear();
 }
 
 void ChatConversation::add_assistant(const std::string& text) {
@@ -140,6 +152,7 @@ void ChatConversation::load(const std::string& path) {
   }
   messages_ = m;
   pending_.clear();
+  pending_videos_.clear();
   base_dir_ = dir;
 }
 

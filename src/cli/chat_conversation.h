@@ -1,5 +1,5 @@
 // The conversation `qwen3vl chat` holds: OpenAI-style messages (the same JSON
-// `run --messages` reads), the images waiting for the next user message, and
+// `run --messages` reads), the images and videos waiting for the next user message, and
 // the directory relative image paths of a loaded conversation refer to.
 #pragma once
 #include <string>
@@ -21,8 +21,11 @@ class ChatConversation {
   // from any directory. Throws Error when it is not a regular file.
   void attach_image(const std::string& path_or_url);
   const std::vector<std::string>& pending_images() const { return pending_; }
+  // Queues a video file the same way (frames sampled as `run --video` does).
+  void attach_video(const std::string& path_or_url);
+  const std::vector<std::string>& pending_videos() const { return pending_videos_; }
 
-  // Appends the user's turn: the pending images first, then the text.
+  // Appends the user's turn: the pending images first, then the videos, then the text.
   void add_user(const std::string& text);
   void add_assistant(const std::string& text);
   // Removes the last message when it is the user's (its generation failed);
@@ -48,6 +51,7 @@ class ChatConversation {
   std::string system_;
   Json messages_;
   std::vector<std::string> pending_;
+  std::vector<std::string> pending_videos_;
   std::string base_dir_;
 };
 

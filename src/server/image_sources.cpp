@@ -32,36 +32,37 @@ std::string real_path(const std::string& path) {
 }
 
 std::vector<uint8_t> read_confined_file(const std::string& reference, const ImageSourcePolicy& policy,
-                                        const std::string& where) {
+                                        const std::string& where, const std::string& noun) {
   if (policy.local_root.empty())
-    throw invalid_request(where + ": local image paths are not accepted by this server (send a data: URI, or start "
+    throw invalid_request(where + ": local " + noun + " paths are not accepted by this server (send a data: URI, or start "
                           "it with --allow-local-images DIR)",
                           "messages", "image_source_not_allowed");
   std::string path = starts_with(reference, "file://") ? reference.substr(7) : reference;
   const std::string root = real_path(policy.local_root);
   if (root.empty()) throw ApiError(500, "server_error", "--allow-local-images folder is gone: " + policy.local_root);
-  if (path.empty()) throw invalid_request(where + ": empty image path", "messages");
+  if (path.empty()) throw invalid_request(where + ": empty " + noun + " path", "messages");
   if (path[0] != '/') path = root + "/" + path;
   const std::string resolved = real_path(path);
   // The same answer for "missing" and "outside" would hide typos; telling
   // them apart reveals nothing about files outside the folder that the
   // outside-check does not already refuse to open.
-  if (resolved.empty()) throw invalid_request(where + ": image file not found: " + reference, "messages", "image_not_found");
+  if (resolved.empty())
+    throw invalid_request(where + ": " + noun + " file not found: " + reference, "messages", "image_not_found");
   if (resolved != root && resolved.rfind(root + "/", 0) != 0)
-    throw invalid_request(where + ": image path " + reference + " is outside the folder allowed by --allow-local-images",
+    throw invalid_request(where + ": " + noun + " path " + reference + " is outside the folder allowed by --allow-local-images",
                           "messages", "image_source_not_allowed");
   struct stat st{};
   if (::stat(resolved.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
     throw invalid_request(where + ": " + reference + " is not a regular file", "messages", "invalid_image");
   if (st.st_size > policy.max_image_bytes)
-    throw invalid_request(where + ": image " + reference + " is larger than the limit of " +
+    throw invalid_request(where + ": " + noun + " " + reference + " is larger than the limit of " +
                               std::to_string(policy.max_image_bytes) + " bytes",
                           "messages", "image_too_large");
   std::ifstream in(resolved, std::ios::binary);
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof()) throw invalid_request(where + ": could not read " + reference, "messages");
   if (static_cast<int64_t>(bytes.size()) > policy.max_image_bytes)  // grew since stat()
-    throw invalid_request(where + ": image " + reference + " is too large", "messages", "image_too_large");
+    throw invalid_request(where + ": " + noun + " " + reference + " is too large", "messages", "image_too_large");
   return bytes;
 }
 
@@ -78,14 +79,24 @@ std::string checked_data_uri(std::vector<uint8_t> bytes, const ImageSourcePolicy
   return make_data_uri(type, bytes.data(), bytes.size());
 }
 
+// A video's bytes as a data: URI. Its container is checked when the session
+// opens it (from the header, before any frame is decoded).
+std::string video_data_uri(const std::vector<uint8_t>& bytes) {
+  return make_data_uri("video/octet-stream", bytes.data(), bytes.size());
+}
+
 std::string resolve_one(const std::string& reference, const ImageSourcePolicy& policy, const RemoteFetcher& fetch,
-                        const std::string& where) {
+                        const std::string& where, bool video) {
+  const std::string noun = video ? "video" : "image";
+  auto checked = [&](std::vector<uint8_t> bytes) {
+    return video ? video_data_uri(bytes) : checked_data_uri(std::move(bytes), policy, where);
+  };
   if (is_data_uri(reference)) {
     // Refuse oversized payloads before decoding them: 4 characters carry 3 bytes.
     const size_t comma = reference.find(',');
     if (comma != std::string::npos &&
         static_cast<int64_t>((reference.size() - comma - 1) / 4 * 3) > policy.max_image_bytes + 3)
-      throw invalid_request(where + ": image is larger than the limit of " + std::to_string(policy.max_image_bytes) +
+      throw invalid_request(where + ": " + noun + " is larger than the limit of " + std::to_string(policy.max_image_bytes) +
                                 " bytes",
                             "messages", "image_too_large");
     DataUri uri;
@@ -94,20 +105,21 @@ std::string resolve_one(const std::string& reference, const ImageSourcePolicy& p
     } catch (const Error& e) {
       throw invalid_request(where + ": " + e.what(), "messages", "invalid_image");
     }
+    if (video) return reference;
     return checked_data_uri(std::move(uri.bytes), policy, where);
   }
   const std::string scheme = lower_prefix(reference, 8);
   if (starts_with(scheme, "http://") || starts_with(scheme, "https://")) {
     if (!policy.allow_remote)
-      throw invalid_request(where + ": image URLs are not fetched by this server (send a data: URI, or start it "
+      throw invalid_request(where + ": " + noun + " URLs are not fetched by this server (send a data: URI, or start it "
                             "with --allow-remote-images)",
                             "messages", "image_source_not_allowed");
-    return checked_data_uri(fetch(reference), policy, where);
+    return checked(fetch(reference));
   }
   if (reference.find("://") != std::string::npos && !starts_with(scheme, "file://"))
-    throw invalid_request(where + ": unsupported image URL scheme in " + reference.substr(0, 32), "messages",
+    throw invalid_request(where + ": unsupported " + noun + " URL scheme in " + reference.substr(0, 32), "messages",
                           "image_source_not_allowed");
-  return checked_data_uri(read_confined_file(reference, policy, where), policy, where);
+  return checked(read_confined_file(reference, policy, where, noun));
 }
 
 }  // namespace
@@ -122,21 +134,33 @@ int resolve_image_sources(Json& messages, const ImageSourcePolicy& policy, const
       if (!part.is_object()) continue;  // normalize_messages reports it
       const std::string where = "messages[" + std::to_string(i) + "].content[" + std::to_string(k) + "]";
       Json* slot = nullptr;
-      if (part.contains("image_url")) {
-        Json& u = part["image_url"];
+      const char* url_key = part.contains("image_url") ? "image_url" : part.contains("video_url") ? "video_url" : nullptr;
+      const bool video = part.contains("video_url") || (!part.contains("image_url") && part.contains("video"));
+      if (url_key) {
+        Json& u = part[url_key];
         if (u.is_object() && u.contains("url")) slot = &u["url"];
         else slot = &u;
       } else if (part.contains("image")) {
         slot = &part["image"];
+      } else if (part.contains("video")) {
+        slot = &part["video"];
+        // Frame lists name many files; the server takes a video as one file or data: URI.
+        if (slot->is_array())
+          throw invalid_request(where + ": a video given as a list of frames is not accepted by this server (send "
+                                "the video file as a data: URI or video_url)",
+                                "messages", "image_source_not_allowed");
       } else {
         continue;
       }
-      if (!slot->is_string()) throw invalid_request(where + ": the image URL must be a string", "messages", "invalid_type");
+      const std::string noun = video ? "video" : "image";
+      if (!slot->is_string())
+        throw invalid_request(where + ": the " + noun + " URL must be a string", "messages", "invalid_type");
+      // Videos count as media too: each is at least as heavy as an image.
       if (++count > policy.max_images_per_request)
-        throw invalid_request("too many images: at most " + std::to_string(policy.max_images_per_request) +
+        throw invalid_request("too many images and videos: at most " + std::to_string(policy.max_images_per_request) +
                                   " per request",
                               "messages", "too_many_images");
-      *slot = resolve_one(slot->get<std::string>(), policy, fetch, where);
+      *slot = resolve_one(slot->get<std::string>(), policy, fetch, where, video);
     }
   }
   return count;

@@ -19,7 +19,9 @@ namespace qwen3vl::server {
 using RemoteFetcher = std::function<std::vector<uint8_t>(const std::string& url)>;
 
 // Rewrites every image reference in `messages` (OpenAI "image_url" parts and
-// the "image" part form) to a data: URI. Returns the number of images.
+// the "image" part form) and every video reference ("video_url" parts, the
+// "video" form; frame lists are refused) to a data: URI under the same rules
+// and byte limit. Returns the number of images and videos.
 // Throws ApiError 400 naming the message, the part and the reason.
 int resolve_image_sources(Json& messages, const ImageSourcePolicy& policy, const RemoteFetcher& fetch);
 

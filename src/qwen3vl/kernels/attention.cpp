@@ -47,7 +47,8 @@ void attention_blocked(const float* q, const float* k, const float* v, const Att
                        const kernels::AttentionKernels& simd, ThreadPool& pool) {
   const int64_t q_blocks = (s.n_q + kernels::kAttentionQueryBlock - 1) / kernels::kAttentionQueryBlock;
   const int64_t tasks = q_blocks * s.n_heads;
-  const bool bf16 = s.allow_bf16 && s.head_dim % 32 == 0 && active_isa_level() >= IsaLevel::Avx512 &&
+  const bool quantized_inputs = s.inputs_format == WeightFormat::Q8 || s.inputs_format == WeightFormat::Q4;
+  const bool bf16 = quantized_inputs && s.head_dim % 32 == 0 && active_isa_level() >= IsaLevel::Avx512 &&
                     cpu_features().avx512_bf16;
   std::vector<uint32_t> k_packed, v_packed;
   std::vector<float> k_transposed;

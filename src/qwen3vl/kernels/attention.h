@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "qwen3vl/base/thread_pool.h"
+#include "qwen3vl/kernels/weight_matrix.h"
 
 namespace qwen3vl {
 
@@ -21,13 +22,13 @@ struct AttentionShape {
   // Causal: query row i may see keys 0 .. q_offset + i. Otherwise all keys.
   bool causal = false;
   int64_t q_offset = 0;
-  // Allows rounding q, k, v and the softmax weights to bfloat16 for the
-  // products (sums stay float32) when the CPU has BF16 dot products: about
-  // twice the speed at ~0.4% relative error per factor, the same order as
-  // int8 activation quantization. Only for callers that already run
-  // quantized (e.g. the vision tower with Q8 weights); float32 paths leave
-  // it false and stay exact to summation order.
-  bool allow_bf16 = false;
+  // The format of the weights that produced q, k and v. After Q8/Q4
+  // projections (int8 products already) the kernel may round q, k, v and the
+  // softmax weights to bfloat16 for the products (sums stay float32) when
+  // the CPU has BF16 dot products: ~0.4% relative error per factor, the order
+  // of int8 activation quantization. After float weights the products stay
+  // float32, exact up to summation order.
+  WeightFormat inputs_format = WeightFormat::F32;
 };
 
 // q: [n_q, q_stride] with head h at columns h*head_dim; k, v likewise with

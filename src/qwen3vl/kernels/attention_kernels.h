@@ -35,7 +35,7 @@ inline const AttentionKernels* attention_kernels_for(IsaLevel isa) {
   return kernels_for_isa(isa, attention_kernels_avx2, attention_kernels_avx512);
 }
 
-// bf16 products (AttentionShape::allow_bf16); needs AVX-512 BF16 and
+// bf16 products (AttentionShape::inputs_format quantized); needs AVX-512 BF16 and
 // head_dim % 32 == 0. Keys and values are packed once per call (every query
 // block then reads them contiguously, at half the bytes): key block b of kv
 // head h starts at (h * blocks + b) * kAttentionBf16BlockKeys * head_dim / 2

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,40 @@ void kv_row_to_f32(const KVRows& rows, int64_t j, int64_t col, int64_t count, fl
       const int8_t* p = static_cast<const int8_t*>(rows.data) + base;
       const float* sc = rows.scales + j * (rows.row_stride / rows.group);
       for (int64_t d = 0; d < count; ++d) out[d] = static_cast<float>(p[d]) * sc[(col + d) / rows.group];
+      return;
+    }
+  }
+}
+
+void store_kv_rows(const float* src, int64_t first, int64_t n, KVElement type, int64_t row_stride, int group,
+                   void* data, float* scales) {
+  const size_t count = static_cast<size_t>(n * row_stride);
+  const size_t offset = static_cast<size_t>(first * row_stride);
+  switch (type) {
+    case KVElement::F32:
+      std::memcpy(static_cast<float*>(data) + offset, src, count * sizeof(float));
+      return;
+    case KVElement::F16: {
+      uint16_t* d = static_cast<uint16_t*>(data) + offset;
+      for (size_t i = 0; i < count; ++i) d[i] = f32_to_f16(src[i]);
+      return;
+    }
+    case KVElement::BF16: {
+      uint16_t* d = static_cast<uint16_t*>(data) + offset;
+      for (size_t i = 0; i < count; ++i) d[i] = f32_to_bf16(src[i]);
+      return;
+    }
+    case KVElement::Q8: {
+      int8_t* d = static_cast<int8_t*>(data) + offset;
+      float* sc = scales + offset / group;
+      for (size_t g0 = 0; g0 < count; g0 += group) {
+        float amax = 0.0f;
+        for (int e = 0; e < group; ++e) amax = std::max(amax, std::fabs(src[g0 + e]));
+        const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+        for (int e = 0; e < group; ++e)
+          d[g0 + e] = static_cast<int8_t>(std::clamp(static_cast<int>(std::nearbyint(src[g0 + e] * inv)), -127, 127));
+        sc[g0 / group] = amax / 127.0f;
+      }
       return;
     }
   }

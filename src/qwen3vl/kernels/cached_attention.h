@@ -51,4 +51,11 @@ void cached_attention_reference(const float* q, const KVRows& k, const KVRows& v
 // Widens `count` elements of row j starting at column `col` to float32.
 void kv_row_to_f32(const KVRows& rows, int64_t j, int64_t col, int64_t count, float* out);
 
+// The other direction: rows [first, first + n) of a store laid out as KVRows
+// describes (`data`, and for Q8 `scales`, writable) from n float32 rows of
+// row_stride values. F16/BF16 round to nearest even; Q8 is symmetric int8 per
+// group, scale = amax / 127, q = round(x / scale) in [-127, 127].
+void store_kv_rows(const float* src, int64_t first, int64_t n, KVElement type, int64_t row_stride, int group,
+                   void* data, float* scales);
+
 }  // namespace qwen3vl

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "qwen3vl/base/error.h"
@@ -143,6 +144,44 @@ void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias,
     else float_matmul_scalar(x, m, w, n0, n1, y);
     add_bias(bias, m, w.rows, n0, n1, y);
   });
+}
+
+void matmul_leading_rows(const float* x, int64_t m, const WeightMatrix& w, int64_t rows_out, float* y,
+                         ThreadPool& pool, bool rows_alone) {
+  check(rows_out > 0 && rows_out <= w.rows, "matmul_leading_rows: " + std::to_string(rows_out) +
+                                                " rows asked of a weight with " + std::to_string(w.rows));
+  const auto product = [&](const WeightMatrix& v, float* out) {
+    const LinearOutput one{&v, nullptr, out};
+    if (rows_alone) matmul_multi_rowwise(x, m, std::span<const LinearOutput>(&one, 1), pool);
+    else matmul(x, m, v, nullptr, out, pool);
+  };
+  if (rows_out == w.rows) {
+    product(w, y);
+    return;
+  }
+  if (w.format == WeightFormat::F32 || w.format == WeightFormat::BF16 || w.format == WeightFormat::F16) {
+    // Row-major [rows, cols]: the leading rows are a view of the same data.
+    WeightMatrix leading = w;
+    leading.rows = rows_out;
+    product(leading, y);
+    return;
+  }
+  // Tiles of 16 rows interleave their scales: no row-prefix view exists.
+  std::vector<float> full(static_cast<size_t>(m * w.rows));
+  product(w, full.data());
+  for (int64_t r = 0; r < m; ++r)
+    std::memcpy(y + r * rows_out, full.data() + r * w.rows, static_cast<size_t>(rows_out) * sizeof(float));
+}
+
+void weight_rows_to_f32(const WeightMatrix& w, std::span<const int32_t> rows, float* out, ThreadPool& pool) {
+  for (const int32_t r : rows)
+    check(r >= 0 && r < w.rows, "weight row " + std::to_string(r) + " outside [0, " + std::to_string(w.rows) + ")");
+  const int64_t n = static_cast<int64_t>(rows.size());
+  const auto widen = [&](int64_t a, int64_t b) {
+    for (int64_t i = a; i < b; ++i) weight_row_to_f32(w, rows[i], out + i * w.cols);
+  };
+  if (n <= 1) widen(0, n);
+  else pool.parallel_for(n, 1, widen);
 }
 
 }  // namespace qwen3vl

@@ -12,6 +12,7 @@
 // rows are split over the pool.
 #pragma once
 #include <cstdint>
+#include <span>
 
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/kernels/weight_matrix.h"
@@ -26,8 +27,19 @@ void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias,
 // quantized kernels approximate).
 void matmul_reference(const float* x, int64_t m, const WeightMatrix& w, const float* bias, float* y);
 
+// The first `rows_out` output features only: Y[m, rows_out] (e.g. the logits
+// of a vocabulary's leading tokens). Plain formats read just those weight
+// rows; the tiled Q8/Q4 layout is computed whole and its prefix kept. Each
+// value equals the one matmul gives for that row; with rows_alone, the one
+// each input row gives computed alone (matmul_multi_rowwise: batch invariance).
+void matmul_leading_rows(const float* x, int64_t m, const WeightMatrix& w, int64_t rows_out, float* y,
+                         ThreadPool& pool, bool rows_alone = false);
+
 // Widens one row of any format to float32 (used for embedding lookups);
 // Q8/Q4 rows are dequantized.
 void weight_row_to_f32(const WeightMatrix& w, int64_t row, float* out);
+// Row rows[i] of w into out + i * w.cols, for every i (an embedding lookup;
+// every id must be in [0, w.rows)), split over the pool for long inputs.
+void weight_rows_to_f32(const WeightMatrix& w, std::span<const int32_t> rows, float* out, ThreadPool& pool);
 
 }  // namespace qwen3vl

@@ -106,37 +106,8 @@ void KVCache::ensure_room(int64_t n) const {
 }
 
 void KVCache::store_rows(int layer, int which, int64_t first, int64_t n, const float* src) {
-  const size_t count = static_cast<size_t>(n * row_width_);
-  uint8_t* dst = rows(layer, which) + static_cast<size_t>(first * row_width_) * element_bytes();
-  switch (type_) {
-    case KVCacheType::F32:
-      std::memcpy(dst, src, count * sizeof(float));
-      return;
-    case KVCacheType::F16: {
-      uint16_t* d = reinterpret_cast<uint16_t*>(dst);
-      for (size_t i = 0; i < count; ++i) d[i] = f32_to_f16(src[i]);
-      return;
-    }
-    case KVCacheType::BF16: {
-      uint16_t* d = reinterpret_cast<uint16_t*>(dst);
-      for (size_t i = 0; i < count; ++i) d[i] = f32_to_bf16(src[i]);
-      return;
-    }
-    case KVCacheType::Q8: {
-      int8_t* d = reinterpret_cast<int8_t*>(dst);
-      float* sc = scales(layer, which) + static_cast<size_t>(first * (row_width_ / q8_group_));
-      for (size_t g0 = 0; g0 < count; g0 += q8_group_) {
-        float amax = 0.0f;
-        for (int e = 0; e < q8_group_; ++e) amax = std::max(amax, std::fabs(src[g0 + e]));
-        const float scale = amax / 127.0f;
-        const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-        for (int e = 0; e < q8_group_; ++e)
-          d[g0 + e] = static_cast<int8_t>(std::clamp(static_cast<int>(std::nearbyint(src[g0 + e] * inv)), -127, 127));
-        sc[g0 / q8_group_] = scale;
-      }
-      return;
-    }
-  }
+  store_kv_rows(src, first, n, element_of(type_), row_width_, q8_group_, rows(layer, which),
+                type_ == KVCacheType::Q8 ? scales(layer, which) : nullptr);
 }
 
 void KVCache::write(int layer, int64_t n, const float* k, const float* v) {

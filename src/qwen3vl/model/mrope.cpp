@@ -45,21 +45,4 @@ void MRope::tables(const std::array<std::span<const int32_t>, 3>& positions, flo
   }
 }
 
-void apply_rope(float* x, int64_t rows, int64_t row_stride, int n_heads, int head_dim, const float* cos,
-                const float* sin) {
-  const int half = head_dim / 2;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* c = cos + r * head_dim;
-    const float* s = sin + r * head_dim;
-    for (int h = 0; h < n_heads; ++h) {
-      float* v = x + r * row_stride + static_cast<int64_t>(h) * head_dim;
-      for (int i = 0; i < half; ++i) {
-        const float a = v[i], b = v[i + half];
-        v[i] = a * c[i] - b * s[i];
-        v[i + half] = b * c[i + half] + a * s[i + half];
-      }
-    }
-  }
-}
-
 }  // namespace qwen3vl

@@ -36,10 +36,4 @@ class MRope {
   std::vector<uint8_t> axis_;    // [head_dim / 2]: which position row (0 t, 1 h, 2 w) drives each slot
 };
 
-// Rotates `rows` rows of `n_heads` heads in place: x·cos + rotate_half(x)·sin
-// with rotate_half(x) = [-x2, x1] for halves x1, x2. Head h of row r starts at
-// x + r*row_stride + h*head_dim; cos/sin are [rows, head_dim].
-void apply_rope(float* x, int64_t rows, int64_t row_stride, int n_heads, int head_dim, const float* cos,
-                const float* sin);
-
 }  // namespace qwen3vl

@@ -8,21 +8,12 @@
 #include "qwen3vl/kernels/elementwise.h"
 #include "qwen3vl/kernels/matmul.h"
 #include "qwen3vl/kernels/matmul_multi.h"
+#include "qwen3vl/kernels/rotary.h"
 #include "qwen3vl/model/tensor_specs.h"
 
 namespace qwen3vl {
 
 namespace {
-
-// Row-parallel loop for the cheap per-row ops, so they do not become the
-// serial bottleneck of a long prefill.
-void for_rows(ThreadPool& pool, int64_t rows, const std::function<void(int64_t, int64_t)>& fn) {
-  if (rows <= 1) {
-    fn(0, rows);
-    return;
-  }
-  pool.parallel_for(rows, 1, fn);
-}
 
 // Charges the time since the previous lap to a profile bucket (no clock
 // reads when profiling is off).
@@ -48,10 +39,6 @@ void reserve_rows(std::vector<float>& buffer, size_t n) {
   if (buffer.size() < n) buffer.resize(n);
 }
 
-bool is_plain_format(WeightFormat f) {
-  return f == WeightFormat::F32 || f == WeightFormat::BF16 || f == WeightFormat::F16;
-}
-
 // Linear layers over the pass's rows. Several sequences in one pass use the
 // row-invariant kernel, so no sequence's result depends on the others.
 void linear(const float* x, int64_t n, std::span<const LinearOutput> outputs, bool rowwise, ThreadPool& pool) {
@@ -63,13 +50,6 @@ void linear(const float* x, int64_t n, const WeightMatrix& w, const float* bias,
             ThreadPool& pool) {
   const LinearOutput one{&w, bias, y};
   linear(x, n, std::span<const LinearOutput>(&one, 1), rowwise, pool);
-}
-
-// The first `rows` output rows of a plain [rows, cols] weight, without copying.
-WeightMatrix leading_rows(const WeightMatrix& w, int64_t rows) {
-  WeightMatrix v = w;
-  v.rows = rows;
-  return v;
 }
 
 }  // namespace
@@ -177,13 +157,11 @@ void TextDecoder::run_layer(int index, std::span<const SequenceRows> sequences, 
                               {&L.v, bias_or_null(L.v_bias), v}};
   linear(normed, n, qkv, rowwise, pool);
   timer.lap(&DecoderProfile::qkv_ms);
-  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
-    // q_norm / k_norm normalise each head separately over head_dim, before RoPE.
-    rms_norm(q + r0 * nh * hd, L.q_norm.data(), eps, (r1 - r0) * nh, hd, q + r0 * nh * hd, pool);
-    rms_norm(k + r0 * nkv * hd, L.k_norm.data(), eps, (r1 - r0) * nkv, hd, k + r0 * nkv * hd, pool);
-    apply_rope(q + r0 * nh * hd, r1 - r0, nh * hd, nh, hd, cos + r0 * hd, sin + r0 * hd);
-    apply_rope(k + r0 * nkv * hd, r1 - r0, nkv * hd, nkv, hd, cos + r0 * hd, sin + r0 * hd);
-  });
+  // q_norm / k_norm normalise each head separately over head_dim, before RoPE.
+  rms_norm(q, L.q_norm.data(), eps, n * nh, hd, q, pool);
+  rms_norm(k, L.k_norm.data(), eps, n * nkv, hd, k, pool);
+  apply_rotary(q, n, static_cast<int64_t>(nh) * hd, nh, hd, cos, sin, pool);
+  apply_rotary(k, n, static_cast<int64_t>(nkv) * hd, nkv, hd, cos, sin, pool);
   timer.lap(&DecoderProfile::norms_ms);
   // Each sequence attends to its own cache only.
   const int64_t q_width = static_cast<int64_t>(nh) * hd, kv_width = static_cast<int64_t>(nkv) * hd;
@@ -304,9 +282,7 @@ std::span<const float> TextDecoder::run(const DecoderInput& in, std::span<const 
   PhaseTimer timer(ctx.profile);
 
   // Embeddings, then visual embeddings in place of the image/video pads.
-  for_rows(pool, n, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) weight_row_to_f32(embed_, in.ids[r], residual + r * H);
-  });
+  weight_rows_to_f32(embed_, in.ids, residual, pool);
   for (size_t i = 0; i < in.visual_rows.size(); ++i)
     std::memcpy(residual + in.visual_rows[i] * H, in.visual_embeds + i * H, H * sizeof(float));
 
@@ -336,17 +312,7 @@ std::span<const float> TextDecoder::run(const DecoderInput& in, std::span<const 
   float* normed = ws.normed.data();
   rms_norm(residual + first_row * H, final_norm_.data(), cfg_.rms_norm_eps, out_rows, H, normed, pool);
   ws.logits.resize(static_cast<size_t>(out_rows * columns));
-  if (columns == cfg_.vocab_size) {
-    linear(normed, out_rows, head_, nullptr, ws.logits.data(), rowwise, pool);
-  } else if (is_plain_format(head_.format)) {
-    linear(normed, out_rows, leading_rows(head_, columns), nullptr, ws.logits.data(), rowwise, pool);
-  } else {
-    // Packed formats may not split by rows; compute all and keep the prefix.
-    std::vector<float> full(static_cast<size_t>(out_rows * cfg_.vocab_size));
-    linear(normed, out_rows, head_, nullptr, full.data(), rowwise, pool);
-    for (int64_t r = 0; r < out_rows; ++r)
-      std::memcpy(ws.logits.data() + r * columns, full.data() + r * cfg_.vocab_size, columns * sizeof(float));
-  }
+  matmul_leading_rows(normed, out_rows, head_, columns, ws.logits.data(), pool, rowwise);
   timer.lap(&DecoderProfile::head_ms);
   if (ctx.profile) ++ctx.profile->calls;
   return {ws.logits.data(), ws.logits.size()};

@@ -7,6 +7,7 @@
 #include "qwen3vl/kernels/attention.h"
 #include "qwen3vl/kernels/elementwise.h"
 #include "qwen3vl/kernels/matmul.h"
+#include "qwen3vl/kernels/rotary.h"
 #include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/weights/weight_loading.h"
 #include "qwen3vl/tensor/dtype.h"
@@ -57,7 +58,6 @@ struct VisionEncoder::Weights {
   Merger merger;
   std::vector<Merger> deepstack;
   bool mlp_gelu_tanh = true;
-  bool quantized = false;  // linear weights Q8/Q4
 };
 
 VisionEncoder::VisionEncoder(const ModelConfig& config, const WeightSource& source, VisionEncoderOptions options)
@@ -88,8 +88,6 @@ VisionEncoder::VisionEncoder(const ModelConfig& config, const WeightSource& sour
   // Looked up a row at a time (never multiplied), so kept as stored.
   w_->position_table = load_matrix(source, spec.pos_embed, wo);
 
-  const std::optional<WeightFormat> vf = wo.format_for(WeightClass::Vision);
-  w_->quantized = vf && (*vf == WeightFormat::Q8 || *vf == WeightFormat::Q4);
   for (const VisionBlockSpec& s : spec.blocks) {
     w_->blocks.push_back({load_norm(source, s.norm1), load_norm(source, s.norm2), load_linear(source, s.qkv, wo),
                           load_linear(source, s.proj, wo), load_linear(source, s.fc1, wo), load_linear(source, s.fc2, wo)});
@@ -117,24 +115,6 @@ VisionEncoderOutput VisionEncoder::encode(const float* pixel_values, const Visio
   matmul(pixel_values, n, w_->patch_embed, w_->patch_embed_bias.data(), patch_embeds.data(), ctx.pool);
   return encode_patch_embeddings(patch_embeds.data(), inputs, ctx);
 }
-
-namespace {
-
-// x = x*cos + rotate_half(x)*sin for every head of one row, where
-// rotate_half(x) = (-x[d/2:], x[:d/2]).
-void apply_rotary_row(float* x, int n_heads, int head_dim, const float* cos, const float* sin) {
-  const int half = head_dim / 2;
-  for (int h = 0; h < n_heads; ++h) {
-    float* xh = x + h * head_dim;
-    for (int i = 0; i < half; ++i) {
-      const float a = xh[i], b = xh[i + half];
-      xh[i] = a * cos[i] - b * sin[i];
-      xh[i + half] = b * cos[i + half] + a * sin[i + half];
-    }
-  }
-}
-
-}  // namespace
 
 VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_embeds, const VisionInputs& inputs,
                                                            const ForwardContext& ctx) const {
@@ -205,14 +185,9 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
     // Attention: q, k, v live side by side in each qkv row ([q | k | v], heads within each).
     layer_norm(x.data(), blk.norm1.weight.data(), blk.norm1.bias.data(), kNormEps, n, H, normed.data(), pool);
     matmul(normed.data(), n, blk.qkv.weight, blk.qkv.bias.data(), qkv.data(), pool);
-    pool.parallel_for(n, 64, [&](int64_t p0, int64_t p1) {
-      for (int64_t p = p0; p < p1; ++p) {
-        const float* cs = inputs.rope_cos.data() + p * hd;
-        const float* sn = inputs.rope_sin.data() + p * hd;
-        apply_rotary_row(qkv.data() + p * 3 * H, heads, hd, cs, sn);      // q
-        apply_rotary_row(qkv.data() + p * 3 * H + H, heads, hd, cs, sn);  // k
-      }
-    });
+    const float *cs = inputs.rope_cos.data(), *sn = inputs.rope_sin.data();
+    apply_rotary(qkv.data(), n, 3 * H, heads, hd, cs, sn, pool);      // q
+    apply_rotary(qkv.data() + H, n, 3 * H, heads, hd, cs, sn, pool);  // k
     for (int64_t s = 0; s < inputs.num_segments(); ++s) {
       const int64_t begin = inputs.cu_seqlens[s], len = inputs.cu_seqlens[s + 1] - begin;
       AttentionShape shape;
@@ -223,9 +198,8 @@ VisionEncoderOutput VisionEncoder::encode_patch_embeddings(const float* patch_em
       shape.out_stride = H;
       shape.scale = 1.0f / std::sqrt(static_cast<float>(hd));
       shape.causal = false;
-      // With quantized weights the tower is approximate already: bf16
-      // products in attention cost less accuracy than the int8 matmuls.
-      shape.allow_bf16 = w_->quantized;
+      // How approximate q, k and v already are; the kernel picks its products.
+      shape.inputs_format = blk.qkv.weight.format;
       const float* base = qkv.data() + begin * 3 * H;
       attention(base, base + H, base + 2 * H, shape, attn.data() + begin * H, pool);
     }

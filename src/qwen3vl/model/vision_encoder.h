@@ -25,7 +25,7 @@ struct VisionEncoderOptions {
   // Formats of the tower's linear weights (WeightClass::Vision); the default
   // keeps the checkpoint's own (zero-copy views). Quantized formats need
   // `weights.convert`; with Q8/Q4 the tower is approximate anyway, so its
-  // attention also rounds its products to bf16 (AttentionShape::allow_bf16).
+  // attention may round its products to bf16 (AttentionShape::inputs_format).
   WeightOptions weights;
 };
 
