@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include "cli_test_util.h"
 #include "dump_compare.h"
@@ -70,4 +71,24 @@ TEST(MoeCli, DumpWritesGoldenTensorsAndRouting) {
       EXPECT_LE(max_diff("pixel_values"), 1e-2f);
     }
   }
+}
+
+// A scaled model of a shape too big to write whole: the first N layers of a
+// preset, loadable and runnable; N outside [DeepStack levels, layers] is refused.
+TEST(MoeCli, MakeRandomModelKeepsTheFirstLayers) {
+  const std::string dir = ::testing::TempDir() + "/tiny_moe_2_layers_" + std::to_string(::getpid());
+  const CliResult made = run_cli("make-random-model --preset tiny-moe --layers 2 -q -o " + dir);
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const Json config = load_json_file(dir + "/config.json");
+  EXPECT_EQ(config["text_config"]["num_hidden_layers"], 2);
+  EXPECT_EQ(config["text_config"]["mlp_only_layers"], Json::array({1}));
+  const CliResult ran = run_cli("run -m " + dir + " -p hi -n 2 --temp 0 --json");
+  ASSERT_EQ(ran.exit_code, 0) << ran.err;
+  EXPECT_EQ(parse_json(ran.out, "run --json")["output_ids"].size(), 2u);
+  for (const char* bad : {"1", "4"}) {
+    const CliResult r = run_cli("make-random-model --preset tiny-moe -q --layers " + std::string(bad) + " -o " + dir + "_bad");
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find("--layers must be between 2"), std::string::npos) << r.err;
+  }
+  std::filesystem::remove_all(dir);
 }

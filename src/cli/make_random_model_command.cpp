@@ -14,7 +14,8 @@ int make_random_model_command(int argc, char** argv) {
             "Writes a Hugging Face layout Qwen3-VL checkpoint with deterministic random bf16 weights and\n"
             "the real dimensions of a published model, plus the bundled tokenizer and chat template.\n"
             "Random weights cost exactly what real ones cost: use it to measure speed and memory.");
-  args.value("--preset", "2b|4b|8b", "model shape to write")
+  args.value("--preset", "2b|4b|8b|30b-a3b|tiny-moe", "model shape to write")
+      .value("--layers", "N", "keep only the first N decoder layers (a scaled model of a shape too big to write)")
       .value("-o,--output", "DIR", "directory to write (created)")
       .value("--seed", "N", "random seed (default 1234)")
       .flag("-q,--quiet", "no progress bar");
@@ -25,7 +26,23 @@ int make_random_model_command(int argc, char** argv) {
   ProgressBar bar("writing " + args.get("output"), !args.has("quiet"));
   opts.progress = [&](uint64_t done, uint64_t total) { bar.update(double(done) / double(total), done); };
   const auto t0 = std::chrono::steady_clock::now();
-  write_random_model(published_model_config(args.get("preset")), args.get("output"), opts);
+  Json config = published_model_config(args.get("preset"));
+  if (args.has("layers")) {
+    Json& text = config["text_config"];
+    const int64_t layers = args.get_int64("layers", 0);
+    const int64_t deepstack = static_cast<int64_t>(config["vision_config"]["deepstack_visual_indexes"].size());
+    if (layers < deepstack || layers > text["num_hidden_layers"].get<int64_t>())
+      throw Error("--layers must be between " + std::to_string(deepstack) + " (the DeepStack levels) and " +
+                  std::to_string(text["num_hidden_layers"].get<int64_t>()) + " for preset " + args.get("preset"));
+    text["num_hidden_layers"] = layers;
+    if (text.contains("mlp_only_layers")) {
+      Json kept = Json::array();
+      for (const Json& l : text["mlp_only_layers"])
+        if (l.get<int64_t>() < layers) kept.push_back(l);
+      text["mlp_only_layers"] = kept;
+    }
+  }
+  write_random_model(config, args.get("output"), opts);
   bar.finish();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cerr << "wrote " << args.get("preset") << " random-weight checkpoint to " << args.get("output") << " in "
