@@ -98,7 +98,9 @@ PreparedMedium prepare_video(const MediaReference& ref, const MediaPreparation& 
   m.load_pixels = [source, plan, &config, &prep](PreparedMedium& self) {
     const auto t0 = Clock::now();
     PreprocessedVideo pre = preprocess_video(*source, plan, config, prep.pool);
-    self.preprocess_ms += ms_since(t0);
+    // Frame decoding is reported apart from resizing and normalising (they interleave per frame).
+    self.decode_ms += pre.decode_ms;
+    self.preprocess_ms += ms_since(t0) - pre.decode_ms;
     self.pixel_values = std::move(pre.pixel_values);
   };
   m.placeholder_text = video_prompt_text(plan.timestamps);
