@@ -274,7 +274,8 @@ TEST(Chat, InteractiveInAPseudoTerminal) {
   ASSERT_TRUE(t.wait_for_answer_to("> describe the picture")) << t.screen();
   t.keys("C-c");  // stops the answer, not the program
   ASSERT_TRUE(t.wait_for("[stopped]", 1, 30)) << t.screen();
-  t.line("/stats");
+  t.text("/sta");  // Tab completes commands
+  t.keys("Tab Enter");
   ASSERT_TRUE(t.wait_for("reused from the cache")) << t.screen();
 
   // A pasted path attaches too; the next answer continues the conversation.
@@ -302,6 +303,11 @@ TEST(Chat, InteractiveInAPseudoTerminal) {
   ASSERT_TRUE(t.wait_for("> never sent")) << t.screen();
   t.keys("C-c");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  // Tab completes file names.
+  t.text("/image " + kFixture + "/golden/img_4");
+  t.keys("Tab Enter");
+  ASSERT_TRUE(t.wait_for("[1 image] > ", 3)) << t.screen();
 
   t.line("/save " + saved);
   ASSERT_TRUE(t.wait_for("(saved 4 messages to " + saved + ")")) << t.screen();

@@ -175,7 +175,8 @@ int chat_command(int argc, char** argv) {
   const GenerateOptions options = generation_options_from_args(args);
   auto model = load_model_from_args(args, quiet);
   Chat chat(model, options, args.get("system"), {terminal, quiet, args.has("json")});
-  ChatLineReader reader(terminal, terminal ? qwen3vl_cache_dir() + "/chat_history" : "");
+  ChatLineReader reader(terminal, terminal ? qwen3vl_cache_dir() + "/chat_history" : "",
+                        {"/image", "/reset", "/save", "/load", "/stats", "/draw", "/help", "/exit"});
   if (terminal) {
     catch_interrupts();
     std::cout << "qwen3vl chat with " << (model->is_default_model() ? "the embedded tiny model (random weights)" : model->path())

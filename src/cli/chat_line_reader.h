@@ -4,14 +4,18 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace qwen3vl::cli {
 
 class ChatLineReader {
  public:
   // `history_file`: where a terminal's history is read from and appended to
-  // ("" keeps it for this run only). Ignored without a terminal.
-  ChatLineReader(bool terminal, std::string history_file);
+  // ("" keeps it for this run only). `commands` ("/image", ...) are what Tab
+  // completes at the start of a line; elsewhere it completes file names.
+  // Both ignored without a terminal. One reader at a time (libedit's state is
+  // global).
+  ChatLineReader(bool terminal, std::string history_file, std::vector<std::string> commands = {});
   ~ChatLineReader();
   ChatLineReader(const ChatLineReader&) = delete;
   ChatLineReader& operator=(const ChatLineReader&) = delete;
@@ -26,6 +30,7 @@ class ChatLineReader {
  private:
   bool terminal_;
   std::string history_file_;
+  std::vector<std::string> commands_;
 };
 
 }  // namespace qwen3vl::cli
