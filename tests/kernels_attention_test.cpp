@@ -1,7 +1,8 @@
 // The attention kernels (scalar row path and the AVX-512 blocked path)
 // against the two-pass reference, on odd sizes: query/key counts that are not
 // multiples of the blocks, causal with and without an offset, GQA, and
-// head_dim 64 / 128 / 80 (80 is not a multiple of 64: partial value chunks).
+// head_dim 64 / 128 / 80 (80 is not a multiple of 64: partial value chunks)
+// and 72 (the 8B/30B-A3B vision tower's: no multiple of AVX-512's 16 lanes).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -65,9 +66,29 @@ TEST_P(AttentionKernel, MatchesReferenceOnOddShapes) {
   const std::vector<Case> cases = {
       {1, 1, 2, 1, 64, true},      {1, 37, 4, 2, 128, true},   {17, 17, 2, 2, 64, false},
       {70, 133, 3, 1, 64, false},  {65, 65, 2, 1, 128, true},  {100, 230, 4, 2, 64, true},
-      {19, 50, 2, 2, 80, false},   {129, 129, 1, 1, 80, true},
+      {19, 50, 2, 2, 80, false},   {129, 129, 1, 1, 80, true},  {33, 95, 2, 2, 72, false},
+      {70, 70, 3, 3, 72, true},
   };
   for (const Case& c : cases) check_case(c, isa());
+}
+
+// head_dim 72 runs vectorised at every SIMD level (8 lanes: AVX2's kernels on
+// an AVX-512 machine), not in the ~20x slower scalar row loop; a head_dim no
+// vector width divides, or too few queries, stays scalar.
+TEST_P(AttentionKernel, VisionHeadDim72RunsVectorised) {
+  AttentionShape s;
+  s.n_q = s.n_kv = 1024;
+  s.n_heads = s.n_kv_heads = 16;
+  s.head_dim = 72;
+  const int want = isa() == IsaLevel::Scalar ? 0 : 8;
+  EXPECT_EQ(attention_kernel_lanes(s), want);
+  s.head_dim = 64;
+  EXPECT_EQ(attention_kernel_lanes(s), isa() == IsaLevel::Scalar ? 0 : isa() == IsaLevel::Avx2 ? 8 : 16);
+  s.head_dim = 36;
+  EXPECT_EQ(attention_kernel_lanes(s), 0);
+  s.head_dim = 72;
+  s.n_q = 3;
+  EXPECT_EQ(attention_kernel_lanes(s), 0);
 }
 
 // allow_bf16: the BF16 kernel where the CPU has it (head_dim multiples of

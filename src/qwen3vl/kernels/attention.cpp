@@ -90,11 +90,24 @@ bool bf16_kernel_runs(const AttentionShape& s) {
          cpu_features().avx512_bf16;
 }
 
+// The widest blocked kernels whose vector width divides head_dim: 72 (the
+// 8B/30B-A3B vision tower's) is no multiple of AVX-512's 16 lanes but is of
+// AVX2's 8, and the AVX2 kernels run on every AVX-512 machine; the scalar
+// per-row loop is ~20x slower there.
+const kernels::AttentionKernels* blocked_kernels_for(int head_dim) {
+  for (const IsaLevel isa : {IsaLevel::Avx512, IsaLevel::Avx2}) {
+    if (active_isa_level() < isa) continue;
+    const kernels::AttentionKernels* simd = kernels::attention_kernels_for(isa);
+    if (simd && head_dim % simd->lanes == 0) return simd;
+  }
+  return nullptr;
+}
+
 void run_attention(const float* q, const float* k, const float* v, const AttentionShape& s, AttentionProducts p,
                    float* out, ThreadPool& pool) {
   if (s.n_q <= 0) return;
-  const kernels::AttentionKernels* simd = kernels::attention_kernels_for(active_isa_level());
-  if (simd && s.n_q >= kBlockedMinQueries && s.head_dim % simd->lanes == 0) {
+  const kernels::AttentionKernels* simd = blocked_kernels_for(s.head_dim);
+  if (simd && s.n_q >= kBlockedMinQueries) {
     attention_blocked(q, k, v, s, out, *simd, p == AttentionProducts::BF16, pool);
     return;
   }
@@ -113,6 +126,11 @@ void run_attention(const float* q, const float* k, const float* v, const Attenti
 }
 
 }  // namespace
+
+int attention_kernel_lanes(const AttentionShape& s) {
+  const kernels::AttentionKernels* simd = blocked_kernels_for(s.head_dim);
+  return simd && s.n_q >= kBlockedMinQueries ? simd->lanes : 0;
+}
 
 bool attention_products_available(AttentionProducts p, const AttentionShape& s) {
   return p == AttentionProducts::F32 || bf16_kernel_runs(s);

@@ -37,6 +37,12 @@ struct AttentionShape {
 void attention(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
                ThreadPool& pool);
 
+// The vector width (floats) of the float32 kernel attention() runs `s` with
+// at the active ISA level: the widest whose width divides head_dim (72: 8
+// lanes, also on AVX-512); 0 for the scalar per-row loop (scalar level, fewer
+// than 16 query rows, or a head_dim no vector width divides).
+int attention_kernel_lanes(const AttentionShape& s);
+
 // Straightforward two-pass reference (materialises one score row at a time).
 void attention_reference(const float* q, const float* k, const float* v, const AttentionShape& s,
                          float* out);
