@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   const Case cases[] = {{"vision 2852", 2852, 16, 16, 64, false, false},
                         {"vision bf16", 2852, 16, 16, 64, false, true},
                         {"vision hd72", 2852, 16, 16, 72, false, false},
+                        {"hd72 bf16", 2852, 16, 16, 72, false, true},
                         {"prefill 512", 512, 32, 8, 128, true, false}};
   ThreadPool pool(0);
   const int threads = pool.size();

@@ -46,9 +46,12 @@ float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b, con
   return worst;
 }
 
-// Odd sizes: partial key blocks, partial query blocks, one and several heads.
-const std::vector<AttentionShape> kShapes = {vision_like_shape(17, 1, 64), vision_like_shape(131, 2, 64),
-                                             vision_like_shape(200, 3, 96), vision_like_shape(65, 2, 128)};
+// Odd sizes: partial key blocks, partial query blocks, one and several heads;
+// head_dim 72 (the 8B/30B-A3B vision tower's) and 40 run zero-padded to the
+// kernels' width.
+const std::vector<AttentionShape> kShapes = {vision_like_shape(17, 1, 64),  vision_like_shape(131, 2, 64),
+                                             vision_like_shape(200, 3, 96), vision_like_shape(65, 2, 128),
+                                             vision_like_shape(131, 2, 72), vision_like_shape(70, 1, 40)};
 
 TEST(KernelChoice, F32ProductsMatchTheFloatReference) {
   for (const AttentionShape& s : kShapes) {
