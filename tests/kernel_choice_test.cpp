@@ -90,6 +90,17 @@ TEST(KernelChoice, Bf16ProductsMatchTheBf16Reference) {
   if (ran == 0) GTEST_SKIP() << "bf16 attention needs AVX-512 BF16 at the active ISA level (QWEN3VL_ISA)";
 }
 
+// The bf16 kernel pads head_dim to a multiple of 32: offered for 72 (the
+// 8B/30B-A3B vision tower's, +33%), not for 40 or 16 (+60%, +100%).
+TEST(KernelChoice, Bf16ProductsOnlyWherePaddingCostsLittle) {
+  if (!attention_products_available(AttentionProducts::BF16, vision_like_shape(131, 2, 64)))
+    GTEST_SKIP() << "bf16 attention needs AVX-512 BF16 at the active ISA level (QWEN3VL_ISA)";
+  EXPECT_TRUE(attention_products_available(AttentionProducts::BF16, vision_like_shape(131, 2, 72)));
+  EXPECT_TRUE(attention_products_available(AttentionProducts::BF16, vision_like_shape(131, 2, 80)));
+  EXPECT_FALSE(attention_products_available(AttentionProducts::BF16, vision_like_shape(131, 2, 40)));
+  EXPECT_FALSE(attention_products_available(AttentionProducts::BF16, vision_like_shape(131, 2, 16)));
+}
+
 TEST(KernelChoice, AttentionFollowsTheChoiceForQuantizedInputsOnly) {
   ChoiceGuard guard;
   const AttentionShape s = vision_like_shape(131, 2, 64);

@@ -85,8 +85,14 @@ void attention_blocked(const float* q, const float* k, const float* v, const Att
   });
 }
 
+// The bf16 kernel computes head_dim rounded up to 32 (zero-padded); it is
+// offered only while that adds at most half (72 -> 96: its products still
+// cost half the float32 kernel's), not for small heads (16 -> 32) where the
+// padding would eat the gain.
 bool bf16_kernel_runs(const AttentionShape& s) {
-  return s.n_q >= kBlockedMinQueries && active_isa_level() >= IsaLevel::Avx512 && cpu_features().avx512_bf16;
+  const int64_t padded = (s.head_dim + 31) / 32 * 32;
+  return s.n_q >= kBlockedMinQueries && 2 * padded <= 3 * int64_t{s.head_dim} &&
+         active_isa_level() >= IsaLevel::Avx512 && cpu_features().avx512_bf16;
 }
 
 // The head_dim the blocked kernels compute `s` with: a multiple of their
