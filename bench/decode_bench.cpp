@@ -2,7 +2,7 @@
 // compared with the memory-bandwidth limit measured in the same process.
 //
 //   build/bin/decode_bench [--model DIR] [--quant q4|q8|bf16|auto] [--kv-cache f16|bf16|q8|f32]
-//                          [--prompt 512] [--gen 128] [--threads 2]
+//                          [--prompt 512] [--gen 128] [--threads 2] [--batch N]
 //
 // Loads the checkpoint (text decoder only) with the --quant weight formats,
 // prefills a prompt of random token ids, then decodes greedily and prints:
@@ -11,6 +11,14 @@
 // (bandwidth / bytes per token) and the fraction of it reached, and where a
 // decode step's time goes. The machine may be shared: run it twice and look
 // at the fraction, which compares two measurements taken under the same load.
+//
+// --batch N (continuous batching, the server's Session::decode_together):
+// prefills N more sequences with the same prompt, then times --gen steps of
+// one sequence alone (decode_step) against --gen batched passes of the N
+// (decode_batch), alternating the two so both see the same machine load,
+// and prints what a batched pass costs relative to one step (1.0 would be N
+// sequences for the price of one) and where the time of each goes. Issue 8's
+// target of 4 streams >= 2.5x one stream needs a 4-row pass <= 1.6x a step.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -21,6 +29,7 @@
 
 #include "qwen3vl/base/thread_pool.h"
 #include "qwen3vl/kernels/cpu_features.h"
+#include "qwen3vl/model/qwen3vl_model.h"
 #include "qwen3vl/model/text_decoder.h"
 #include "qwen3vl/qwen3vl.h"
 #include "qwen3vl/runtime/bandwidth_probe.h"
@@ -40,6 +49,7 @@ struct Options {
   int prompt = 512;
   int gen = 128;
   int threads = 2;
+  int batch = 0;
 };
 
 Options parse(int argc, char** argv) {
@@ -56,9 +66,11 @@ Options parse(int argc, char** argv) {
     else if (a == "--prompt") o.prompt = std::stoi(next());
     else if (a == "--gen") o.gen = std::stoi(next());
     else if (a == "--threads") o.threads = std::stoi(next());
+    else if (a == "--batch") o.batch = std::stoi(next());
     else throw Error("unknown option " + a + " (see the comment at the top of bench/decode_bench.cpp)");
   }
   if (o.prompt < 1 || o.gen < 1) throw Error("--prompt and --gen must be positive");
+  if (o.batch == 1 || o.batch < 0) throw Error("--batch must be at least 2 (sequences decoded together)");
   return o;
 }
 
@@ -75,12 +87,55 @@ int32_t argmax(std::span<const float> v) {
   return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
+void print_pass_profile(const std::string& what, const DecoderProfile& p, double wall_ms, int steps) {
+  const double n = steps;
+  std::printf("  %-7s %7.1f ms/pass: qkv %.1f | attention %.1f | o_proj %.1f | mlp %.1f | head %.1f | "
+              "norms/rope/act %.1f | embed %.1f | outside the decoder %.1f\n",
+              what.c_str(), wall_ms / n, p.qkv_ms / n, p.attention_ms / n, p.out_proj_ms / n, p.mlp_ms / n,
+              p.head_ms / n, p.norms_ms / n, p.embed_ms / n, (wall_ms - p.total_ms()) / n);
+}
+
+// --batch: one sequence's decode step against a pass decoding `batch` sequences.
+void compare_batched_pass(const Options& o, const Qwen3VLModel& network, ThreadPool& pool, const DecoderInput& prompt,
+                          int64_t context_length) {
+  const TextDecoder& decoder = network.decoder();
+  const int64_t vocab = decoder.config().vocab_size;
+  std::vector<KVCache> caches;  // [0] decodes alone, [1..batch] together
+  std::vector<int32_t> tokens;
+  DecoderWorkspace ws;
+  const auto t_prefill = Clock::now();
+  for (int s = 0; s <= o.batch; ++s) {
+    caches.push_back(decoder.make_cache(context_length, parse_kv_cache_type(o.kv_cache)));
+    tokens.push_back(argmax(decoder.forward(prompt, caches.back(), ws, ForwardContext{pool})));
+  }
+  std::printf("--batch %d: prefill %d x %zu tokens: %.1f s\n", o.batch, o.batch + 1, prompt.ids.size(),
+              seconds_since(t_prefill));
+  DecoderProfile alone, together;
+  double alone_ms = 0, together_ms = 0;
+  for (int step = 0; step < o.gen; ++step) {
+    auto t = Clock::now();
+    tokens[0] = argmax(network.decode_step(tokens[0], 0, caches[0], ws, ForwardContext{pool, nullptr, &alone}));
+    alone_ms += 1e3 * seconds_since(t);
+    std::vector<DecodeRequest> requests;
+    for (int s = 1; s <= o.batch; ++s) requests.push_back({tokens[s], 0, &caches[s]});
+    t = Clock::now();
+    const auto rows = network.decode_batch(requests, ws, ForwardContext{pool, nullptr, &together});
+    for (int s = 1; s <= o.batch; ++s) tokens[s] = argmax(rows.subspan((s - 1) * vocab, vocab));
+    together_ms += 1e3 * seconds_since(t);
+  }
+  const double ratio = together_ms / alone_ms;
+  std::printf("a %d-row pass costs %.2fx one step -> %d sequences decode %.2fx one sequence's tokens/s\n", o.batch,
+              ratio, o.batch, o.batch / ratio);
+  print_pass_profile("1 row", alone, alone_ms, o.gen);
+  print_pass_profile(std::to_string(o.batch) + " rows", together, together_ms, o.gen);
+}
+
 int run(const Options& o) {
   LoadOptions lo;
   lo.threads = o.threads;
   lo.weights = o.quant;
   lo.kv_cache = o.kv_cache;
-  lo.context_length = o.prompt + o.gen + 1;
+  lo.context_length = o.prompt + o.gen + 2;
   lo.load_vision = false;
   const auto t_load = Clock::now();
   auto model = Model::load(o.model, lo);
@@ -149,6 +204,7 @@ int run(const Options& o) {
   std::printf("argmax %.2f ms per token\n", 1e3 * argmax_s / o.gen);
   print_profile("per token (ms)", profile, static_cast<double>(std::max<int64_t>(profile.calls, 1)),
                 1e3 * (decode_s - argmax_s) / o.gen);
+  if (o.batch >= 2) compare_batched_pass(o, network, pool, prompt, lo.context_length);
   return 0;
 }
 

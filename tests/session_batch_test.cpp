@@ -2,9 +2,12 @@
 // (Session::decode_together + Generation) answer exactly as each does alone
 // with generate(), greedy and sampled, with an image, while they join at
 // different steps and finish at different lengths; a bad batch changes no
-// session.
+// session; a prompt prefilled in parts (prefill_part) is independent of
+// what runs between its parts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -144,3 +147,58 @@ TEST(SessionBatch, ABadBatchIsRefusedAndChangesNoSession) {
 }
 
 }  // namespace
+
+// Session::prefill_part: a prompt with an image, prefilled 16 rows at a time
+// (parts cut through the image's rows), gives the same logits whatever
+// another session does between the parts, and the logits of prefill() up to
+// float rounding (the chunks differ).
+TEST(SessionBatch, PrefillInPartsIgnoresWhatRunsBetweenThem) {
+  const Request r = requests()[3];
+  constexpr int64_t kRows = 16;
+  auto prefill_in_parts = [&](Session& s, PreparedPrompt& p, Session* other) {
+    s.encode(p);
+    int64_t calls = 0, computed = 0;
+    for (;;) {
+      const PrefillStats part = s.prefill_part(p, kRows);
+      EXPECT_EQ(part.reused_tokens, computed) << "part " << calls;
+      EXPECT_LE(part.prefilled_tokens, kRows);
+      computed += part.prefilled_tokens;
+      ++calls;
+      if (part.complete) break;
+      EXPECT_TRUE(s.logits().empty()) << "no logits before the whole prompt is in";
+      if (other) other->decode_step(static_cast<int32_t>(100 + calls));  // unrelated work in between
+    }
+    EXPECT_EQ(computed, s.cached_tokens());
+    return calls;
+  };
+  Session quiet(fixture_model()), busy(fixture_model()), whole(fixture_model()), other(fixture_model());
+  PreparedPrompt p1 = quiet.prepare(r.messages, r.options);
+  PreparedPrompt p2 = busy.prepare(r.messages, r.options);
+  PreparedPrompt p3 = whole.prepare(r.messages, r.options);
+  PreparedPrompt po = other.prepare(user_text("Something else entirely."), r.options);
+  other.encode(po);
+  other.prefill(po);
+
+  const int64_t calls = prefill_in_parts(quiet, p1, nullptr);
+  EXPECT_EQ(prefill_in_parts(busy, p2, &other), calls);
+  EXPECT_EQ(calls, (quiet.cached_tokens() + kRows - 1) / kRows);
+  EXPECT_GT(calls, 6);
+  whole.encode(p3);
+  whole.prefill(p3);
+
+  const std::vector<float> a(quiet.logits().begin(), quiet.logits().end());
+  const std::vector<float> b(busy.logits().begin(), busy.logits().end());
+  const std::vector<float> c(whole.logits().begin(), whole.logits().end());
+  ASSERT_EQ(a.size(), c.size());
+  EXPECT_TRUE(a == b) << "a part's rows depend on what ran between the parts";
+  float diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff = std::max(diff, std::abs(a[i] - c[i]));
+  EXPECT_LT(diff, 1e-3f);
+  EXPECT_EQ(std::max_element(a.begin(), a.end()) - a.begin(), std::max_element(c.begin(), c.end()) - c.begin());
+
+  // Prefilled again: everything but the last row is kept.
+  const PrefillStats again = quiet.prefill_part(p1, kRows);
+  EXPECT_TRUE(again.complete);
+  EXPECT_EQ(again.prefilled_tokens, 1);
+  EXPECT_THROW(quiet.prefill_part(p1, 0), Error);
+}

@@ -264,6 +264,7 @@ struct PrefillStats {
   int64_t reused_tokens = 0;     // taken from the session's cache
   int64_t prefilled_tokens = 0;  // computed now
   double ms = 0;
+  bool complete = true;          // the whole prompt is in (false after a prefill_part that left rows)
 };
 
 // A conversation's state: its KV cache (what the last prompt and answer left
@@ -296,6 +297,14 @@ class Session {
   // computes the rest. At least the last prompt token is always computed, so
   // logits() is that of the prompt's next token.
   PrefillStats prefill(const PreparedPrompt& prompt, const TensorCapture* capture = nullptr);
+  // Stage 3 in parts, for a caller that interleaves a long prompt with other
+  // work (a server decoding other sessions meanwhile): keeps the prefix as
+  // prefill() does (rows an earlier part computed included) and computes at
+  // most `max_rows` more. Call again until the result is complete; then
+  // logits() is the prompt's next token's. Every part starts max_rows after
+  // the previous one, so the rows are computed in the same pieces whatever
+  // runs between the calls.
+  PrefillStats prefill_part(const PreparedPrompt& prompt, int64_t max_rows);
   // Logits of the next token (valid until the next prefill or decode_step).
   std::span<const float> logits() const;
   // Stage 4: appends `token` to the sequence and computes the next logits.

@@ -28,6 +28,8 @@ server::ServerOptions server_options_from_args(const Args& args) {
   o.model_name = args.get("alias");
   o.parallel = args.get_int("parallel", o.parallel);
   if (o.parallel < 1) args.fail("--parallel must be at least 1");
+  o.prefill_chunk_rows = args.get_int64("prefill-chunk", o.prefill_chunk_rows);
+  if (o.prefill_chunk_rows < 1) args.fail("--prefill-chunk must be at least 1");
   o.max_queue = args.get_int("max-queue", o.max_queue);
   if (o.max_queue < 0) args.fail("--max-queue must not be negative");
   o.http_threads = args.get_int("http-threads", 0);
@@ -66,6 +68,7 @@ int serve_command(int argc, char** argv) {
       .value("--api-key", "KEY", "require Authorization: Bearer KEY (default: $QWEN3VL_API_KEY, else none)")
       .value("--alias", "NAME", "model id reported by /v1/models (default: the model's folder or file name)")
       .value("--parallel", "N", "slots: requests decoded together in one pass over the weights, each keeping its KV cache for its next turn (default 1)")
+      .value("--prefill-chunk", "N", "prompt rows prefilled per step while other requests decode, so their answers keep flowing (default 128)")
       .value("--image-cache-mb", "MB", "vision features of recent images kept for reuse (default 256)")
       .value("--max-queue", "N", "requests that may wait for a slot; more get 503 (default 256)")
       .value("--allow-local-images", "DIR", "accept image paths, confined to DIR (symlinks resolved)")

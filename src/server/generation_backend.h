@@ -30,9 +30,16 @@ class GenerationBackend {
 // goes to the free session whose conversation it continues (a next turn
 // finds its earlier turns there), else to the least recently used one;
 // vision features are shared through one encoding cache of
-// `encoding_cache_bytes`. Decode steps are counted in `metrics` (may be null).
-std::unique_ptr<GenerationBackend> make_session_backend(std::shared_ptr<const Model> model, int slots,
-                                                        size_t encoding_cache_bytes, Metrics* metrics);
+// `encoding_cache_bytes`. A prompt is prefilled in parts of
+// `prefill_chunk_rows` between the running requests' decode steps. Decode
+// steps and prompt parts are counted in `metrics` (may be null).
+struct SessionBackendOptions {
+  int slots = 1;
+  size_t encoding_cache_bytes = size_t(256) << 20;
+  int64_t prefill_chunk_rows = 128;
+};
+std::unique_ptr<GenerationBackend> make_session_backend(std::shared_ptr<const Model> model,
+                                                        const SessionBackendOptions& options, Metrics* metrics);
 
 // Answers with the texts of `script_file` (a JSON array; each entry a string,
 // or {"echo_prompt": true} to answer with the rendered prompt as a JSON

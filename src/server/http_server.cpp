@@ -158,8 +158,9 @@ void HttpServer::set_model(std::shared_ptr<const Model> model) {
   if (ctx.model_name.empty()) ctx.model_name = model->path();
   ctx.context_length = model->load_options().context_length;
   ctx.created = static_cast<int64_t>(std::time(nullptr));
+  const SessionBackendOptions backend_options{o.parallel, o.encoding_cache_bytes, o.prefill_chunk_rows};
   std::unique_ptr<GenerationBackend> backend = o.scripted_output_file.empty()
-                                                   ? make_session_backend(model, o.parallel, o.encoding_cache_bytes, &ctx.metrics)
+                                                   ? make_session_backend(model, backend_options, &ctx.metrics)
                                                    : make_scripted_backend(model, o.scripted_output_file);
   ctx.scheduler = std::make_unique<Scheduler>(std::move(backend), ctx.metrics, o.max_queue, o.parallel);
   ctx.model = std::move(model);

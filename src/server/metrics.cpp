@@ -48,6 +48,10 @@ std::string Metrics::prometheus_text(int slots) const {
   metric("qwen3vl_image_cache_hits_total", "counter", "Images whose vision encoding came from the cache.",
          image_cache_hits_.load());
   metric("qwen3vl_image_cache_misses_total", "counter", "Images that had to be encoded.", image_cache_misses_.load());
+  metric("qwen3vl_prefill_parts_total", "counter", "Prompt parts prefilled (prompts run in parts between decode steps).",
+         prefill_parts_.load());
+  metric("qwen3vl_prefill_parts_beside_decode_total", "counter",
+         "Prompt parts prefilled in a step that also decoded running answers.", prefill_parts_beside_decode_.load());
   metric("qwen3vl_queue_depth", "gauge", "Requests waiting for a slot.", queue_depth_.load());
   metric("qwen3vl_active_slots", "gauge", "Slots generating now.", active_slots_.load());
   metric("qwen3vl_slots", "gauge", "Configured parallel slots.", slots);

@@ -22,6 +22,12 @@ class Metrics {
   void count_cancelled() { ++cancelled_; }
   // `n` tokens decoded by a pass that took `seconds` (all slots together).
   void add_decode(int64_t tokens, double seconds);
+  // `parts` parts of prompts prefilled in one step; `beside_decode`: the step
+  // also decoded tokens of running answers (they kept flowing).
+  void add_prefill_parts(int64_t parts, bool beside_decode) {
+    prefill_parts_ += parts;
+    if (beside_decode) prefill_parts_beside_decode_ += parts;
+  }
   void set_queue_depth(int64_t n) { queue_depth_ = n; }
   void set_active_slots(int64_t n) { active_slots_ = n; }
 
@@ -33,6 +39,7 @@ class Metrics {
   std::atomic<int64_t> prompt_tokens_{0}, completion_tokens_{0}, prefix_cache_hit_tokens_{0};
   std::atomic<int64_t> image_cache_hits_{0}, image_cache_misses_{0}, cancelled_{0};
   std::atomic<int64_t> queue_depth_{0}, active_slots_{0};
+  std::atomic<int64_t> prefill_parts_{0}, prefill_parts_beside_decode_{0};
   // Decode throughput over a sliding window of about ten seconds.
   mutable std::mutex decode_mutex_;
   int64_t decoded_tokens_total_ = 0;

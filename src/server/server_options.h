@@ -22,6 +22,7 @@ struct ServerOptions {
   std::string model_name;   // the id /v1/models reports; empty: from the model path
   int parallel = 1;         // slots: conversations whose KV caches are kept (and decoded together)
   size_t encoding_cache_bytes = size_t(256) << 20;  // vision features kept for images seen again
+  int64_t prefill_chunk_rows = 128;  // prompt rows prefilled per step while other requests decode
   int max_queue = 256;      // waiting requests beyond the running ones; more get 503
   int http_threads = 0;     // 0: enough for parallel + max_queue waiters, at least 32
   int64_t max_body_bytes = 64 << 20;

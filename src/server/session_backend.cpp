@@ -22,14 +22,17 @@ namespace {
 
 class SessionBackend : public GenerationBackend {
  public:
-  SessionBackend(std::shared_ptr<const Model> model, int slots, size_t encoding_cache_bytes, Metrics* metrics)
-      : model_(std::move(model)), encodings_(std::make_shared<EncodingCache>(encoding_cache_bytes)), batcher_(metrics) {
-    for (int i = 0; i < std::max(1, slots); ++i)
+  SessionBackend(std::shared_ptr<const Model> model, const SessionBackendOptions& options, Metrics* metrics)
+      : model_(std::move(model)),
+        encodings_(std::make_shared<EncodingCache>(options.encoding_cache_bytes)),
+        batcher_(metrics, options.prefill_chunk_rows) {
+    for (int i = 0; i < std::max(1, options.slots); ++i)
       slots_.push_back({std::make_unique<Session>(model_, SessionOptions{encodings_}), 0, false});
   }
 
   // Runs on one of the scheduler's threads, beside the other running jobs;
-  // their decode steps are batched (DecodeBatcher).
+  // their prompt parts and decode steps take turns, the decode steps batched
+  // (DecodeBatcher).
   BackendResult run(GenerationJob& job) override {
     job.set_opens_reasoning(prompt_opens_reasoning(render_prompt(*model_, job)));
     // prepare() reads only the model and the session's fixed settings, so
@@ -38,14 +41,13 @@ class SessionBackend : public GenerationBackend {
     SlotLease lease(*this, prompt);
     Session& session = *lease.slot.session;
     const EncodeStats encoded = session.encode(prompt);
-    const PrefillStats prefilled = session.prefill(prompt);
+    DecodeBatcher::Membership member(batcher_);
+    const PrefillStats prefilled = batcher_.prefill(session, prompt);
     Generation generation(session, prompt, job.options(), [&](std::string_view piece) {
       return job.append(piece) && !job.cancelled();
     });
-    if (std::optional<int32_t> token = generation.next()) {
-      DecodeBatcher::Membership member(batcher_);
-      for (; token; token = generation.next()) batcher_.step(session, *token);
-    }
+    for (std::optional<int32_t> token = generation.next(); token; token = generation.next())
+      batcher_.step(session, *token);
     const GenerationResult r = generation.finish();
     BackendResult out;
     out.prompt_tokens = static_cast<int64_t>(r.prompt_ids.size());
@@ -113,9 +115,9 @@ class SessionBackend : public GenerationBackend {
 
 }  // namespace
 
-std::unique_ptr<GenerationBackend> make_session_backend(std::shared_ptr<const Model> model, int slots,
-                                                        size_t encoding_cache_bytes, Metrics* metrics) {
-  return std::make_unique<SessionBackend>(std::move(model), slots, encoding_cache_bytes, metrics);
+std::unique_ptr<GenerationBackend> make_session_backend(std::shared_ptr<const Model> model,
+                                                        const SessionBackendOptions& options, Metrics* metrics) {
+  return std::make_unique<SessionBackend>(std::move(model), options, metrics);
 }
 
 }  // namespace qwen3vl::server

@@ -144,4 +144,56 @@ expect_eq "SIGTERM: the in-flight stream was closed properly" "$(tail -c 14 "$WO
 expect_contains "SIGTERM: log" "$(cat "$WORK/main.log")" "stopped"
 if curl -s -m 2 "$URL/health" >/dev/null 2>&1; then fail "still listening after SIGTERM"; else pass "no longer listening"; fi
 
+# --- video (issue 10): the fixture clip as a video_url data: URI answers what
+# `run --video` answers on the same clip (and the reference's golden text);
+# local video paths are confined to --allow-local-images like images.
+VIDEO_MODEL="$FIXTURES/tiny-qwen3vl-video"
+CLIP="$VIDEO_MODEL/golden/video_a.avi"
+QUESTION="What is moving in this video?"
+mkdir -p "$WORK/clips"
+cp "$CLIP" "$WORK/clips/clip.avi"
+ln -s "$CLIP" "$WORK/clips/escape.avi"  # a symlink leading outside the allowed folder
+start_server video -m "$VIDEO_MODEL" --allow-local-images "$WORK/clips"
+VPOST=(-s -H "Content-Type: application/json")
+# video_body URL [FILE]: a greedy 12-token question about the video at URL, or
+# with FILE about FILE's bytes as a data: URI of type URL (the clip is too big
+# for a command-line argument).
+video_body() {
+  node -e 'const [url, question, file] = process.argv.slice(1);
+    const video = file ? url + ";base64," + require("fs").readFileSync(file).toString("base64") : url;
+    process.stdout.write(JSON.stringify({max_tokens: 12, temperature: 0, messages: [{role: "user", content: [
+      {type: "video_url", video_url: {url: video}}, {type: "text", text: question}]}]}))' "$1" "$QUESTION" "${2:-}"
+}
+video_body data:video/x-msvideo "$CLIP" >"$WORK/video_inline.json"
+VR=$(curl "${VPOST[@]}" --data-binary @"$WORK/video_inline.json" "$URL/v1/chat/completions")
+"$CLI" run -m "$VIDEO_MODEL" --video "$CLIP" -p "$QUESTION" -n 12 --temperature 0 --json -q >"$WORK/video_run.json"
+expect_eq "video_url data: URI: same text as run --video" "$(echo "$VR" | json 'j.choices[0].message.content')" \
+  "$(json j.text <"$WORK/video_run.json")"
+expect_eq "video_url data: URI: same prompt length as run --video" "$(echo "$VR" | json j.usage.prompt_tokens)" \
+  "$(json j.prompt_ids.length <"$WORK/video_run.json")"
+expect_eq "video_url data: URI: same number of tokens as run --video" "$(echo "$VR" | json j.usage.completion_tokens)" \
+  "$(json j.output_ids.length <"$WORK/video_run.json")"
+expect_eq "run --video: the reference's ids" "$(json 'j.output_ids.join(",")' <"$WORK/video_run.json")" \
+  "$(json 'j.generated_ids.join(",")' <"$VIDEO_MODEL/golden/vcase1_video.json")"
+VL=$(curl "${VPOST[@]}" -d "$(video_body clip.avi)" "$URL/v1/chat/completions")
+expect_eq "local video path under --allow-local-images: same answer" "$(echo "$VL" | json 'j.choices[0].message.content')" \
+  "$(json j.text <"$WORK/video_run.json")"
+for ref in escape.avi ../clips/../../etc/passwd "$CLIP" "file://$CLIP"; do
+  code=$(curl "${VPOST[@]}" -o "$WORK/video_refused.json" -w '%{http_code}' -d "$(video_body "$ref")" \
+    "$URL/v1/chat/completions")
+  expect_eq "local video path $ref refused" "$code $(json j.error.type <"$WORK/video_refused.json")" \
+    "400 invalid_request_error"
+done
+head -c 3000 "$CLIP" >"$WORK/truncated.avi"
+code=$(curl "${VPOST[@]}" -o "$WORK/video_refused.json" -w '%{http_code}' \
+  -d "$(video_body data:video/x-msvideo "$WORK/truncated.avi")" "$URL/v1/chat/completions")
+expect_eq "truncated video data: URI refused" "$code" "400"
+expect_eq "healthy after the video requests" "$(curl -s "$URL/health" | json j.status)" "ok"
+# Without --allow-local-images (the main server above) no local video is read.
+start_server video_closed -m "$VIDEO_MODEL"
+code=$(curl "${VPOST[@]}" -o "$WORK/video_refused.json" -w '%{http_code}' -d "$(video_body "$CLIP")" \
+  "$URL/v1/chat/completions")
+expect_eq "local video path without --allow-local-images refused" "$code" "400"
+expect_contains "it says why" "$(cat "$WORK/video_refused.json")" "allow-local-images"
+
 finish

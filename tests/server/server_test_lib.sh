@@ -25,7 +25,8 @@ start_server() {
   PORT=""
   for _ in $(seq 1 300); do
     if [ -z "$PORT" ]; then
-      PORT=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/$name.log" | head -1)
+      # (the log may not exist yet in the first instant)
+      PORT=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/$name.log" 2>/dev/null | head -1 || true)
     fi
     if [ -n "$PORT" ] && curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; then
       URL="http://127.0.0.1:$PORT"

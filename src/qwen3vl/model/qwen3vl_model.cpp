@@ -128,10 +128,15 @@ std::span<const float> Qwen3VLModel::prefill(const PromptLayout& prompt,
                                              std::span<const std::shared_ptr<const MediaEncoding>> encodings,
                                              int64_t first_row, KVCache& cache, DecoderWorkspace& ws,
                                              const ForwardContext& ctx, const PrefillOptions& options) const {
-  const int64_t L = prompt.length();
+  const int64_t length = prompt.length();
   const int64_t H = config_.text.hidden_size, V = config_.text.vocab_size;
-  check(first_row >= 0 && first_row < L, "prefill: first row " + std::to_string(first_row) +
-                                             " is outside the prompt of " + std::to_string(L) + " tokens");
+  check(first_row >= 0 && first_row < length, "prefill: first row " + std::to_string(first_row) +
+                                                  " is outside the prompt of " + std::to_string(length) + " tokens");
+  check(options.end_row == 0 || (options.end_row > first_row && options.end_row <= length),
+        "prefill: end row " + std::to_string(options.end_row) + " is not after the first row " +
+            std::to_string(first_row) + " and within the prompt of " + std::to_string(length) + " tokens");
+  // Rows [first_row, L) run now: the whole rest of the prompt, or a part of it.
+  const int64_t L = options.end_row > 0 ? options.end_row : length;
   check(cache.size() == first_row, "prefill: the cache holds " + std::to_string(cache.size()) +
                                        " tokens, expected the first " + std::to_string(first_row) + " of the prompt");
   check(encodings.size() == prompt.media.size(), "prefill: " + std::to_string(encodings.size()) +
@@ -154,8 +159,8 @@ std::span<const float> Qwen3VLModel::prefill(const PromptLayout& prompt,
     const std::vector<int64_t> ids64(prompt.ids.begin(), prompt.ids.end());
     std::vector<int64_t> positions;
     for (const auto& axis : prompt.positions) positions.insert(positions.end(), axis.begin(), axis.end());
-    ctx.capture->put("input_ids", {L}, ids64.data());
-    ctx.capture->put("position_ids", {3, L}, positions.data());
+    ctx.capture->put("input_ids", {length}, ids64.data());
+    ctx.capture->put("position_ids", {3, length}, positions.data());
     ctx.capture->put("rope_deltas", {1}, &prompt.rope_delta);
   }
 

@@ -72,6 +72,7 @@ struct ModelWeightsOptions {
 
 struct PrefillOptions {
   int64_t chunk_rows = 512;  // rows per decoder call (bounds the workspace)
+  int64_t end_row = 0;       // > 0: stop before this row (a part of the prompt); 0: run to its end
 };
 
 class Qwen3VLModel {
@@ -107,7 +108,8 @@ class Qwen3VLModel {
 
   // Runs the prompt's rows [first_row, length) through the decoder, appending
   // them to `cache` (which must hold exactly first_row rows of this prompt),
-  // in chunks. encodings[i] is medium i's features; it may be null for a
+  // in chunks; with options.end_row only rows [first_row, end_row) (a part
+  // of the prompt, continued by a later call). encodings[i] is medium i's features; it may be null for a
   // medium whose rows all lie before first_row. Returns the last row's logits
   // (valid until `ws` is used again). When ctx captures: one chunk, and the
   // names input_ids, position_ids, rope_deltas, deepstack_{j} (all media in

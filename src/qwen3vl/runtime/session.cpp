@@ -124,6 +124,35 @@ struct Session::Impl {
     return static_cast<int64_t>(n);
   }
 
+  // Session::prefill (max_rows 0) or prefill_part (at most max_rows rows).
+  PrefillStats prefill(const PreparedPrompt::Impl& p, int64_t max_rows, const TensorCapture* capture) {
+    const auto t0 = Clock::now();
+    PrefillStats stats;
+    stats.reused_tokens = capture ? 0 : reusable_prefix(p);
+    const int64_t length = p.layout.length();
+    const int64_t end = max_rows > 0 ? std::min(length, stats.reused_tokens + max_rows) : length;
+    stats.prefilled_tokens = end - stats.reused_tokens;
+    stats.complete = end == length;
+    cache.truncate(stats.reused_tokens);
+    cached_rows.resize(static_cast<size_t>(stats.reused_tokens));
+    logits = {};
+    const TensorSink sink = sink_of(capture);
+    PrefillOptions options;
+    if (!stats.complete) options.end_row = end;
+    try {
+      const std::span<const float> last = network.prefill(p.layout, p.encodings, stats.reused_tokens, cache,
+                                                          workspace, context(capture ? &sink : nullptr), options);
+      if (stats.complete) logits = last;  // a part's last row is not the prompt's
+    } catch (...) {
+      record_rows(p);
+      throw;
+    }
+    record_rows(p);
+    rope_delta = p.layout.rope_delta;
+    stats.ms = ms_since(t0);
+    return stats;
+  }
+
   // Makes the record of cached rows agree with the cache after a prefill
   // that stopped part-way (the rows it committed are the prompt's).
   void record_rows(const PreparedPrompt::Impl& p) {
@@ -219,27 +248,12 @@ EncodeStats Session::encode(PreparedPrompt& prompt, const TensorCapture* capture
 }
 
 PrefillStats Session::prefill(const PreparedPrompt& prompt, const TensorCapture* capture) {
-  const auto t0 = Clock::now();
-  const PreparedPrompt::Impl& p = *prompt.impl_;
-  Impl& s = *impl_;
-  PrefillStats stats;
-  stats.reused_tokens = capture ? 0 : s.reusable_prefix(p);
-  stats.prefilled_tokens = p.layout.length() - stats.reused_tokens;
-  s.cache.truncate(stats.reused_tokens);
-  s.cached_rows.resize(static_cast<size_t>(stats.reused_tokens));
-  s.logits = {};
-  const TensorSink sink = sink_of(capture);
-  try {
-    s.logits = s.network.prefill(p.layout, p.encodings, stats.reused_tokens, s.cache, s.workspace,
-                                 s.context(capture ? &sink : nullptr));
-  } catch (...) {
-    s.record_rows(p);
-    throw;
-  }
-  s.record_rows(p);
-  s.rope_delta = p.layout.rope_delta;
-  stats.ms = ms_since(t0);
-  return stats;
+  return impl_->prefill(*prompt.impl_, 0, capture);
+}
+
+PrefillStats Session::prefill_part(const PreparedPrompt& prompt, int64_t max_rows) {
+  check(max_rows > 0, "prefill_part: max_rows must be positive, got " + std::to_string(max_rows));
+  return impl_->prefill(*prompt.impl_, max_rows, nullptr);
 }
 
 void Session::decode_step(int32_t token) { impl_->decode_step(token, nullptr); }
