@@ -317,7 +317,9 @@ inline std::pair<int64_t, int64_t> row_vectors(const WeightMatrix& w, int64_t ti
 // vectors. Many activation rows are cut into blocks that stay in L2 while
 // the thread's weight tiles pass over them (each weight byte is then read
 // once per block from L3, instead of every activation row being read once
-// per tile).
+// per tile). With at most one tile's worth of rows (the next tokens of a few
+// sequences decoded together) each weight byte is read once, straight from
+// memory as in the decode GEMV, so the tiles fetch ahead likewise.
 template <class V, WeightFormat Fmt>
 void quant_gemm(const QuantizedActivations& a, const WeightMatrix& w, int64_t tile0, int64_t tile1, float* y) {
   constexpr int kRowsX = V::kQuantRowsX, kVecs = V::kQuantRowVecs;
@@ -326,18 +328,22 @@ void quant_gemm(const QuantizedActivations& a, const WeightMatrix& w, int64_t ti
   // 32, 256 KB worth of rows, or no blocking).
   constexpr int64_t kBlockRows = 64;
   const auto [rv_begin, rv_end] = row_vectors<V>(w, tile0, tile1);
-  for (int64_t r0 = 0; r0 < a.m; r0 += kBlockRows) {
-    const int64_t r1 = std::min(a.m, r0 + kBlockRows);
-    for (int64_t rv = rv_begin; rv < rv_end; rv += kVecs) {
-      auto rows_of = [&](auto vecs) {
-        int64_t i = r0;
-        for (; i + kRowsX <= r1; i += kRowsX) quant_tile<V, Fmt, kRowsX, vecs(), false>(a, i, w, rv, y);
-        with_count<kRowsX - 1>(static_cast<int>(r1 - i),
-                               [&](auto rows) { quant_tile<V, Fmt, rows(), vecs(), false>(a, i, w, rv, y); });
-      };
-      with_count<kVecs>(static_cast<int>(std::min<int64_t>(kVecs, rv_end - rv)), rows_of);
+  auto blocks = [&](auto prefetch) {
+    for (int64_t r0 = 0; r0 < a.m; r0 += kBlockRows) {
+      const int64_t r1 = std::min(a.m, r0 + kBlockRows);
+      for (int64_t rv = rv_begin; rv < rv_end; rv += kVecs) {
+        auto rows_of = [&](auto vecs) {
+          int64_t i = r0;
+          for (; i + kRowsX <= r1; i += kRowsX) quant_tile<V, Fmt, kRowsX, vecs(), prefetch()>(a, i, w, rv, y);
+          with_count<kRowsX - 1>(static_cast<int>(r1 - i),
+                                 [&](auto rows) { quant_tile<V, Fmt, rows(), vecs(), prefetch()>(a, i, w, rv, y); });
+        };
+        with_count<kVecs>(static_cast<int>(std::min<int64_t>(kVecs, rv_end - rv)), rows_of);
+      }
     }
-  }
+  };
+  if (a.m <= kRowsX) blocks(std::true_type{});
+  else blocks(std::false_type{});
 }
 
 // Decode: activation row 0 against tiles [tile0, tile1), streamed once in
