@@ -4,13 +4,19 @@
 // Session on the tiny fixture, that a next turn prefills only what is new and
 // answers as a fresh session would.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <filesystem>
 #include <fstream>
 
 #include "cli/chat_conversation.h"
 #include "cli/chat_stats.h"
+#include "cli_test_util.h"
 #include "error_of.h"
 #include "qwen3vl/qwen3vl.h"
 
@@ -127,7 +133,6 @@ TEST_F(ChatConversationTest, SaveThenLoadGivesTheSameConversation) {
   c.add_assistant("a picture \"quoted\" ünïcode");
   const std::string path = (dir_ / "conv.json").string();
   c.save(path);
-  EXPECT_FALSE(fs::exists(path + ".partial"));
   EXPECT_EQ(load_json_file(path), c.messages());
   ChatConversation d;
   d.attach_image(kImage);  // dropped by the load
@@ -166,7 +171,50 @@ TEST_F(ChatConversationTest, LoadRefusesBadFilesAndKeepsTheConversation) {
 TEST_F(ChatConversationTest, SaveNamesAnUnwritablePlace) {
   ChatConversation c;
   const std::string target = (dir_ / "no_such_dir" / "conv.json").string();
-  EXPECT_NE(error_of([&] { c.save(target); }).find("cannot write " + target), std::string::npos);
+  const std::string error = error_of([&] { c.save(target); });
+  EXPECT_NE(error.find(target), std::string::npos) << error;
+  EXPECT_NE(error.find("No such file or directory"), std::string::npos) << error;
+}
+
+// Hostile-input class 5: /save replaces a planted symlink instead of writing
+// through it, and a write that fails half way leaves the old file as it was
+// and no temporary file.
+TEST_F(ChatConversationTest, SaveNeverFollowsAPlantedLinkNorLeavesAHalfFile) {
+  ChatConversation c("sys");
+  c.add_user("hello");
+  const std::string victim = file("victim.txt", "precious");
+  const std::string path = (dir_ / "conv.json").string();
+  fs::create_symlink(victim, path);
+  c.save(path);
+  EXPECT_EQ(slurp(victim), "precious");
+  EXPECT_FALSE(fs::is_symlink(path));
+  EXPECT_EQ(load_json_file(path), c.messages());
+
+  // A conversation larger than the file size limit the child runs under: the
+  // write fails with EFBIG (SIGXFSZ ignored), save throws, the child says so.
+  c.add_assistant(std::string(64 * 1024, 'x'));
+  const std::string before = slurp(path);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const rlimit limit{16 * 1024, 16 * 1024};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    ::signal(SIGXFSZ, SIG_IGN);
+    try {
+      c.save(path);
+    } catch (const Error& e) {
+      ::_exit(std::string(e.what()).find("error writing " + path) != std::string::npos ? 3 : 4);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3) << "3: save failed naming the file; 0: it did not fail; 4: another message";
+  EXPECT_EQ(slurp(path), before);
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"conv.json", "victim.txt"}));
 }
 
 TEST_F(ChatConversationTest, APastedLineIsAnImageOnlyWhenItIsAnImageFilesPath) {

@@ -214,11 +214,11 @@ TEST(Chat, ScriptedErrorsNameTheProblemAndEndTheScript) {
   struct Case {
     std::string input, error;
   } cases[] = {
-      {"/image /no/such/file.png\nhello\n", "error: no image file at /no/such/file.png\n"},
-      {"/frobnicate\nhello\n", "error: unknown command /frobnicate (/help lists them)\n"},
-      {"/load " + bad + "\nhello\n", "error: " + bad + ": message 0 has unknown role \"robot\""},
-      {"/save\n", "error: /save needs a file name\n"},
-      {"/draw out.png\n", "error: /draw: no image in the conversation to draw on\n"},
+      {"/image /no/such/file.png\nhello\n", "qwen3vl: error: no image file at /no/such/file.png\n"},
+      {"/frobnicate\nhello\n", "qwen3vl: error: unknown command /frobnicate (/help lists them)\n"},
+      {"/load " + bad + "\nhello\n", "qwen3vl: error: " + bad + ": message 0 has unknown role \"robot\""},
+      {"/save\n", "qwen3vl: error: /save needs a file name\n"},
+      {"/draw out.png\n", "qwen3vl: error: /draw: no image in the conversation to draw on\n"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.input);

@@ -40,6 +40,23 @@ inline CliResult run_cli(const std::string& args, const std::string& stdin_text 
   return r;
 }
 
+// Runs `run -m MODEL --messages MESSAGES EXTRA -n 12 --temp 0 --json` and
+// checks the prompt ids, generated ids and text against `golden` (a case
+// JSON of a fixture's golden/ folder); `label` names the case in failures.
+// Returns run's JSON output (null when the run failed).
+inline qwen3vl::Json expect_run_matches_golden(const std::string& model, const std::string& messages,
+                                               const qwen3vl::Json& golden, const std::string& label,
+                                               const std::string& extra_args = "") {
+  const CliResult r = run_cli("run -m " + model + " --messages " + messages + extra_args + " -n 12 --temp 0 --json");
+  EXPECT_EQ(r.exit_code, 0) << label << ": " << r.err;
+  if (r.exit_code != 0) return nullptr;
+  const qwen3vl::Json out = qwen3vl::parse_json(r.out, "run --json");
+  EXPECT_EQ(out["prompt_ids"], golden["input_ids"]) << label;
+  EXPECT_EQ(out["output_ids"], golden["generated_ids"]) << label;
+  EXPECT_EQ(out["text"], golden["generated_text_skip_special"]) << label;
+  return out;
+}
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 
 #include "qwen3vl/io/safetensors.h"
@@ -176,32 +177,36 @@ TEST(LoaderErrors, MoeMissingExpertTensorIsNamed) {
   }
 }
 
-TEST(LoaderErrors, MoeExpertTensorOfWrongShapeIsNamedWithBothShapes) {
-  // [E, hidden, 2I] stored as [E, 2I, hidden] (a transposed export).
-  const std::string dir = copy_fixture("moe_shape", kMoeFixture);
-  const std::string victim = "model.language_model.layers.0.mlp.experts.gate_up_proj";
-  rewrite_weights(dir, [&](const TensorView& t, SafetensorsWriter& w) {
-    if (t.name != victim) return false;
-    w.add(t.name, t.dtype, {t.shape[0], t.shape[2], t.shape[1]}, t.data, t.nbytes);
-    return true;
-  });
-  const std::string e = load_error(dir);
-  EXPECT_NE(e.find(victim), std::string::npos) << e;
-  EXPECT_NE(e.find("[8, 16, 64]"), std::string::npos) << e;
-  EXPECT_NE(e.find("[8, 64, 16]"), std::string::npos) << e;
-}
-
-TEST(LoaderErrors, MoeExpertTensorOfWrongDtypeIsNamed) {
-  const std::string dir = copy_fixture("moe_dtype", kMoeFixture);
-  const std::string victim = "model.language_model.layers.2.mlp.experts.down_proj";
-  rewrite_weights(dir, [&](const TensorView& t, SafetensorsWriter& w) {
-    if (t.name != victim) return false;
-    w.add(t.name, DType::I16, t.shape, t.data, t.nbytes);
-    return true;
-  });
-  const std::string e = load_error(dir);
-  EXPECT_NE(e.find(victim), std::string::npos) << e;
-  EXPECT_NE(e.find("I16"), std::string::npos) << e;
+// An expert tensor stored otherwise than the config describes: the error
+// names the tensor and what differs.
+TEST(LoaderErrors, MoeExpertTensorOfWrongShapeOrDtypeIsNamed) {
+  struct Case {
+    std::string victim;
+    std::function<void(const TensorView&, SafetensorsWriter&)> store;  // writes the altered tensor
+    std::vector<std::string> expected;
+  };
+  const Case cases[] = {
+      // [E, hidden, 2I] stored as [E, 2I, hidden] (a transposed export): both shapes named.
+      {"model.language_model.layers.0.mlp.experts.gate_up_proj",
+       [](const TensorView& t, SafetensorsWriter& w) {
+         w.add(t.name, t.dtype, {t.shape[0], t.shape[2], t.shape[1]}, t.data, t.nbytes);
+       },
+       {"[8, 16, 64]", "[8, 64, 16]"}},
+      {"model.language_model.layers.2.mlp.experts.down_proj",
+       [](const TensorView& t, SafetensorsWriter& w) { w.add(t.name, DType::I16, t.shape, t.data, t.nbytes); },
+       {"I16"}},
+  };
+  for (const Case& c : cases) {
+    const std::string dir = copy_fixture("moe_altered", kMoeFixture);
+    rewrite_weights(dir, [&](const TensorView& t, SafetensorsWriter& w) {
+      if (t.name != c.victim) return false;
+      c.store(t, w);
+      return true;
+    });
+    const std::string e = load_error(dir);
+    EXPECT_NE(e.find(c.victim), std::string::npos) << e;
+    for (const std::string& x : c.expected) EXPECT_NE(e.find(x), std::string::npos) << x << " in: " << e;
+  }
 }
 
 TEST(LoaderErrors, MoeConfigWithMoreExpertsThanTheCheckpoint) {

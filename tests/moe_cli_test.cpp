@@ -28,15 +28,7 @@ using qwen3vl::testing::dumped_ints;
 }  // namespace
 
 TEST(MoeCli, RunJsonMatchesGoldenForEveryCase) {
-  for (const std::string c : kCases) {
-    const Json g = golden_json(c);
-    const CliResult r = run_cli("run -m " + kMoe + " --messages " + write_messages(c) + " -n 12 --temp 0 --json");
-    ASSERT_EQ(r.exit_code, 0) << c << ": " << r.err;
-    const Json out = parse_json(r.out, "run --json");
-    EXPECT_EQ(out["prompt_ids"], g["input_ids"]) << c;
-    EXPECT_EQ(out["output_ids"], g["generated_ids"]) << c;
-    EXPECT_EQ(out["text"], g["generated_text_skip_special"]) << c;
-  }
+  for (const std::string c : kCases) expect_run_matches_golden(kMoe, write_messages(c), golden_json(c), c);
 }
 
 TEST(MoeCli, DumpWritesGoldenTensorsAndRouting) {

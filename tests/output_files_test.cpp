@@ -100,6 +100,98 @@ TEST(OutputFiles, QuantizeOutputIsAtomicToo) {
   EXPECT_GT(fs::file_size(dir + "/model.qwen3vl"), 1000u);
 }
 
+TEST(OutputFiles, AtomicDirectoryAppearsWholeAndReplacesOnlyDirectories) {
+  const std::string dir = fresh_dir("atomic_dir");
+  const std::string out = dir + "/export";
+  {  // a free name
+    AtomicDirectory d(out);
+    std::ofstream(d.temporary_path() + "/a.txt") << "one";
+    EXPECT_FALSE(fs::exists(out));
+    d.commit();
+  }
+  EXPECT_EQ(slurp(out + "/a.txt"), "one");
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  EXPECT_EQ(static_cast<mode_t>(fs::status(out).permissions()) & 0777, 0777 & ~mask);
+  {  // an existing directory is exchanged in one step, then the old one goes
+    AtomicDirectory d(out);
+    fs::create_directories(d.temporary_path() + "/sub");
+    std::ofstream(d.temporary_path() + "/sub/b.txt") << "two";
+    d.commit();
+  }
+  EXPECT_FALSE(fs::exists(out + "/a.txt"));
+  EXPECT_EQ(slurp(out + "/sub/b.txt"), "two");
+  EXPECT_EQ(names_in(dir), std::vector<std::string>{"export"});
+  // A symlink at the name is replaced, the directory it points to untouched.
+  const std::string victim = fresh_dir("atomic_dir_victim");
+  std::ofstream(victim + "/keep.txt") << "precious";
+  fs::create_symlink(victim, dir + "/linked");
+  {
+    AtomicDirectory d(dir + "/linked");
+    std::ofstream(d.temporary_path() + "/c.txt") << "three";
+    d.commit();
+  }
+  EXPECT_FALSE(fs::is_symlink(dir + "/linked"));
+  EXPECT_EQ(slurp(dir + "/linked/c.txt"), "three");
+  EXPECT_EQ(names_in(victim), std::vector<std::string>{"keep.txt"});
+  // A file that is not a directory is never replaced.
+  std::ofstream(dir + "/plain") << "file";
+  {
+    AtomicDirectory d(dir + "/plain");
+    EXPECT_NE(error_of([&] { d.commit(); }).find("cannot replace " + dir + "/plain: it is a regular file"),
+              std::string::npos);
+  }
+  EXPECT_EQ(slurp(dir + "/plain"), "file");
+  // Abandoned, or removed by what a signal handler calls: nothing stays.
+  {
+    AtomicDirectory d(dir + "/abandoned");
+    std::ofstream(d.temporary_path() + "/x") << "x";
+  }
+  AtomicDirectory pending(dir + "/interrupted");
+  fs::create_directories(pending.temporary_path() + "/onnx");
+  std::ofstream(pending.temporary_path() + "/onnx/model.onnx") << "half";
+  std::ofstream(pending.temporary_path() + "/config.json") << "{}";
+  remove_pending_temporary_files();
+  EXPECT_FALSE(fs::exists(pending.temporary_path()));
+  EXPECT_EQ(names_in(dir), (std::vector<std::string>{"export", "linked", "plain"}));
+}
+
+// export-onnx writes a directory through AtomicDirectory: a planted link at
+// the output is replaced, not followed; a write that fails half way (file
+// size limit) leaves the earlier export as it was and no temporary
+// directory; a directory that is not an export is never replaced.
+TEST(OutputFiles, ExportOnnxIsAtomicAndNeverFollowsAPlantedLink) {
+  const std::string dir = fresh_dir("export_out");
+  const std::string victim = fresh_dir("export_victim");
+  std::ofstream(victim + "/keep.txt") << "precious";
+  fs::create_symlink(victim, dir + "/onnx");
+  const CliResult ok = run_cli("export-onnx -q --text-only -m " + kFixture + " -o " + dir + "/onnx");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(names_in(victim), std::vector<std::string>{"keep.txt"});
+  ASSERT_FALSE(fs::is_symlink(dir + "/onnx"));
+  EXPECT_TRUE(fs::exists(dir + "/onnx/model.onnx"));
+  EXPECT_TRUE(fs::exists(dir + "/onnx/genai_config.json"));
+  const std::string model_bytes = slurp(dir + "/onnx/model.onnx");
+
+  ChildLimits limits;
+  limits.file_size_bytes = 64 * 1024;
+  const ChildResult failed =
+      run_cli_bounded("export-onnx -q -m " + kFixture + " -o " + dir + "/onnx --layout transformers.js", limits);
+  EXPECT_TRUE(failed.exited) << failed.signal;
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;
+  EXPECT_NE(failed.err.find("qwen3vl: error: "), std::string::npos) << failed.err;
+  EXPECT_NE(failed.err.find("File too large"), std::string::npos) << failed.err;
+  EXPECT_EQ(names_in(dir), std::vector<std::string>{"onnx"});  // no temporary directory left
+  EXPECT_EQ(slurp(dir + "/onnx/model.onnx"), model_bytes);    // the earlier export untouched
+  EXPECT_FALSE(fs::exists(dir + "/onnx/onnx"));
+
+  std::ofstream(dir + "/notes.txt") << "mine";
+  const CliResult refused = run_cli("export-onnx -q --text-only -m " + kFixture + " -o " + dir);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("holds files that are not an ONNX export"), std::string::npos) << refused.err;
+  EXPECT_EQ(slurp(dir + "/notes.txt"), "mine");
+}
+
 TEST(StandardOutput, AFullDiskIsAnErrorNotASilentSuccess) {
   for (const std::string args : {"run -p hi -n 3", "run -p hi -n 3 --json", "tokenize --text hi", "--version"}) {
     ChildLimits limits;

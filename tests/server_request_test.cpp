@@ -1,9 +1,13 @@
 // The server's request side: JSON bodies, OpenAI field validation, the
 // image-source policy, API keys, and the response shapes.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <stdio.h>  // renameat2
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -223,6 +227,51 @@ TEST(ServerRequest, ImagePolicyAcceptsDataUrisAndConfinesLocalPaths) {
   two[0]["content"][0]["image_url"]["url"] = uri;
   two[0]["content"][1]["image_url"]["url"] = uri;
   EXPECT_EQ(error_of([&] { resolve_image_sources(two, few, no_fetch); }).code(), "too_many_images");
+}
+
+// The check-then-open race. A request names "inner/a.png" inside the allowed
+// folder; right after that path passed its check, and before it is opened
+// (the test hook runs exactly there), the real folder "inner" is exchanged
+// with a symlink to a folder outside (renameat2 RENAME_EXCHANGE, atomic).
+// Opening what was checked would now read the outside file; the verdict on
+// the opened descriptor refuses it. Without the swap the same path is served.
+TEST(ServerRequest, ALocalPathSwappedBetweenCheckAndOpenNeverLeadsOut) {
+  namespace fs = std::filesystem;
+  const fs::path base = fs::temp_directory_path() / ("qwen3vl_swap_" + std::to_string(getpid()));
+  fs::remove_all(base);
+  const fs::path root = base / "allowed", outside = base / "secret";
+  fs::create_directories(root / "inner");
+  fs::create_directories(outside);
+  fs::copy_file(kGolden + "/img_400x300.png", root / "inner" / "a.png");
+  fs::copy_file(kGolden + "/img_240x520.jpg", outside / "a.png");
+  fs::create_symlink(outside, root / "swap");
+  const auto inside_png = read_bytes(kGolden + "/img_400x300.png");
+  const std::string inside_uri = make_data_uri("image/png", inside_png.data(), inside_png.size());
+
+  ImageSourcePolicy policy;
+  policy.local_root = root.string();
+  auto no_fetch = [](const std::string&) -> std::vector<uint8_t> { return {}; };
+  auto request = [] {
+    return Json::parse(R"([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "inner/a.png"}}]}])");
+  };
+  Json plain = request();
+  EXPECT_EQ(resolve_image_sources(plain, policy, no_fetch), 1);
+  EXPECT_EQ(plain[0]["content"][0]["image_url"]["url"], inside_uri);
+
+  int swaps = 0;
+  set_local_open_hook_for_tests([&] {
+    ASSERT_EQ(::renameat2(AT_FDCWD, (root / "inner").c_str(), AT_FDCWD, (root / "swap").c_str(), RENAME_EXCHANGE), 0)
+        << std::strerror(errno);
+    ++swaps;
+  });
+  Json raced = request();
+  const ApiError e = error_of([&] { resolve_image_sources(raced, policy, no_fetch); });
+  set_local_open_hook_for_tests(nullptr);
+  EXPECT_EQ(swaps, 1);
+  EXPECT_EQ(e.code(), "image_source_not_allowed") << e.what();
+  EXPECT_NE(std::string(e.what()).find("changed while it was opened"), std::string::npos) << e.what();
+  EXPECT_TRUE(fs::is_symlink(root / "inner"));  // the swap happened: "inner" now leads outside
+  fs::remove_all(base);
 }
 
 TEST(ServerRequest, ApiKeyComparison) {

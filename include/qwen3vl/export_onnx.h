@@ -25,6 +25,10 @@ struct OnnxExportOptions {
   // The language model alone as a plain causal LM (input_ids in, 1-D
   // positions): model.onnx (genai) or onnx/model*.onnx (transformers.js).
   bool text_only = false;
+  // Keep every graph's weights in a data file beside it (".onnx.data", or
+  // "_data" for transformers.js), page-aligned so a runtime can map them.
+  // Graphs whose weights pass protobuf's 2 GB limit always do.
+  bool external_data = false;
   // Called as files are written: stage (file name) and bytes written so far
   // of `total_bytes` (an estimate of the weight bytes).
   std::function<void(const std::string& stage, uint64_t bytes, uint64_t total_bytes)> progress;

@@ -195,7 +195,7 @@ int chat_command(int argc, char** argv) {
         if (!chat.handle(*line)) break;
       } catch (const std::exception& e) {
         std::cout << std::flush;
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << "qwen3vl: error: " << e.what() << "\n";
         if (!terminal) return 1;  // a script learns that its input failed
       }
     }

@@ -3,8 +3,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
+#include "qwen3vl/base/atomic_file.h"
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/runtime/messages.h"
 
@@ -124,22 +124,10 @@ std::string ChatConversation::last_answer() const {
 }
 
 void ChatConversation::save(const std::string& path) const {
-  // Written beside the target and renamed, so an existing file is never left
-  // half-written.
-  const std::string tmp = path + ".partial";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write " + path + " (cannot create " + tmp + ")");
-    out << messages_.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
-    out.close();
-    if (!out) throw Error("cannot write " + path);
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw Error("cannot write " + path + ": " + ec.message());
-  }
+  // A fresh temporary file beside the target, renamed into place: a planted
+  // symlink is replaced rather than followed, and a failed write leaves the
+  // old file (or nothing) behind.
+  write_file_atomically(path, messages_.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
 }
 
 void ChatConversation::load(const std::string& path) {

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "progress.h"
 #include "qwen3vl/base/error.h"
+#include "qwen3vl/base/human_format.h"
 #include "qwen3vl/export_onnx.h"
 
 namespace qwen3vl::cli {
@@ -23,14 +24,16 @@ int export_onnx_command(int argc, char** argv) {
              "fp32: standard ONNX ops; fp16: float16 weights; int4: MatMulNBits decoder (default fp32)")
       .value("--block-size", "32|64|128", "int4 weights per scale (default 32)")
       .flag("--text-only", "the language model alone, as a plain causal LM")
+      .flag("--external-data", "weights in a data file beside each graph even under 2 GB (always above)")
       .flag("-q,--quiet", "no progress bar");
   if (!args.parse(argc, argv, 2)) return 0;
-  if (!args.has("model") || !args.has("output")) throw Error("export-onnx needs -m DIR and -o DIR");
+  if (!args.has("model") || !args.has("output")) args.fail("export-onnx needs -m DIR and -o DIR");
   OnnxExportOptions opts;
   opts.layout = args.get("layout", "genai");
   opts.precision = args.get("precision", "fp32");
   opts.block_size = args.get_int("block-size", 32);
   opts.text_only = args.has("text-only");
+  opts.external_data = args.has("external-data");
   ProgressBar bar("exporting " + args.get("model"), !args.has("quiet"));
   opts.progress = [&](const std::string&, uint64_t done, uint64_t total) {
     bar.update(std::min(1.0, double(done) / double(std::max<uint64_t>(total, 1))), done);
@@ -41,8 +44,8 @@ int export_onnx_command(int argc, char** argv) {
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!args.has("quiet")) {
     std::cerr << "wrote " << opts.layout << " " << opts.precision << (opts.text_only ? " text-only" : "")
-              << " export to " << args.get("output") << " (" << double(r.bytes) / 1e9 << " GB, "
-              << r.files.size() << " files, checked) in " << s << " s\n";
+              << " export to " << args.get("output") << " (" << format_bytes(r.bytes) << ", " << r.files.size()
+              << " files, checked) in " << format_duration_ms(s * 1000) << "\n";
   }
   return 0;
 }

@@ -70,7 +70,8 @@ const Command kCommands[] = {
 constexpr int kExitRuntimeError = 1;
 constexpr int kExitUsageError = 2;
 
-// Ctrl-C during `quantize` or `dump` must not leave a temporary file behind.
+// Ctrl-C during `quantize`, `dump` or `export-onnx` must not leave a temporary
+// file or directory behind.
 void remove_temporary_files_and_die(int signal_number) {
   qwen3vl::remove_pending_temporary_files();
   std::signal(signal_number, SIG_DFL);

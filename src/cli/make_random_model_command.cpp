@@ -32,7 +32,7 @@ int make_random_model_command(int argc, char** argv) {
     const int64_t layers = args.get_int64("layers", 0);
     const int64_t deepstack = static_cast<int64_t>(config["vision_config"]["deepstack_visual_indexes"].size());
     if (layers < deepstack || layers > text["num_hidden_layers"].get<int64_t>())
-      throw Error("--layers must be between " + std::to_string(deepstack) + " (the DeepStack levels) and " +
+      args.fail("--layers must be between " + std::to_string(deepstack) + " (the DeepStack levels) and " +
                   std::to_string(text["num_hidden_layers"].get<int64_t>()) + " for preset " + args.get("preset"));
     text["num_hidden_layers"] = layers;
     if (text.contains("mlp_only_layers")) {

@@ -23,7 +23,7 @@ int prepare_inputs_command(int argc, char** argv) {
       .value("--system", "TEXT", "a system message")
       .value("-o,--output", "FILE", "safetensors file to write");
   if (!args.parse(argc, argv, 2)) return 0;
-  if (!args.has("model") || !args.has("output")) throw Error("prepare-inputs needs -m DIR and -o FILE");
+  if (!args.has("model") || !args.has("output")) args.fail("prepare-inputs needs -m DIR and -o FILE");
   std::string base_dir;
   const Json messages = messages_from_args(args, &base_dir);
   LoadOptions load;

@@ -17,41 +17,34 @@ namespace qwen3vl::cli {
 
 namespace {
 
+// Every number is range-checked by Args (UsageError naming the option, exit 2).
 server::ServerOptions server_options_from_args(const Args& args) {
   server::ServerOptions o;
   o.host = args.get("host", o.host);
-  o.port = args.get_int("port", o.port);
-  if (o.port < 0 || o.port > 65535) args.fail("--port must be in 0..65535");
+  o.port = args.get_int("port", o.port, 0, 65535);
   o.api_key = args.get("api-key");
   if (o.api_key.empty())
     if (const char* env = std::getenv("QWEN3VL_API_KEY")) o.api_key = env;
   o.model_name = args.get("alias");
-  o.parallel = args.get_int("parallel", o.parallel);
-  if (o.parallel < 1) args.fail("--parallel must be at least 1");
-  o.prefill_chunk_rows = args.get_int64("prefill-chunk", o.prefill_chunk_rows);
-  if (o.prefill_chunk_rows < 1) args.fail("--prefill-chunk must be at least 1");
-  o.max_queue = args.get_int("max-queue", o.max_queue);
-  if (o.max_queue < 0) args.fail("--max-queue must not be negative");
-  o.http_threads = args.get_int("http-threads", 0);
-  o.max_body_bytes = args.get_int64("max-body", o.max_body_bytes);
-  o.read_timeout_s = args.get_int("read-timeout", o.read_timeout_s);
-  if (o.read_timeout_s < 1) args.fail("--read-timeout must be at least 1 second");
-  o.shutdown_grace_s = args.get_int("shutdown-grace", o.shutdown_grace_s);
+  o.parallel = args.get_int("parallel", o.parallel, 1, 1024);
+  o.prefill_chunk_rows = args.get_int64("prefill-chunk", o.prefill_chunk_rows, 1);
+  o.max_queue = args.get_int("max-queue", o.max_queue, 0);
+  o.http_threads = args.get_int("http-threads", 0, 0, 4096);
+  o.max_body_bytes = args.get_int64("max-body", o.max_body_bytes, 1);
+  o.read_timeout_s = args.get_int("read-timeout", o.read_timeout_s, 1);
+  o.shutdown_grace_s = args.get_int("shutdown-grace", o.shutdown_grace_s, 0);
   if (args.has("allow-local-images")) {
     const std::string dir = args.get("allow-local-images");
     if (!std::filesystem::is_directory(dir)) args.fail("--allow-local-images: " + dir + " is not a directory");
     o.images.local_root = std::filesystem::canonical(dir).string();
   }
   o.images.allow_remote = args.has("allow-remote-images");
-  o.images.max_image_bytes = args.get_int64("max-image-bytes", o.images.max_image_bytes);
-  o.images.max_image_pixels = args.get_int64("max-image-pixels", o.images.max_image_pixels);
-  o.images.max_images_per_request = args.get_int("max-images", o.images.max_images_per_request);
-  o.images.remote_timeout_ms = args.get_int("remote-timeout", o.images.remote_timeout_ms);
-  if (o.images.remote_timeout_ms < 1) args.fail("--remote-timeout must be positive");
-  const long long cache_mb = args.get_int64("image-cache-mb", 256);
+  o.images.max_image_bytes = args.get_int64("max-image-bytes", o.images.max_image_bytes, 1);
+  o.images.max_image_pixels = args.get_int64("max-image-pixels", o.images.max_image_pixels, 1);
+  o.images.max_images_per_request = args.get_int("max-images", o.images.max_images_per_request, 0);
+  o.images.remote_timeout_ms = args.get_int("remote-timeout", o.images.remote_timeout_ms, 1);
   // The upper bound only keeps the byte count from overflowing.
-  if (cache_mb < 0 || cache_mb > (1LL << 30)) args.fail("--image-cache-mb must be in 0..1073741824");
-  o.encoding_cache_bytes = static_cast<size_t>(cache_mb) << 20;
+  o.encoding_cache_bytes = static_cast<size_t>(args.get_int64("image-cache-mb", 256, 0, 1LL << 30)) << 20;
   o.scripted_output_file = args.get("scripted-output");
   return o;
 }
@@ -121,7 +114,7 @@ int serve_command(int argc, char** argv) {
     loader.join();
     http.shutdown();
     std::lock_guard<std::mutex> lock(load_error_mutex);
-    std::cerr << "error: " << load_error << "\n";
+    std::cerr << "qwen3vl: error: " << load_error << "\n";
     return 1;
   }
   if (!loaded) {

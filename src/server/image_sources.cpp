@@ -1,11 +1,14 @@
 #include "server/image_sources.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
 
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/image/data_uri.h"
@@ -31,6 +34,32 @@ std::string real_path(const std::string& path) {
   return buf;
 }
 
+bool inside(const std::string& resolved, const std::string& root) {
+  return resolved == root || resolved.rfind(root + "/", 0) == 0;
+}
+
+std::function<void()>& local_open_hook() {
+  static std::function<void()> hook;
+  return hook;
+}
+
+// Closes a descriptor on every way out.
+struct Descriptor {
+  int fd = -1;
+  ~Descriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Reads a local file confined to policy.local_root. Checking a path and then
+// opening it would leave a window in which a component of the path can be
+// swapped for a symlink leading out of the folder. So the verdict is about
+// the open descriptor itself: after opening, realpath() must still lead
+// inside the folder to the very file that was opened (same device and inode).
+// A swap before the open is caught by the first check, one after it by the
+// second; whatever the descriptor holds was, at a moment after the open,
+// reachable inside the folder. The open never blocks (O_NONBLOCK: a FIFO has
+// no writer) and the read stops one byte past the size limit.
 std::vector<uint8_t> read_confined_file(const std::string& reference, const ImageSourcePolicy& policy,
                                         const std::string& where, const std::string& noun) {
   if (policy.local_root.empty())
@@ -42,27 +71,58 @@ std::vector<uint8_t> read_confined_file(const std::string& reference, const Imag
   if (root.empty()) throw ApiError(500, "server_error", "--allow-local-images folder is gone: " + policy.local_root);
   if (path.empty()) throw invalid_request(where + ": empty " + noun + " path", "messages");
   if (path[0] != '/') path = root + "/" + path;
-  const std::string resolved = real_path(path);
-  // The same answer for "missing" and "outside" would hide typos; telling
-  // them apart reveals nothing about files outside the folder that the
-  // outside-check does not already refuse to open.
-  if (resolved.empty())
-    throw invalid_request(where + ": " + noun + " file not found: " + reference, "messages", "image_not_found");
-  if (resolved != root && resolved.rfind(root + "/", 0) != 0)
-    throw invalid_request(where + ": " + noun + " path " + reference + " is outside the folder allowed by --allow-local-images",
+  auto not_found = [&] {
+    // The same answer for "missing" and "outside" would hide typos; telling
+    // them apart reveals nothing about files outside the folder that the
+    // outside-check does not already refuse to open.
+    return invalid_request(where + ": " + noun + " file not found: " + reference, "messages", "image_not_found");
+  };
+  auto outside = [&] {
+    return invalid_request(where + ": " + noun + " path " + reference +
+                               " is outside the folder allowed by --allow-local-images",
+                           "messages", "image_source_not_allowed");
+  };
+  const std::string before = real_path(path);
+  if (before.empty()) throw not_found();
+  if (!inside(before, root)) throw outside();
+
+  if (local_open_hook()) local_open_hook()();
+  Descriptor file;
+  file.fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (file.fd < 0) {
+    if (errno == ENOENT) throw not_found();
+    throw invalid_request(where + ": cannot open " + reference + ": " + std::strerror(errno), "messages");
+  }
+  struct stat opened {};
+  if (::fstat(file.fd, &opened) != 0)
+    throw invalid_request(where + ": cannot read " + reference + ": " + std::strerror(errno), "messages");
+  const std::string after = real_path(path);
+  struct stat found {};
+  if (after.empty() || !inside(after, root) || ::stat(after.c_str(), &found) != 0 || found.st_dev != opened.st_dev ||
+      found.st_ino != opened.st_ino)
+    throw invalid_request(where + ": " + noun + " path " + reference +
+                              " changed while it was opened, or leads outside the folder allowed by "
+                              "--allow-local-images",
                           "messages", "image_source_not_allowed");
-  struct stat st{};
-  if (::stat(resolved.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+  if (!S_ISREG(opened.st_mode))
     throw invalid_request(where + ": " + reference + " is not a regular file", "messages", "invalid_image");
-  if (st.st_size > policy.max_image_bytes)
-    throw invalid_request(where + ": " + noun + " " + reference + " is larger than the limit of " +
-                              std::to_string(policy.max_image_bytes) + " bytes",
-                          "messages", "image_too_large");
-  std::ifstream in(resolved, std::ios::binary);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) throw invalid_request(where + ": could not read " + reference, "messages");
-  if (static_cast<int64_t>(bytes.size()) > policy.max_image_bytes)  // grew since stat()
-    throw invalid_request(where + ": " + noun + " " + reference + " is too large", "messages", "image_too_large");
+  auto too_large = [&] {
+    return invalid_request(where + ": " + noun + " " + reference + " is larger than the limit of " +
+                               std::to_string(policy.max_image_bytes) + " bytes",
+                           "messages", "image_too_large");
+  };
+  if (opened.st_size > policy.max_image_bytes) throw too_large();
+  std::vector<uint8_t> bytes;
+  bytes.reserve(static_cast<size_t>(opened.st_size));
+  uint8_t chunk[64 * 1024];
+  for (;;) {
+    const ssize_t n = ::read(file.fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw invalid_request(where + ": could not read " + reference + ": " + std::strerror(errno), "messages");
+    if (n == 0) break;
+    bytes.insert(bytes.end(), chunk, chunk + n);
+    if (static_cast<int64_t>(bytes.size()) > policy.max_image_bytes) throw too_large();  // grew since fstat()
+  }
   return bytes;
 }
 
@@ -123,6 +183,8 @@ std::string resolve_one(const std::string& reference, const ImageSourcePolicy& p
 }
 
 }  // namespace
+
+void set_local_open_hook_for_tests(std::function<void()> hook) { local_open_hook() = std::move(hook); }
 
 int resolve_image_sources(Json& messages, const ImageSourcePolicy& policy, const RemoteFetcher& fetch) {
   int count = 0;

@@ -45,9 +45,42 @@ class AtomicFile {
 // Writes `contents` to `path` through an AtomicFile.
 void write_file_atomically(const std::string& path, std::string_view contents);
 
-// Unlinks every temporary file of an AtomicFile not yet committed or
+// Builds a directory of files the same way (an ONNX export): the files go
+// into a fresh directory beside `path`, made by mkdtemp (mode 0700 while it
+// fills, so nobody can plant a link in it), and commit() puts it in place in
+// one rename: onto a free name without replacing anything that appeared
+// meanwhile, or exchanged atomically with the directory already there (which
+// is then removed), so a reader sees the old directory or the new one, never
+// a mix. A symlink at `path` is replaced, not followed; a file that is not a
+// directory is never replaced. Destroyed without commit(), the temporary
+// directory is removed with everything in it.
+class AtomicDirectory {
+ public:
+  // Creates the temporary directory; `path`'s parent must exist. Throws
+  // Error naming the path.
+  explicit AtomicDirectory(std::string path);
+  ~AtomicDirectory();
+  AtomicDirectory(const AtomicDirectory&) = delete;
+  AtomicDirectory& operator=(const AtomicDirectory&) = delete;
+
+  // Renames the filled directory into place (see above). Throws Error naming
+  // the path on failure; the temporary directory is then removed.
+  void commit();
+
+  const std::string& path() const { return path_; }
+  const std::string& temporary_path() const { return temporary_path_; }
+
+ private:
+  void discard() noexcept;
+  std::string path_, temporary_path_;
+  bool pending_ = false;
+  int slot_ = -1;  // in the registry of pending temporary files
+};
+
+// Unlinks every temporary file of an AtomicFile, and removes every temporary
+// directory of an AtomicDirectory (two levels deep), not yet committed or
 // destroyed. Async-signal-safe: meant for SIGINT/SIGTERM handlers, so an
-// interrupted `quantize` leaves nothing behind.
+// interrupted `quantize` or `export-onnx` leaves nothing behind.
 void remove_pending_temporary_files() noexcept;
 
 }  // namespace qwen3vl

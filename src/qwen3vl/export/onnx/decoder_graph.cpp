@@ -50,6 +50,26 @@ std::string repeat_kv(GraphBuilder& g, const std::string& x, int64_t kv_heads, i
   return g.reshape(tiled, {0, kv_heads * rep, -1, head_dim});
 }
 
+// transformers.js (4.3.2, and its main branch as of this writing) gives a
+// prompt without images a decode-time rope delta of max_position + 1 +
+// length where the reference has max_position + 1 - length
+// (Qwen2VLForConditionalGeneration._get_text_only_rope_index), so each of its
+// decode steps passes a position 2 * prompt length too far. Under M-RoPE no
+// position exceeds its token's index in the sequence (a text token advances
+// the position by one, an image by at most its token count), so a row whose
+// largest position is above its index can only be that mistake; it takes the
+// position the reference gives text, cumsum(attention_mask) - 1. Positions
+// from a correct caller never reach the replacement.
+std::string positions_tolerating_text_only_delta(GraphBuilder& g, const std::string& positions,
+                                                 const std::string& attention_mask, const std::string& past_len,
+                                                 const std::string& total_len, const std::string& row_index) {
+  const std::string text = g.sub(g.slice(g.op("CumSum", {attention_mask, g.scalar_i64(1)}), past_len, total_len, 1),
+                                 g.scalar_i64(1));  // [B, S]
+  const std::string largest = g.op("ReduceMax", {positions}, {attr("axes", std::vector<int64_t>{0})});  // [1, B, S]
+  const std::string impossible = g.op("Greater", {largest, g.unsqueeze(row_index, {0, 1})});
+  return g.op("Where", {impossible, g.unsqueeze(text, {0}), positions});
+}
+
 }  // namespace
 
 void build_decoder_graph(GraphBuilder& g, ExportWeights& w, DecoderForm form) {
@@ -104,6 +124,8 @@ void build_decoder_graph(GraphBuilder& g, ExportWeights& w, DecoderForm form) {
   const std::string allowed = g.op("And", {g.unsqueeze(causal, {0, 1}), keep});
   const std::string mask = g.op("Where", {allowed, g.scalar_f32(0.0f), g.scalar_f32(-3.0e38f)});
 
+  if (form == DecoderForm::WideEmbeds)
+    positions = positions_tolerating_text_only_delta(g, positions, mask_in, g.dim(past_k[0], 2), g.dim(mask_in, 1), q_pos);
   const auto [cos, sin] = rope_tables(g, t, positions, form != DecoderForm::TextOnly);
   const std::string scale = g.scalar_f32(1.0f / std::sqrt(float(hd)));
   const float eps = t.rms_norm_eps;

@@ -11,7 +11,10 @@
 //   Multimodal:   inputs_embeds [batch, seq, H], deepstack_embeds_{j}
 //                 [batch, seq, H], position_ids [3, batch, seq] (t, h, w).
 //   WideEmbeds:   inputs_embeds [batch, seq, H * (1 + levels)] (transformers.js:
-//                 DeepStack level j in columns H*(1+j)..), position_ids [3, batch, seq].
+//                 DeepStack level j in columns H*(1+j)..), position_ids [3, batch, seq];
+//                 a row whose positions exceed its index (transformers.js's
+//                 text-only rope delta, see decoder_graph.cpp) gets the text
+//                 position cumsum(attention_mask) - 1 instead.
 //   TextOnly:     input_ids [batch, seq] (embedding inside), position_ids
 //                 [batch, seq] (plain RoPE: M-RoPE with equal positions).
 #pragma once

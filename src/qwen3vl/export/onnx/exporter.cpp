@@ -1,11 +1,11 @@
 // export_onnx(): which graphs and files each layout gets, assembled in a
-// temporary directory and renamed into place.
-#include <sys/stat.h>
+// fresh temporary directory beside the target and renamed into place
+// (base/atomic_file.h AtomicDirectory).
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 
+#include "qwen3vl/base/atomic_file.h"
 #include "qwen3vl/base/error.h"
 #include "qwen3vl/export/onnx/decoder_graph.h"
 #include "qwen3vl/export/onnx/embedding_graph.h"
@@ -30,10 +30,20 @@ const char* kSideFiles[] = {"tokenizer.json",       "tokenizer_config.json", "ch
                             "chat_template.jinja",  "generation_config.json", "preprocessor_config.json",
                             "special_tokens_map.json", "vocab.json",          "merges.txt"};
 
-void write_json(const fs::path& path, const Json& j) {
-  std::ofstream out(path);
-  out << j.dump(2) << "\n";
-  check(out.good(), "cannot write " + path.string());
+void write_json(const fs::path& path, const Json& j) { write_file_atomically(path.string(), j.dump(2) + "\n"); }
+
+// An existing output directory is replaced only when it holds an earlier
+// export (or nothing): `-o ~` by mistake must not delete a home directory.
+void check_replaceable(const fs::path& target) {
+  const fs::file_status st = fs::symlink_status(target);
+  if (!fs::exists(st) || fs::is_symlink(st)) return;  // a link is replaced, never followed
+  check(fs::is_directory(st), "cannot export to " + target.string() + ": it exists and is not a directory");
+  if (fs::is_empty(target)) return;
+  const bool earlier_export =
+      fs::exists(target / "config.json") && (fs::exists(target / "genai_config.json") || fs::is_directory(target / "onnx"));
+  check(earlier_export, "cannot export to " + target.string() +
+                            ": the directory holds files that are not an ONNX export (an export has config.json "
+                            "and genai_config.json or onnx/); remove it or choose another output directory");
 }
 
 uint64_t estimated_weight_bytes(const ModelConfig& c, Precision p, bool text_only) {
@@ -50,15 +60,6 @@ uint64_t estimated_weight_bytes(const ModelConfig& c, Precision p, bool text_onl
     case Precision::Int4: return elems * 2 / 3;  // a rough mix of int4 and f16
   }
   return elems;
-}
-
-// A hidden sibling of `target`: ".<name><suffix>" in the same directory (so
-// the final rename stays within one file system).
-fs::path beside(const fs::path& target, const std::string& suffix) {
-  std::string name = ".";
-  name += target.filename().string();
-  name += suffix;
-  return target.parent_path() / name;
 }
 
 struct GraphWriter {
@@ -82,7 +83,7 @@ struct GraphWriter {
     GraphBuilder g(fs::path(rel).stem().string(), store);
     build(g);
     onnx::ModelProto model = make_model(std::move(g.graph()), microsoft_ops);
-    write_model(model, path.string(), store);
+    write_model(model, path.string(), store, options.external_data);
     const bool ext = fs::exists(store.data_path());
     external[fs::path(rel).filename().string()] = ext;
     files.push_back(rel);
@@ -100,6 +101,10 @@ OnnxExportResult export_onnx(const std::string& model_dir, const std::string& ou
   check(fs::is_directory(model_dir), "export-onnx reads a Hugging Face checkpoint directory; " + model_dir +
                                          " is not one (a qwen3vl model file holds quantized weights: export "
                                          "from the original checkpoint)");
+  fs::path target = fs::absolute(fs::path(out_dir)).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();  // "out/" names "out"
+  check(!target.filename().empty() && target.filename() != "..", "export-onnx: invalid output directory " + out_dir);
+  check_replaceable(target);
   const Json hf = load_json_file(model_dir + "/config.json");
   const std::string type = hf.value("model_type", std::string());
   check(type == "qwen3_vl", "cannot export model type '" + type +
@@ -113,12 +118,9 @@ OnnxExportResult export_onnx(const std::string& model_dir, const std::string& ou
   const Checkpoint checkpoint(model_dir);
   ExportWeights weights(info.model, checkpoint, precision, options.block_size);
 
-  const fs::path target = fs::absolute(fs::path(out_dir)).lexically_normal();
-  check(!target.filename().empty(), "export-onnx: invalid output directory " + out_dir);
-  const fs::path tmp = beside(target, ".partial");
   fs::create_directories(target.parent_path());
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
+  AtomicDirectory output(target.string());
+  const fs::path tmp = output.temporary_path();
 
   const bool tjs = options.layout == "transformers.js";
   GraphWriter w{tmp, tjs ? "_data" : ".data", options, estimated_weight_bytes(info.model, precision, options.text_only), 0, {}, {}};
@@ -166,15 +168,9 @@ OnnxExportResult export_onnx(const std::string& model_dir, const std::string& ou
     w.files.push_back("config.json");
 
     // Into place: an existing export is replaced only once the new one is complete.
-    const fs::path old = beside(target, ".old");
-    fs::remove_all(old);
-    if (fs::exists(target)) fs::rename(target, old);
-    fs::rename(tmp, target);
-    fs::remove_all(old);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    throw;
+    output.commit();
+  } catch (const fs::filesystem_error& e) {
+    throw Error(std::string("export-onnx: ") + e.what());  // the temporary directory goes with `output`
   }
 
   OnnxExportResult result;

@@ -1,6 +1,8 @@
 #include "qwen3vl/export/onnx/onnx_file.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include <onnx/checker.h>
@@ -18,6 +20,13 @@ constexpr uint64_t kAlign = 4096;      // page-aligned external tensors can be m
 // Protobuf refuses messages of 2 GiB; leave room for the graph itself.
 constexpr uint64_t kInlineLimit = 1800ull << 20;
 
+// Why a stream operation failed: iostreams keep no error code, but the
+// failing system call left errno set (EFBIG, ENOSPC, EACCES, ...).
+std::string write_failure(const std::string& path) {
+  const int e = errno;
+  return "error writing " + path + ": " + (e ? std::strerror(e) : "unknown error");
+}
+
 std::string file_name(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -28,14 +37,20 @@ std::string file_name(const std::string& path) {
 ExternalDataStore::ExternalDataStore(const std::string& model_path, const std::string& suffix,
                                      std::function<void(uint64_t)> on_bytes)
     : data_path_(model_path + suffix), location_(file_name(model_path) + suffix), on_bytes_(std::move(on_bytes)) {
+  errno = 0;
   out_.open(data_path_, std::ios::binary | std::ios::trunc);
-  check(out_.good(), "cannot write " + data_path_);
+  check(out_.good(), write_failure(data_path_));
 }
 
-ExternalDataStore::~ExternalDataStore() { close(); }
+ExternalDataStore::~ExternalDataStore() {
+  if (out_.is_open()) out_.close();
+}
 
 void ExternalDataStore::close() {
-  if (out_.is_open()) out_.close();
+  if (!out_.is_open()) return;
+  errno = 0;
+  out_.close();
+  check(out_.good(), write_failure(data_path_));
 }
 
 void ExternalDataStore::store(onnx::TensorProto& tensor, const void* bytes, size_t nbytes) {
@@ -45,10 +60,11 @@ void ExternalDataStore::store(onnx::TensorProto& tensor, const void* bytes, size
   }
   const uint64_t pad = (kAlign - offset_ % kAlign) % kAlign;
   static const std::vector<char> zeros(kAlign, 0);
+  errno = 0;
   out_.write(zeros.data(), static_cast<std::streamsize>(pad));
   offset_ += pad;
   out_.write(static_cast<const char*>(bytes), static_cast<std::streamsize>(nbytes));
-  check(out_.good(), "writing " + data_path_ + " failed (disk full?)");
+  check(out_.good(), write_failure(data_path_));
   tensor.set_data_location(onnx::TensorProto::EXTERNAL);
   auto add = [&](const char* key, const std::string& value) {
     auto* e = tensor.add_external_data();
@@ -87,18 +103,19 @@ void inline_external_data(onnx::ModelProto& model, const std::string& data_path)
 
 }  // namespace
 
-void write_model(onnx::ModelProto& model, const std::string& path, ExternalDataStore& store) {
+void write_model(onnx::ModelProto& model, const std::string& path, ExternalDataStore& store, bool keep_external) {
   store.close();
-  if (store.external_bytes() < kInlineLimit) {
+  if (store.external_bytes() == 0 || (!keep_external && store.external_bytes() < kInlineLimit)) {
     inline_external_data(model, store.data_path());
     std::remove(store.data_path().c_str());
   }
   {
+    errno = 0;
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    check(out.good(), "cannot write " + path);
-    check(model.SerializeToOstream(&out), "serializing " + path + " failed");
+    check(out.good(), write_failure(path));
+    check(model.SerializeToOstream(&out), write_failure(path));
     out.close();
-    check(out.good(), "writing " + path + " failed (disk full?)");
+    check(out.good(), write_failure(path));
   }
   validate_model_file(path);
 }

@@ -28,6 +28,7 @@ class ExternalDataStore : public TensorStore {
   uint64_t external_bytes() const { return offset_; }
   const std::string& data_path() const { return data_path_; }
   const std::string& location() const { return location_; }
+  // Closes the data file; throws Error when its last bytes cannot be written.
   void close();
 
  private:
@@ -37,9 +38,11 @@ class ExternalDataStore : public TensorStore {
   std::function<void(uint64_t)> on_bytes_;
 };
 
-// Writes `model` to `path` (inlining `store`'s data when it fits), then
-// validates the file. Throws Error naming the file and the failure.
-void write_model(onnx::ModelProto& model, const std::string& path, ExternalDataStore& store);
+// Writes `model` to `path` (inlining `store`'s data when it fits, unless
+// `keep_external`), then validates the file. Throws Error naming the file and
+// the failure.
+void write_model(onnx::ModelProto& model, const std::string& path, ExternalDataStore& store,
+                 bool keep_external = false);
 
 // ONNX checker + strict, type-checking shape inference of a written file.
 void validate_model_file(const std::string& path);
