@@ -113,7 +113,7 @@ TEST(ServerBatching, ALongPromptJoiningIsPrefilledInPartsWhileAnswersKeepFlowing
   std::string long_text;
   for (int i = 0; i < 300; ++i) long_text += "word" + std::to_string(i % 10) + " ";
   const Json b_messages = user(long_text + "Summarise.");
-  const GenerateOptions a_options = options(120, 0.0f), b_options = options(8, 0.7f, 11);
+  const GenerateOptions a_options = options(400, 0.0f), b_options = options(8, 0.7f, 11);
   constexpr int64_t kPartRows = 64;
   const SessionBackendOptions backend{2, size_t(16) << 20, kPartRows};
 

@@ -130,9 +130,13 @@ void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias,
     thread_local QuantizedActivations per_thread_activations;
     QuantizedActivations& activations = per_thread_activations;
     quantize_activations(x, m, w.cols, activations, &pool);
-    // Grain of two tiles: the AVX-512 kernel pairs tiles so one activation
-    // broadcast feeds two weight vectors.
-    pool.parallel_for(quant_tiles(w.rows), 2, [&](int64_t t0, int64_t t1) {
+    // Chunks of an even number of tiles (the AVX-512 kernel pairs tiles so
+    // one activation broadcast feeds two weight vectors), about eight per
+    // thread, claimed as threads come free: a thread the OS delays (a busy
+    // machine) leaves its share to the others instead of holding the loop.
+    const int64_t tiles = quant_tiles(w.rows);
+    const int64_t per_chunk = std::max<int64_t>(1, tiles / (8 * static_cast<int64_t>(pool.size())) / 2) * 2;
+    pool.parallel_chunks(tiles, per_chunk, [&](int64_t t0, int64_t t1) {
       if (simd) simd->quant_gemm(activations, w, t0, t1, y);
       else quantized_matmul_tiles_scalar(activations, w, t0, t1, y);
       add_bias(bias, m, w.rows, t0 * kQuantTileRows, std::min(w.rows, t1 * kQuantTileRows), y);

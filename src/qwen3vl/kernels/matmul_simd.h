@@ -375,7 +375,9 @@ inline std::pair<int64_t, int64_t> row_vectors(const WeightMatrix& w, int64_t ti
 // vectors. Many activation rows are cut into blocks that stay in L2 while
 // the thread's weight tiles pass over them (each weight byte is then read
 // once per block from L3, instead of every activation row being read once
-// per tile).
+// per tile). With at most one tile's worth of rows (the next tokens of a few
+// sequences decoded together) each weight byte is read once, straight from
+// memory as in the decode GEMV, so the tiles fetch ahead likewise.
 template <class V, WeightFormat Fmt>
 void quant_gemm(const QuantizedActivations& a, const WeightMatrix& w, int64_t tile0, int64_t tile1, float* y) {
   constexpr int kRowsX = V::kQuantRowsX, kVecs = V::kQuantRowVecs;
@@ -388,6 +390,8 @@ void quant_gemm(const QuantizedActivations& a, const WeightMatrix& w, int64_t ti
   // per block (this thread's buffer, reused across calls).
   constexpr bool kUnpack = Fmt == WeightFormat::Q4 && V::kUnpackQ4;
   const bool unpack = kUnpack && a.m > kRowsX;
+  // At most one tile of rows: fetch ahead, as the decode GEMV does.
+  const bool prefetch = a.m <= kRowsX;
   thread_local std::vector<uint8_t> unpack_storage;
   uint8_t* unpacked = nullptr;
   if (unpack) {
@@ -400,18 +404,19 @@ void quant_gemm(const QuantizedActivations& a, const WeightMatrix& w, int64_t ti
     for (int64_t rv = rv_begin; rv < rv_end; rv += kVecs) {
       auto rows_of = [&](auto vecs) {
         if (unpack) unpack_q4<V>(w, rv, vecs(), unpacked);
-        auto tiles = [&](auto unpacked_tiles) {
-          constexpr bool U = unpacked_tiles();
+        auto tiles = [&](auto unpacked_tiles, auto fetch_ahead) {
+          constexpr bool U = unpacked_tiles(), P = fetch_ahead();
           int64_t i = r0;
-          for (; i + kRowsX <= r1; i += kRowsX) quant_tile<V, Fmt, kRowsX, vecs(), false, U>(a, i, w, rv, y, unpacked);
+          for (; i + kRowsX <= r1; i += kRowsX) quant_tile<V, Fmt, kRowsX, vecs(), P, U>(a, i, w, rv, y, unpacked);
           with_count<kRowsX - 1>(static_cast<int>(r1 - i), [&](auto rows) {
-            quant_tile<V, Fmt, rows(), vecs(), false, U>(a, i, w, rv, y, unpacked);
+            quant_tile<V, Fmt, rows(), vecs(), P, U>(a, i, w, rv, y, unpacked);
           });
         };
         if constexpr (kUnpack) {
-          if (unpack) return tiles(std::true_type{});
+          if (unpack) return tiles(std::true_type{}, std::false_type{});
         }
-        tiles(std::false_type{});
+        if (prefetch) tiles(std::false_type{}, std::true_type{});
+        else tiles(std::false_type{}, std::false_type{});
       };
       with_count<kVecs>(static_cast<int>(std::min<int64_t>(kVecs, rv_end - rv)), rows_of);
     }
