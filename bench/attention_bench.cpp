@@ -1,5 +1,5 @@
 // attention() throughput on the 4B vision shape (2852 patches, 16 heads of
-// 64, full attention) and a 512-token causal prefill (32 query heads, 8 kv
+// 64, full attention), the 8B/30B-A3B one (16 heads of 72) and a 512-token causal prefill (32 query heads, 8 kv
 // heads of 128), the vision one also with bf16 products: GFLOP/s (4·n_q·n_kv·head_dim·heads, halved for causal) from
 // wall time and from process CPU time divided by the pool size.
 // A plain main: build/bin/attention_bench [reps]
@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   };
   const Case cases[] = {{"vision 2852", 2852, 16, 16, 64, false, false},
                         {"vision bf16", 2852, 16, 16, 64, false, true},
+                        {"vision hd72", 2852, 16, 16, 72, false, false},
+                        {"hd72 bf16", 2852, 16, 16, 72, false, true},
                         {"prefill 512", 512, 32, 8, 128, true, false}};
   ThreadPool pool(0);
   const int threads = pool.size();

@@ -46,9 +46,12 @@ float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b, con
   return worst;
 }
 
-// Odd sizes: partial key blocks, partial query blocks, one and several heads.
-const std::vector<AttentionShape> kShapes = {vision_like_shape(17, 1, 64), vision_like_shape(131, 2, 64),
-                                             vision_like_shape(200, 3, 96), vision_like_shape(65, 2, 128)};
+// Odd sizes: partial key blocks, partial query blocks, one and several heads;
+// head_dim 72 (the 8B/30B-A3B vision tower's) and 40 run zero-padded to the
+// kernels' width.
+const std::vector<AttentionShape> kShapes = {vision_like_shape(17, 1, 64),  vision_like_shape(131, 2, 64),
+                                             vision_like_shape(200, 3, 96), vision_like_shape(65, 2, 128),
+                                             vision_like_shape(131, 2, 72), vision_like_shape(70, 1, 40)};
 
 TEST(KernelChoice, F32ProductsMatchTheFloatReference) {
   for (const AttentionShape& s : kShapes) {
@@ -85,6 +88,17 @@ TEST(KernelChoice, Bf16ProductsMatchTheBf16Reference) {
     EXPECT_LT(to_reference, to_float) << "the bf16 reference should explain the kernel better than float32 does";
   }
   if (ran == 0) GTEST_SKIP() << "bf16 attention needs AVX-512 BF16 at the active ISA level (QWEN3VL_ISA)";
+}
+
+// The bf16 kernel pads head_dim to a multiple of 32: offered for 72 (the
+// 8B/30B-A3B vision tower's, +33%), not for 40 or 16 (+60%, +100%).
+TEST(KernelChoice, Bf16ProductsOnlyWherePaddingCostsLittle) {
+  if (!attention_products_available(AttentionProducts::BF16, vision_like_shape(131, 2, 64)))
+    GTEST_SKIP() << "bf16 attention needs AVX-512 BF16 at the active ISA level (QWEN3VL_ISA)";
+  EXPECT_TRUE(attention_products_available(AttentionProducts::BF16, vision_like_shape(131, 2, 72)));
+  EXPECT_TRUE(attention_products_available(AttentionProducts::BF16, vision_like_shape(131, 2, 80)));
+  EXPECT_FALSE(attention_products_available(AttentionProducts::BF16, vision_like_shape(131, 2, 40)));
+  EXPECT_FALSE(attention_products_available(AttentionProducts::BF16, vision_like_shape(131, 2, 16)));
 }
 
 TEST(KernelChoice, AttentionFollowsTheChoiceForQuantizedInputsOnly) {

@@ -1,7 +1,9 @@
 // The attention kernels (scalar row path and the AVX-512 blocked path)
 // against the two-pass reference, on odd sizes: query/key counts that are not
 // multiples of the blocks, causal with and without an offset, GQA, and
-// head_dim 64 / 128 / 80 (80 is not a multiple of 64: partial value chunks).
+// head_dim 64 / 128 / 80 (80 is not a multiple of 64: partial value chunks)
+// and 72 / 36 (72: the 8B/30B-A3B vision tower's; neither a multiple of
+// AVX-512's 16 lanes: they run zero-padded).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -65,18 +67,39 @@ TEST_P(AttentionKernel, MatchesReferenceOnOddShapes) {
   const std::vector<Case> cases = {
       {1, 1, 2, 1, 64, true},      {1, 37, 4, 2, 128, true},   {17, 17, 2, 2, 64, false},
       {70, 133, 3, 1, 64, false},  {65, 65, 2, 1, 128, true},  {100, 230, 4, 2, 64, true},
-      {19, 50, 2, 2, 80, false},   {129, 129, 1, 1, 80, true},
+      {19, 50, 2, 2, 80, false},   {129, 129, 1, 1, 80, true},  {33, 95, 2, 2, 72, false},
+      {70, 70, 3, 3, 72, true},    {40, 90, 2, 1, 36, false},
   };
   for (const Case& c : cases) check_case(c, isa());
 }
 
-// allow_bf16: the BF16 kernel where the CPU has it (head_dim multiples of
-// 32), the float32 kernels otherwise; close to the reference either way.
+// head_dim 72 runs in the blocked kernels at every SIMD level (zero-padded
+// to 80 for AVX-512's 16 lanes), not in the ~20x slower scalar row loop; too
+// few queries stay scalar.
+TEST_P(AttentionKernel, VisionHeadDim72RunsVectorised) {
+  AttentionShape s;
+  s.n_q = s.n_kv = 1024;
+  s.n_heads = s.n_kv_heads = 16;
+  s.head_dim = 72;
+  EXPECT_EQ(attention_kernel_head_dim(s), isa() == IsaLevel::Scalar ? 0 : isa() == IsaLevel::Avx2 ? 72 : 80);
+  s.head_dim = 64;
+  EXPECT_EQ(attention_kernel_head_dim(s), isa() == IsaLevel::Scalar ? 0 : 64);
+  s.head_dim = 36;
+  EXPECT_EQ(attention_kernel_head_dim(s), isa() == IsaLevel::Scalar ? 0 : isa() == IsaLevel::Avx2 ? 40 : 48);
+  s.head_dim = 72;
+  s.n_q = 3;
+  EXPECT_EQ(attention_kernel_head_dim(s), 0);
+}
+
+// allow_bf16: the BF16 kernel where the CPU has it and the measured choice
+// prefers it (head_dim padded to a multiple of 32), the float32 kernels
+// otherwise; close to the reference either way.
 TEST_P(AttentionKernel, Bf16ProductsStayCloseToReference) {
   const std::vector<Case> cases = {
       {70, 133, 3, 1, 64, false}, {65, 65, 2, 1, 128, true}, {100, 231, 4, 2, 64, true}, {19, 50, 2, 2, 80, false},
       {131, 200, 2, 2, 64, false},  // several full key blocks, partial row groups
-      {40, 90, 2, 1, 96, true}};    // a 64-wide and a 32-wide value chunk
+      {40, 90, 2, 1, 96, true},     // a 64-wide and a 32-wide value chunk
+      {50, 120, 2, 2, 72, false}};  // zero-padded to 96 for the bf16 kernel
   for (const Case& c : cases) check_case(c, isa(), true);
 }
 

@@ -1,12 +1,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "kernels_test_util.h"
 #include "qwen3vl/kernels/matmul.h"
 #include "qwen3vl/kernels/quant.h"
+#include "qwen3vl/tensor/dtype.h"
 
 namespace qwen3vl {
 namespace {
@@ -104,6 +107,54 @@ TEST_P(KernelsMatmulSimd, QuantizedKernelsMatchScalarQuantizedMathExactly) {
         for (size_t e = 0; e < y.size(); ++e)
           ASSERT_EQ(y[e], ref[e]) << describe(f, isa, s) << " at element " << e;
       }
+    }
+  }
+}
+
+// Integer extremes: every weight at the lowest or highest stored level
+// (Q4 -8 / +7, Q8 -127 / +127, scale 1) against activations that all
+// quantize to +127 or -127. The AVX2 kernels sum vpmaddubsw products in
+// int16 (Q4: a whole group per lane), so these are the values that would
+// saturate them; the results must still equal the scalar reference, and
+// the hand-derived value y = cols · q · (±1) (s = 1/127, d = 1).
+TEST_P(KernelsMatmulSimd, QuantizedKernelsAreExactAtTheIntegerExtremes) {
+  const IsaLevel isa = this->isa();
+  for (WeightFormat f : {WeightFormat::Q8, WeightFormat::Q4}) {
+    const int low = f == WeightFormat::Q8 ? -127 : -8, high = f == WeightFormat::Q8 ? 127 : 7;
+    // m = 1 is the decode GEMV, 9 the GEMM with a partial tile of rows.
+    for (const Shape& s : {Shape{1, 33, 4096 + 17}, Shape{9, 33, 4096 + 17}, Shape{9, 17, 64}}) {
+      const int64_t tiles = quant_tiles(s.rows), groups = quant_groups(s.cols);
+      const size_t block = quant_block_bytes(f);
+      auto storage = std::make_shared<std::vector<uint8_t>>(quantized_weight_bytes(f, s.rows, s.cols));
+      // Row r of every tile: the low level if r is even, else the high one.
+      for (int64_t b = 0; b < tiles * groups; ++b) {
+        uint8_t* blk = storage->data() + b * block;
+        for (int r = 0; r < kQuantTileRows; ++r) {
+          const uint16_t one = f32_to_f16(1.0f);
+          std::memcpy(blk + 2 * r, &one, 2);
+          const int q = r % 2 == 0 ? low : high;
+          const uint8_t byte = f == WeightFormat::Q8 ? static_cast<uint8_t>(q + 128)
+                                                     : static_cast<uint8_t>((q + 8) | ((q + 8) << 4));
+          const int chunks = f == WeightFormat::Q8 ? 8 : 4;
+          for (int c = 0; c < chunks; ++c)
+            for (int j = 0; j < 4; ++j) blk[kQuantScaleBytes + 64 * c + 4 * r + j] = byte;
+        }
+      }
+      const WeightMatrix w = quantized_weight_over(f, s.rows, s.cols, storage);
+      // Activation row i: all +1 if i is even, else all -1.
+      std::vector<float> x(s.m * s.cols);
+      for (int64_t i = 0; i < s.m; ++i)
+        for (int64_t k = 0; k < s.cols; ++k) x[i * s.cols + k] = i % 2 == 0 ? 1.0f : -1.0f;
+      std::vector<float> y(s.m * s.rows, NAN), ref(s.m * s.rows);
+      matmul(x.data(), s.m, w, nullptr, y.data(), two_threads());
+      quantized_matmul_reference(x.data(), s.m, w, nullptr, ref.data());
+      for (int64_t i = 0; i < s.m; ++i)
+        for (int64_t r = 0; r < s.rows; ++r) {
+          const size_t e = i * s.rows + r;
+          ASSERT_EQ(y[e], ref[e]) << describe(f, isa, s) << " at row " << i << ", output " << r;
+          const double expected = static_cast<double>(s.cols) * (r % 2 == 0 ? low : high) * (i % 2 == 0 ? 1 : -1);
+          ASSERT_NEAR(y[e], expected, 1e-4 * std::abs(expected)) << describe(f, isa, s);
+        }
     }
   }
 }

@@ -14,9 +14,11 @@
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/io/safetensors.h"
 #include "qwen3vl/model/model_config.h"
+#include "qwen3vl/model/moe_mlp.h"
 #include "qwen3vl/model/moe_routing.h"
 #include "qwen3vl/model/tensor_specs.h"
 #include "qwen3vl/model/text_decoder.h"
+#include "qwen3vl/runtime/expert_usage_stats.h"
 #include "golden_decoder_case.h"
 #include "test_pool.h"
 
@@ -248,4 +250,64 @@ TEST(MoeDecoder, BytesPerTokenCountOnlyTheSelectedExperts) {
   // The golden's per-expert prefill counts for layer 0.
   const Json summary = load_json_file(kMoe + "/golden/case1_text.json");
   EXPECT_EQ(Json(dec.workspace.expert_usage()[0]), summary["routing"]["0"]["expert_use_prefill"]);
+}
+
+// bench's expert usage: the prompt's spread over the experts (the golden's
+// per-expert counts) and, per decode step, exactly top_k distinct experts
+// per MoE layer for one sequence, with their bytes.
+TEST(MoeDecoder, ExpertUsageStatsCountWhatEachStepRead) {
+  MoeCase c("case1_text");
+  Checkpoint ckpt(kMoe);
+  DecoderRun dec(c.config, ckpt);
+  KVCache cache = dec.make_cache(static_cast<int64_t>(c.ids.size()) + 8);
+  int32_t token = argmax(dec.forward(c.prompt(), cache));
+  ExpertUsageStats stats(dec.decoder);
+  ASSERT_TRUE(stats.active());
+  stats.take_prefill(dec.workspace);
+  EXPECT_TRUE(dec.workspace.expert_usage().empty());
+  constexpr int kSteps = 4;
+  for (int step = 0; step < kSteps; ++step) {
+    const int32_t pos = static_cast<int32_t>(cache.size()) + c.rope_delta;
+    DecoderInput in;
+    in.ids = std::span<const int32_t>(&token, 1);
+    for (int a = 0; a < 3; ++a) in.positions[a] = std::span<const int32_t>(&pos, 1);
+    token = argmax(dec.forward(in, cache));
+    stats.take_decode_step(dec.workspace);
+  }
+  const Json s = stats.summary();
+  const MoeMlp& moe = *dec.decoder.moe_layer(0);
+  EXPECT_EQ(dec.decoder.moe_layer(1), nullptr);  // the fixture's dense layer
+  const size_t expert_bytes = moe.gate_up(0).bytes() + moe.down(0).bytes();
+  EXPECT_EQ(s["moe_layers"], 2);
+  EXPECT_EQ(s["experts"], moe.num_experts());
+  EXPECT_EQ(s["top_k"], moe.top_k());
+  EXPECT_EQ(s["expert_bytes"], expert_bytes);
+  const Json& d = s["decode"];
+  EXPECT_EQ(d["steps"], kSteps);
+  for (const char* k : {"min", "mean", "max"}) {
+    EXPECT_EQ(d["distinct_experts_per_layer_step"][k].get<double>(), moe.top_k()) << k;
+    EXPECT_EQ(d["expert_bytes_per_step"][k].get<double>(), 2.0 * moe.top_k() * expert_bytes) << k;
+  }
+  const double run_min = d["distinct_experts_per_layer_run"]["min"], run_max = d["distinct_experts_per_layer_run"]["max"];
+  EXPECT_GE(run_min, moe.top_k());
+  EXPECT_LE(run_max, moe.num_experts());
+  // The prompt: the golden's per-expert counts of layers 0 and 2.
+  const Json golden = load_json_file(kMoe + "/golden/case1_text.json")["routing"];
+  int64_t most = 0, total = 0;
+  double fewest_distinct = 1e9, most_distinct = 0;
+  for (const char* layer : {"0", "2"}) {
+    int distinct = 0;
+    for (const Json& n : golden[layer]["expert_use_prefill"]) {
+      most = std::max(most, n.get<int64_t>());
+      total += n.get<int64_t>();
+      distinct += n.get<int64_t>() > 0;
+    }
+    fewest_distinct = std::min<double>(fewest_distinct, distinct);
+    most_distinct = std::max<double>(most_distinct, distinct);
+  }
+  const Json& p = s["prefill"];
+  EXPECT_EQ(p["tokens_per_expert_max"], most);
+  EXPECT_DOUBLE_EQ(p["tokens_per_expert_mean"].get<double>(), double(total) / (2.0 * moe.num_experts()));
+  EXPECT_EQ(p["distinct_experts_per_layer"]["min"].get<double>(), fewest_distinct);
+  EXPECT_EQ(p["distinct_experts_per_layer"]["max"].get<double>(), most_distinct);
 }

@@ -177,7 +177,9 @@ class Model {
 // cost; their words are noise).
 struct RandomModelOptions {
   uint64_t seed = 1234;
-  // Called with (bytes written, total bytes) as the weights are written.
+  int threads = 0;  // threads generating (and quantizing) the weights (0: one per core)
+  // Called with (bytes done, total bytes) as the weights are written (for a
+  // model file: bytes of bf16 weights generated and converted).
   std::function<void(uint64_t, uint64_t)> progress;
 };
 
@@ -190,6 +192,15 @@ Json published_model_config(const std::string& size);
 // (sharded as the published checkpoints are), and the default model's
 // tokenizer, chat template, generation and preprocessor configs.
 void write_random_model(const Json& config, const std::string& dir, const RandomModelOptions& options = {});
+
+// Writes the qwen3vl model file `path` that `qwen3vl quantize --quant QUANT`
+// (q4, q8 or bf16) would make of the checkpoint write_random_model writes
+// for the same config and seed, byte for byte, without writing that
+// checkpoint: each tensor is generated, converted and appended in turn (memory
+// holds one tensor), through a temporary file renamed into place at the end.
+// For shapes whose bf16 checkpoint would not fit on disk (30B-A3B: 61 GB).
+void write_random_model_file(const Json& config, const std::string& path, const std::string& quant,
+                             const RandomModelOptions& options = {});
 
 // Vision features of images and videos by content (hash of the encoded
 // bytes) and preprocessing options, least recently used dropped first once

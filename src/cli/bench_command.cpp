@@ -8,6 +8,33 @@
 
 namespace qwen3vl::cli {
 
+namespace {
+
+// The lines of bench --verbose for a Mixture-of-Experts model.
+void print_expert_usage(const Json& u) {
+  auto range = [](const Json& r, double scale) {
+    char text[96];
+    if (r.is_null()) return std::string("-");
+    std::snprintf(text, sizeof(text), "%.2f (min %.2f, max %.2f)", r["mean"].get<double>() * scale,
+                  r["min"].get<double>() * scale, r["max"].get<double>() * scale);
+    return std::string(text);
+  };
+  std::printf("experts: %d MoE layers x %d experts, top %d, %.2f MB per expert\n", u["moe_layers"].get<int>(),
+              u["experts"].get<int>(), u["top_k"].get<int>(), u["expert_bytes"].get<double>() / 1e6);
+  const Json& p = u["prefill"];
+  std::printf("  prefill: distinct experts per layer %s; tokens per expert mean %.1f, max %lld\n",
+              range(p["distinct_experts_per_layer"], 1).c_str(), p["tokens_per_expert_mean"].get<double>(),
+              static_cast<long long>(p["tokens_per_expert_max"].get<int64_t>()));
+  const Json& d = u["decode"];
+  std::printf("  decode step: distinct experts read per layer %s\n",
+              range(d["distinct_experts_per_layer_step"], 1).c_str());
+  std::printf("  decode step: expert bytes read (GB) %s\n", range(d["expert_bytes_per_step"], 1e-9).c_str());
+  std::printf("  decode run (%lld steps): distinct experts touched per layer %s\n",
+              static_cast<long long>(d["steps"].get<int64_t>()), range(d["distinct_experts_per_layer_run"], 1).c_str());
+}
+
+}  // namespace
+
 int bench_command(int argc, char** argv) {
   Args args("bench",
             "Measures, in one run: memory read bandwidth, weight bytes read per token, decode tok/s and its\n"
@@ -20,7 +47,8 @@ int bench_command(int argc, char** argv) {
       .value("--probe-mib", "N", "bandwidth probe buffer in MiB (default 1024; keep it far above the caches)")
       .flag("--no-vision", "skip the vision encoder and time-to-first-token measurements")
       .flag("--no-video", "skip the video line (10 s 640x360 clip: frame decode, vision, time to first token)")
-      .flag("--json", "print one JSON object");
+      .flag("--json", "print one JSON object")
+      .flag("-v,--verbose", "also print the expert usage of a Mixture-of-Experts model (in --json always)");
   if (!args.parse(argc, argv, 2)) return 0;
   BenchOptions o;
   o.model = args.get("model");
@@ -70,6 +98,7 @@ int bench_command(int argc, char** argv) {
                 num("vision_ms_per_token_1000x750"));
     std::printf("%-34s %12.0f\n", "  time to first token (ms)", num("video_ttft_ms"));
   }
+  if (args.has("verbose") && r.contains("expert_usage")) print_expert_usage(r["expert_usage"]);
   std::printf("%-34s %12.0f\n", "load (ms)", num("load_ms"));
   std::printf("%-34s %12.2f\n", "peak RSS (GB)", num("peak_rss_bytes") / 1e9);
   std::printf("bandwidth probe: %s\n", r["membw_method"].get<std::string>().c_str());

@@ -85,17 +85,64 @@ void attention_blocked(const float* q, const float* k, const float* v, const Att
   });
 }
 
+// The bf16 kernel computes head_dim rounded up to 32 (zero-padded); it is
+// offered only while that adds at most half (72 -> 96: its products still
+// cost half the float32 kernel's), not for small heads (16 -> 32) where the
+// padding would eat the gain.
 bool bf16_kernel_runs(const AttentionShape& s) {
-  return s.n_q >= kBlockedMinQueries && s.head_dim % 32 == 0 && active_isa_level() >= IsaLevel::Avx512 &&
-         cpu_features().avx512_bf16;
+  const int64_t padded = (s.head_dim + 31) / 32 * 32;
+  return s.n_q >= kBlockedMinQueries && 2 * padded <= 3 * int64_t{s.head_dim} &&
+         active_isa_level() >= IsaLevel::Avx512 && cpu_features().avx512_bf16;
+}
+
+// The head_dim the blocked kernels compute `s` with: a multiple of their
+// vector width (the bf16 kernel's: of 32).
+int64_t padded_head_dim(const AttentionShape& s, const kernels::AttentionKernels& simd, bool bf16) {
+  const int64_t width = bf16 ? 32 : simd.lanes;
+  return (s.head_dim + width - 1) / width * width;
+}
+
+// A head_dim no multiple of the kernels' width (72, the 8B/30B-A3B vision
+// tower's, against AVX-512's 16 lanes or the bf16 kernel's 32) runs padded
+// with zero columns: zeros add nothing to q·k, their output columns are
+// dropped, and the copies cost a few percent of the products. The scalar
+// per-row loop it replaces is ~20x slower.
+void attention_padded(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
+                      const kernels::AttentionKernels& simd, bool bf16, ThreadPool& pool) {
+  const int64_t hd = s.head_dim, hp = padded_head_dim(s, simd, bf16);
+  AttentionShape t = s;
+  t.head_dim = static_cast<int>(hp);
+  t.q_stride = t.out_stride = s.n_heads * hp;
+  t.kv_stride = s.n_kv_heads * hp;
+  std::vector<float> qp(static_cast<size_t>(s.n_q * t.q_stride), 0.0f), op(qp.size());
+  std::vector<float> kp(static_cast<size_t>(s.n_kv * t.kv_stride), 0.0f), vp(kp.size(), 0.0f);
+  const auto spread = [hd, hp](const float* src, int64_t src_stride, int heads, float* dst, int64_t dst_stride,
+                               int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int h = 0; h < heads; ++h)
+        std::copy_n(src + r * src_stride + h * hd, hd, dst + r * dst_stride + h * hp);
+  };
+  pool.parallel_for(s.n_q, 64, [&](int64_t a, int64_t b) { spread(q, s.q_stride, s.n_heads, qp.data(), t.q_stride, a, b); });
+  pool.parallel_for(s.n_kv, 64, [&](int64_t a, int64_t b) {
+    spread(k, s.kv_stride, s.n_kv_heads, kp.data(), t.kv_stride, a, b);
+    spread(v, s.kv_stride, s.n_kv_heads, vp.data(), t.kv_stride, a, b);
+  });
+  attention_blocked(qp.data(), kp.data(), vp.data(), t, op.data(), simd, bf16, pool);
+  pool.parallel_for(s.n_q, 64, [&](int64_t a, int64_t b) {
+    for (int64_t r = a; r < b; ++r)
+      for (int h = 0; h < s.n_heads; ++h)
+        std::copy_n(op.data() + r * t.out_stride + h * hp, hd, out + r * s.out_stride + h * hd);
+  });
 }
 
 void run_attention(const float* q, const float* k, const float* v, const AttentionShape& s, AttentionProducts p,
                    float* out, ThreadPool& pool) {
   if (s.n_q <= 0) return;
   const kernels::AttentionKernels* simd = kernels::attention_kernels_for(active_isa_level());
-  if (simd && s.n_q >= kBlockedMinQueries && s.head_dim % simd->lanes == 0) {
-    attention_blocked(q, k, v, s, out, *simd, p == AttentionProducts::BF16, pool);
+  if (simd && s.n_q >= kBlockedMinQueries) {
+    const bool bf16 = p == AttentionProducts::BF16;
+    if (padded_head_dim(s, *simd, bf16) != s.head_dim) attention_padded(q, k, v, s, out, *simd, bf16, pool);
+    else attention_blocked(q, k, v, s, out, *simd, bf16, pool);
     return;
   }
   const int group = s.n_heads / s.n_kv_heads;
@@ -113,6 +160,12 @@ void run_attention(const float* q, const float* k, const float* v, const Attenti
 }
 
 }  // namespace
+
+int attention_kernel_head_dim(const AttentionShape& s) {
+  const kernels::AttentionKernels* simd = kernels::attention_kernels_for(active_isa_level());
+  if (!simd || s.n_q < kBlockedMinQueries) return 0;
+  return static_cast<int>(padded_head_dim(s, *simd, attention_products(s) == AttentionProducts::BF16));
+}
 
 bool attention_products_available(AttentionProducts p, const AttentionShape& s) {
   return p == AttentionProducts::F32 || bf16_kernel_runs(s);

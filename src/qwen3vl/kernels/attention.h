@@ -37,6 +37,13 @@ struct AttentionShape {
 void attention(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
                ThreadPool& pool);
 
+// The head_dim the blocked kernels compute `s` with at the active ISA level:
+// s.head_dim rounded up to their vector width (16 floats at AVX-512, 8 at
+// AVX2, 32 with bf16 products; 72, the 8B/30B-A3B vision tower's, runs as 80
+// at AVX-512, zero-padded); 0 when the scalar per-row loop runs it (scalar
+// level, or fewer than 16 query rows).
+int attention_kernel_head_dim(const AttentionShape& s);
+
 // Straightforward two-pass reference (materialises one score row at a time).
 void attention_reference(const float* q, const float* k, const float* v, const AttentionShape& s,
                          float* out);
@@ -46,8 +53,9 @@ void attention_reference(const float* q, const float* k, const float* v, const A
 // it (a measured choice, runtime/kernel_tuning.h); F32 otherwise.
 AttentionProducts attention_products(const AttentionShape& s);
 // Whether `p` can run `s` on this CPU: F32 always; BF16 needs AVX-512 BF16 at
-// the active ISA level, head_dim % 32 == 0 and at least 16 query rows (the
-// blocked kernel; fewer rows go one at a time in float32).
+// the active ISA level, at least 16 query rows (the blocked kernel; fewer
+// rows go one at a time in float32) and a head_dim whose zero-padding to a
+// multiple of 32 adds at most half (64, 72, 80, 96, 128: yes; 16, 40: no).
 bool attention_products_available(AttentionProducts p, const AttentionShape& s);
 // attention() with the products given, whatever inputs_format says (kernel
 // measurement, tests). Throws Error when `p` is not available for `s`.

@@ -197,6 +197,44 @@ struct RowVector {
 // How many blocks ahead of the current one the decode GEMV prefetches.
 constexpr int64_t kBlocksAhead = 6;
 
+// Q4 weights of NV row vectors unpacked for the prefill GEMM, which runs
+// many activation rows over the same weights: each nibble half of a stored
+// chunk is split out once per block of activation rows instead of once per
+// tile of them. Per group and row vector: 8 chunks of 4·kLanes unsigned
+// bytes (chunk c < 4: the low nibbles of stored chunk c, inputs 8c..8c+3;
+// c >= 4: the high nibbles of stored chunk c - 4, inputs 8(c-4)+4..+7),
+// then the kLanes row scales as float.
+template <class V>
+struct UnpackedQ4 {
+  static constexpr int64_t kChunkBytes = 4 * V::kLanes;
+  static constexpr int64_t kEntryBytes = 8 * kChunkBytes + 4 * V::kLanes;  // chunks + float scales
+  // Input offset (within the group) of chunk c's first input.
+  static constexpr int input_of(int c) { return c < 4 ? 8 * c : 8 * (c - 4) + 4; }
+};
+
+// Unpacks row vectors [rv0, rv0 + nv) of w (Q4) for every group into `out`
+// ([group][nv] entries of UnpackedQ4<V>::kEntryBytes, 64-byte aligned).
+template <class V>
+void unpack_q4(const WeightMatrix& w, int64_t rv0, int nv, uint8_t* out) {
+  using U = UnpackedQ4<V>;
+  const int64_t groups = quant_groups(w.cols);
+  const size_t block_bytes = quant_block_bytes(WeightFormat::Q4);
+  const uint8_t* const data = static_cast<const uint8_t*>(w.data);
+  for (int v = 0; v < nv; ++v) {
+    const RowVector<V> r(rv0 + v);
+    const uint8_t* blk = data + static_cast<size_t>(r.tile) * groups * block_bytes;
+    uint8_t* entry = out + v * U::kEntryBytes;
+    for (int64_t g = 0; g < groups; ++g, blk += block_bytes, entry += nv * U::kEntryBytes) {
+      for (int c = 0; c < 4; ++c) {
+        const typename V::I raw = V::load_bytes(blk + kQuantScaleBytes + 64 * c + r.chunk_offset());
+        V::store_bytes(entry + c * U::kChunkBytes, V::low_nibbles(raw));
+        V::store_bytes(entry + (c + 4) * U::kChunkBytes, V::high_nibbles(raw));
+      }
+      V::store(reinterpret_cast<float*>(entry + 8 * U::kChunkBytes), V::load_f16_scales(blk + r.scale_offset()));
+    }
+  }
+}
+
 // An M × (NV·kLanes) tile of Y: activation rows [i0, i0 + M) against row
 // vectors [rv0, rv0 + NV). Per group of 32 inputs: integer dots of the
 // int8 activations with the stored weights (V::QuantDot; one vector
@@ -205,12 +243,17 @@ constexpr int64_t kBlocksAhead = 6;
 // scales. With few accumulators (M·NV <= 2, the decode GEMV) each dot runs
 // in two independent chains to hide the instruction latency. `Prefetch`
 // asks for the blocks kBlocksAhead ahead (decode streams from memory).
-template <class V, WeightFormat Fmt, int M, int NV, bool Prefetch>
-void quant_tile(const QuantizedActivations& a, int64_t i0, const WeightMatrix& w, int64_t rv0, float* y) {
+// `Unpacked` (Q4 only): the row vectors' weights are read from `unpacked`
+// as unpack_q4 left them instead of from the stored blocks (same integers,
+// same scales, so the same results).
+template <class V, WeightFormat Fmt, int M, int NV, bool Prefetch, bool Unpacked = false>
+void quant_tile(const QuantizedActivations& a, int64_t i0, const WeightMatrix& w, int64_t rv0, float* y,
+                const uint8_t* unpacked = nullptr) {
   using F = typename V::F;
   using I = typename V::I;
   using Q = typename V::template QuantDot<Fmt>;
   using Acc = typename Q::Acc;
+  using U = UnpackedQ4<V>;
   constexpr int L = V::kLanes;
   constexpr int C = M * NV <= 2 ? 2 : 1;  // chains per accumulator
   const int64_t groups = quant_groups(w.cols);
@@ -255,6 +298,7 @@ void quant_tile(const QuantizedActivations& a, int64_t i0, const WeightMatrix& w
       }
     const int8_t* xg[M];
     for (int i = 0; i < M; ++i) xg[i] = xq[i] + g * kQuantGroup;
+    F sw[NV];
     if constexpr (Fmt == WeightFormat::Q8) {
       // Chunk c: inputs 4c .. 4c+3.
       for (int c = 0; c < 8; ++c) {
@@ -265,27 +309,41 @@ void quant_tile(const QuantizedActivations& a, int64_t i0, const WeightMatrix& w
           for (int v = 0; v < NV; ++v) acc[i][v][c % C] = Q::dot(acc[i][v][c % C], wv[v], xb);
         }
       }
+      for (int v = 0; v < NV; ++v) sw[v] = V::load_f16_scales(blk[v] + scale_off[v]);
     } else {
-      // Chunk c: inputs 8c .. 8c+3 in the low nibbles, 8c+4 .. 8c+7 in the high.
-      for (int c = 0; c < 4; ++c) {
-        typename Q::W lo[NV], hi[NV];
-        for (int v = 0; v < NV; ++v) {
-          const I raw = V::load_bytes(blk[v] + chunk_off[v] + 64 * c);
-          lo[v] = Q::prepare(V::low_nibbles(raw));
-          hi[v] = Q::prepare(V::high_nibbles(raw));
-        }
-        for (int i = 0; i < M; ++i) {
-          const I xlo = V::broadcast4(xg[i] + 8 * c);
-          const I xhi = V::broadcast4(xg[i] + 8 * c + 4);
-          for (int v = 0; v < NV; ++v) {
-            acc[i][v][0] = Q::dot(acc[i][v][0], lo[v], xlo);
-            acc[i][v][C - 1] = Q::dot(acc[i][v][C - 1], hi[v], xhi);
+      if constexpr (Unpacked) {
+        const uint8_t* entry = unpacked + g * NV * U::kEntryBytes;
+        for (int c = 0; c < 8; ++c) {
+          typename Q::W wv[NV];
+          for (int v = 0; v < NV; ++v) wv[v] = Q::prepare(V::load_bytes(entry + v * U::kEntryBytes + c * U::kChunkBytes));
+          for (int i = 0; i < M; ++i) {
+            const I xb = V::broadcast4(xg[i] + U::input_of(c));
+            for (int v = 0; v < NV; ++v) acc[i][v][c % C] = Q::dot(acc[i][v][c % C], wv[v], xb);
           }
         }
+        for (int v = 0; v < NV; ++v)
+          sw[v] = V::load(reinterpret_cast<const float*>(entry + v * U::kEntryBytes + 8 * U::kChunkBytes));
+      } else {
+        // Chunk c: inputs 8c .. 8c+3 in the low nibbles, 8c+4 .. 8c+7 in the high.
+        for (int c = 0; c < 4; ++c) {
+          typename Q::W lo[NV], hi[NV];
+          for (int v = 0; v < NV; ++v) {
+            const I raw = V::load_bytes(blk[v] + chunk_off[v] + 64 * c);
+            lo[v] = Q::prepare(V::low_nibbles(raw));
+            hi[v] = Q::prepare(V::high_nibbles(raw));
+          }
+          for (int i = 0; i < M; ++i) {
+            const I xlo = V::broadcast4(xg[i] + 8 * c);
+            const I xhi = V::broadcast4(xg[i] + 8 * c + 4);
+            for (int v = 0; v < NV; ++v) {
+              acc[i][v][0] = Q::dot(acc[i][v][0], lo[v], xlo);
+              acc[i][v][C - 1] = Q::dot(acc[i][v][C - 1], hi[v], xhi);
+            }
+          }
+        }
+        for (int v = 0; v < NV; ++v) sw[v] = V::load_f16_scales(blk[v] + scale_off[v]);
       }
     }
-    F sw[NV];
-    for (int v = 0; v < NV; ++v) sw[v] = V::load_f16_scales(blk[v] + scale_off[v]);
     for (int i = 0; i < M; ++i) {
       const F sx = V::set1(xs[i][g]);
       for (int v = 0; v < NV; ++v) {
@@ -326,14 +384,34 @@ void quant_gemm(const QuantizedActivations& a, const WeightMatrix& w, int64_t ti
   // 32, 256 KB worth of rows, or no blocking).
   constexpr int64_t kBlockRows = 64;
   const auto [rv_begin, rv_end] = row_vectors<V>(w, tile0, tile1);
+  // Q4 with more than one tile of activation rows: unpack the nibbles once
+  // per block (this thread's buffer, reused across calls).
+  constexpr bool kUnpack = Fmt == WeightFormat::Q4 && V::kUnpackQ4;
+  const bool unpack = kUnpack && a.m > kRowsX;
+  thread_local std::vector<uint8_t> unpack_storage;
+  uint8_t* unpacked = nullptr;
+  if (unpack) {
+    const size_t bytes = static_cast<size_t>(quant_groups(w.cols) * kVecs * UnpackedQ4<V>::kEntryBytes);
+    if (unpack_storage.size() < bytes + 64) unpack_storage.resize(bytes + 64);
+    unpacked = unpack_storage.data() + (-reinterpret_cast<uintptr_t>(unpack_storage.data()) & 63);
+  }
   for (int64_t r0 = 0; r0 < a.m; r0 += kBlockRows) {
     const int64_t r1 = std::min(a.m, r0 + kBlockRows);
     for (int64_t rv = rv_begin; rv < rv_end; rv += kVecs) {
       auto rows_of = [&](auto vecs) {
-        int64_t i = r0;
-        for (; i + kRowsX <= r1; i += kRowsX) quant_tile<V, Fmt, kRowsX, vecs(), false>(a, i, w, rv, y);
-        with_count<kRowsX - 1>(static_cast<int>(r1 - i),
-                               [&](auto rows) { quant_tile<V, Fmt, rows(), vecs(), false>(a, i, w, rv, y); });
+        if (unpack) unpack_q4<V>(w, rv, vecs(), unpacked);
+        auto tiles = [&](auto unpacked_tiles) {
+          constexpr bool U = unpacked_tiles();
+          int64_t i = r0;
+          for (; i + kRowsX <= r1; i += kRowsX) quant_tile<V, Fmt, kRowsX, vecs(), false, U>(a, i, w, rv, y, unpacked);
+          with_count<kRowsX - 1>(static_cast<int>(r1 - i), [&](auto rows) {
+            quant_tile<V, Fmt, rows(), vecs(), false, U>(a, i, w, rv, y, unpacked);
+          });
+        };
+        if constexpr (kUnpack) {
+          if (unpack) return tiles(std::true_type{});
+        }
+        tiles(std::false_type{});
       };
       with_count<kVecs>(static_cast<int>(std::min<int64_t>(kVecs, rv_end - rv)), rows_of);
     }

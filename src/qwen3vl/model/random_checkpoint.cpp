@@ -33,8 +33,7 @@ inline uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Values: norms near 1, biases and weights small and uniform, so activations
-// stay finite through every layer (like a freshly initialised model).
+// Values like a freshly initialised model's (see fill_random_bf16).
 void fill(const TensorSpec& spec, uint64_t seed, uint64_t first, uint64_t count, uint16_t* out) {
   float center = 0.0f, half_width = 0.02f * 1.7320508f;
   if (spec.kind == TensorKind::NormWeight) center = 1.0f, half_width = 0.1f;
@@ -48,6 +47,14 @@ void fill(const TensorSpec& spec, uint64_t seed, uint64_t first, uint64_t count,
 }
 
 }  // namespace
+
+std::string random_checkpoint_config_text(const Json& config) { return config.dump(2); }
+
+void fill_random_bf16(const TensorSpec& spec, uint64_t seed, uint64_t first, uint64_t count, uint16_t* out,
+                      ThreadPool& pool) {
+  pool.parallel_for(static_cast<int64_t>(count), 1 << 16,
+                    [&](int64_t a, int64_t b) { fill(spec, seed, first + a, b - a, out + a); });
+}
 
 void write_random_checkpoint(const Json& config_json, const std::string& dir, const RandomCheckpointOptions& opts) {
   const ModelConfig config = parse_model_config(config_json, "config");
@@ -100,9 +107,7 @@ void write_random_checkpoint(const Json& config_json, const std::string& dir, co
       for (int64_t d : specs[i].shape) count *= static_cast<uint64_t>(d);
       for (uint64_t first = 0; first < count; first += buffer.size()) {
         const uint64_t chunk = std::min<uint64_t>(buffer.size(), count - first);
-        pool.parallel_for(static_cast<int64_t>(chunk), 1 << 16, [&](int64_t a, int64_t b) {
-          fill(specs[i], opts.seed, first + a, b - a, buffer.data() + a);
-        });
+        fill_random_bf16(specs[i], opts.seed, first, chunk, buffer.data(), pool);
         out.write(buffer.data(), chunk * 2);
         written += chunk * 2;
         if (opts.progress) opts.progress(written, total);
@@ -116,7 +121,7 @@ void write_random_checkpoint(const Json& config_json, const std::string& dir, co
   } else {
     fs::remove(dir + "/model.safetensors.index.json", ec);
   }
-  write_file_atomically(dir + "/config.json", config_json.dump(2));
+  write_file_atomically(dir + "/config.json", random_checkpoint_config_text(config_json));
 }
 
 }  // namespace qwen3vl

@@ -117,6 +117,10 @@ class TextDecoder {
   // router and the experts one token selects).
   size_t weight_bytes() const;
 
+  int num_layers() const { return static_cast<int>(layers_.size()); }
+  // Layer `index`'s sparse MLP, or null when the layer is dense.
+  const MoeMlp* moe_layer(int index) const { return layers_.at(static_cast<size_t>(index)).moe.get(); }
+
  private:
   struct Layer {
     std::vector<float> input_norm, post_norm, q_norm, k_norm;

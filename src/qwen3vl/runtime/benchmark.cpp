@@ -14,6 +14,7 @@
 #include "qwen3vl/image/preprocess.h"
 #include "qwen3vl/kernels/cpu_features.h"
 #include "qwen3vl/qwen3vl.h"
+#include "qwen3vl/runtime/expert_usage_stats.h"
 #include "qwen3vl/runtime/model_impl.h"
 #include "qwen3vl/runtime/kv_cache_choice.h"
 #include "qwen3vl/video/video_encode.h"
@@ -170,6 +171,8 @@ Json run_benchmark(const BenchOptions& o) {
   t0 = Clock::now();
   auto logits = decoder.forward(in, cache, workspace, ctx);
   const double prefill_ms = ms_since(t0);
+  ExpertUsageStats expert_usage(decoder);
+  expert_usage.take_prefill(workspace);
   r["prompt_tokens"] = prompt.size();
   r["prefill_ms"] = prefill_ms;
   r["prefill_tps"] = prompt.size() * 1000.0 / prefill_ms;
@@ -179,6 +182,7 @@ Json run_benchmark(const BenchOptions& o) {
   t0 = Clock::now();
   for (int step = 0; step < o.decode_tokens; ++step) {
     logits = network.decode_step(token, 0, cache, workspace, ctx);  // text only: rope delta 0
+    if (expert_usage.active()) expert_usage.take_decode_step(workspace);
     token = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }
   const double decode_ms = ms_since(t0);
@@ -186,6 +190,7 @@ Json run_benchmark(const BenchOptions& o) {
   r["decode_tokens"] = o.decode_tokens;
   r["decode_tps"] = decode_tps;
   r["weight_bytes_per_token"] = decoder.weight_bytes();
+  if (expert_usage.active()) r["expert_usage"] = expert_usage.summary();
 
   if (o.vision && network.has_vision()) {
     log("vision encoder 448x448");

@@ -30,7 +30,10 @@ struct BenchOptions {
 // "note", if decode outran the probe), prefill_tps, vision_ms_448,
 // vision_ms_1000x750, ttft_ms_1000x750, for a 10-second 640x360 clip at the
 // default sampling video_decode_ms, video_preprocess_ms, video_vision_ms,
-// video_tokens and video_ttft_ms, load_ms, peak_rss_bytes and details.
+// video_tokens and video_ttft_ms, load_ms, peak_rss_bytes and details. For a
+// Mixture-of-Experts model weight_bytes_per_token counts the router and the
+// top-k experts of each MoE layer, and expert_usage holds what the prompt and
+// each decode step really read of the experts (runtime/expert_usage_stats.h).
 Json run_benchmark(const BenchOptions& options);
 
 // Decode judged against the probed bandwidth: membw_gbps, decode_stream_gbps

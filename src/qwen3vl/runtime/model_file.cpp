@@ -94,29 +94,52 @@ bool is_model_file_path(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+namespace {
+
+// A Hugging Face checkpoint's tensors, views into its mapping.
+class CheckpointTensors : public ModelFileTensors {
+ public:
+  explicit CheckpointTensors(const std::string& dir) : ckpt_(dir) {}
+  TensorView describe(const TensorSpec& spec) const override { return ckpt_.get(spec.name, spec.shape); }
+  const TensorView& load(const TensorSpec& spec) override { return ckpt_.get(spec.name); }
+  void release(const TensorView& t) override { release_mapped_pages(t.data, t.nbytes); }
+
+ private:
+  Checkpoint ckpt_;
+};
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> model_file_embedded_files(const std::string& dir) {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const BlobSpec& b : kBlobs) {
+    const std::string name = b.name;
+    if (name == "chat_template.jinja") {
+      files.emplace_back(name, ChatTemplate::load_from_dir(dir).source());
+    } else if (file_exists(dir + "/" + name)) {
+      files.emplace_back(name, read_text_file(dir + "/" + name));
+    } else if (b.required) {
+      throw Error("no " + name + " in " + dir);
+    }
+  }
+  return files;
+}
+
 void write_model_file(const std::string& hf_dir, const std::string& out_path, const QuantizeOptions& options) {
-  ThreadPool pool(std::min(options.threads, ThreadPool::hardware_threads()));  // more would only wait
-  const WeightOptions wopts = file_weight_options(options.quant, pool);
   if (is_model_file_path(hf_dir))
     throw Error(hf_dir + " is a file; quantize reads a Hugging Face checkpoint directory");
   if (!file_exists(hf_dir + "/config.json"))
     throw Error("no config.json in " + hf_dir + " (expected a Hugging Face Qwen3-VL checkpoint directory)");
   const ModelConfig config = load_model_config(hf_dir + "/config.json");
-  const Checkpoint ckpt(hf_dir);
+  const auto files = model_file_embedded_files(hf_dir);
+  CheckpointTensors tensors(hf_dir);
+  write_model_file(config, files, tensors, out_path, options);
+}
 
-  // Embedded files: raw bytes, except the chat template, which is stored
-  // resolved (whichever of the directory's places held it).
-  std::vector<std::pair<std::string, std::string>> blobs;
-  for (const BlobSpec& b : kBlobs) {
-    const std::string name = b.name;
-    if (name == "chat_template.jinja") {
-      blobs.emplace_back(name, ChatTemplate::load_from_dir(hf_dir).source());
-    } else if (file_exists(hf_dir + "/" + name)) {
-      blobs.emplace_back(name, read_text_file(hf_dir + "/" + name));
-    } else if (b.required) {
-      throw Error("no " + name + " in " + hf_dir);
-    }
-  }
+void write_model_file(const ModelConfig& config, const std::vector<std::pair<std::string, std::string>>& files,
+                      ModelFileTensors& tensors, const std::string& out_path, const QuantizeOptions& options) {
+  ThreadPool pool(std::min(options.threads, ThreadPool::hardware_threads()));  // more would only wait
+  const WeightOptions wopts = file_weight_options(options.quant, pool);
 
   // What each tensor becomes: its target format (nullopt = as stored).
   struct Item {
@@ -125,18 +148,17 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
   };
   std::vector<Item> items;
   std::vector<SafetensorsStreamWriter::Entry> entries;
-  for (const auto& [name, text] : blobs)
+  for (const auto& [name, text] : files)
     entries.push_back({blob_tensor_name(name), DType::U8, {static_cast<int64_t>(text.size())}, text.size()});
   Json quantized = Json::object();
   uint64_t total_source = 0;
   for (const TensorSpec& spec : qwen3vl_tensor_specs(config).all()) {
-    const TensorView& t = ckpt.get(spec.name, spec.shape);
+    const TensorView t = tensors.describe(spec);
     total_source += t.nbytes;
     Item item{spec, std::nullopt};
     const bool experts = spec.kind == TensorKind::Experts;
     if (const std::optional<WeightFormat> target = wopts.format_for(spec)) {
-      const WeightFormat stored = experts ? stored_format(t) : stored_matrix(ckpt, spec).format;
-      if (*target != stored) item.target = target;
+      if (*target != stored_format(t)) item.target = target;
     }
     if (item.target == WeightFormat::Q8 || item.target == WeightFormat::Q4) {
       // A fused expert tensor: its experts' matrices back to back.
@@ -168,10 +190,10 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
       {kKeyLayout, quant_layout_fingerprint()},
   };
   SafetensorsStreamWriter out(out_path, std::move(entries), metadata);
-  for (const auto& [name, text] : blobs) out.write_next(blob_tensor_name(name), text.data(), text.size());
+  for (const auto& [name, text] : files) out.write_next(blob_tensor_name(name), text.data(), text.size());
   uint64_t done = 0;
   for (const Item& item : items) {
-    const TensorView& t = ckpt.get(item.spec.name);
+    const TensorView& t = tensors.load(item.spec);
     if (item.target && item.spec.kind == TensorKind::Experts) {
       std::vector<uint8_t> bytes;
       for (int64_t e = 0; e < item.spec.experts(); ++e) {
@@ -183,14 +205,14 @@ void write_model_file(const std::string& hf_dir, const std::string& out_path, co
       out.write_next(item.spec.name, bytes.data(), bytes.size());
     } else if (item.target) {
       const WeightMatrix converted =
-          convert_weight_format(stored_matrix(ckpt, item.spec), *item.target, item.spec.name, pool);
+          convert_weight_format(stored_matrix_view(t, item.spec), *item.target, item.spec.name, pool);
       out.write_next(item.spec.name, converted.data, converted.bytes());
     } else {
       out.write_next(item.spec.name, t.data, t.nbytes);
     }
-    // Written: its source pages need not stay resident.
-    release_mapped_pages(t.data, t.nbytes);
     done += t.nbytes;
+    // Written: the source need not stay in memory.
+    tensors.release(t);
     if (options.progress) options.progress(done, total_source);
   }
   out.commit();

@@ -9,9 +9,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "qwen3vl/io/checkpoint.h"
 #include "qwen3vl/kernels/weight_matrix.h"
+#include "qwen3vl/model/model_config.h"
+#include "qwen3vl/weights/tensor_spec.h"
 
 namespace qwen3vl {
 
@@ -40,6 +44,36 @@ struct QuantizeOptions {
 // source tensor's pages are released once written). Throws Error naming the
 // file or tensor at fault; on failure nothing is left at `out_path`.
 void write_model_file(const std::string& hf_dir, const std::string& out_path, const QuantizeOptions& options);
+
+// Where write_model_file takes a model's tensors from, one at a time: a
+// checkpoint's mapping, or values produced on demand (random weights), so
+// no source ever needs the whole model in memory or on disk.
+class ModelFileTensors {
+ public:
+  virtual ~ModelFileTensors() = default;
+  // The tensor `spec` names as stored: name, dtype, shape and byte size (its
+  // data may still be null). Throws Error naming the tensor when it is
+  // absent or its shape is not spec.shape.
+  virtual TensorView describe(const TensorSpec& spec) const = 0;
+  // The same with its data, valid until the next load() or release().
+  virtual const TensorView& load(const TensorSpec& spec) = 0;
+  // `t` (from load()) is written: its memory or resident pages may go.
+  virtual void release(const TensorView& t) = 0;
+};
+
+// The embedded files a model file stores, read from the checkpoint directory
+// `dir` as (file name, bytes) in the order they are written: raw bytes,
+// except the chat template, stored resolved from whichever of the
+// directory's places holds it. Throws Error naming a required file missing.
+std::vector<std::pair<std::string, std::string>> model_file_embedded_files(const std::string& dir);
+
+// Writes the model file `out_path` for the model `config` describes: the
+// embedded `files` (as model_file_embedded_files returns them) and every
+// tensor of its specs from `tensors`, converted as options.quant asks and
+// written tensor by tensor through an atomic temporary file. The file is the
+// same, byte for byte, whatever the tensors' source, for the same values.
+void write_model_file(const ModelConfig& config, const std::vector<std::pair<std::string, std::string>>& files,
+                      ModelFileTensors& tensors, const std::string& out_path, const QuantizeOptions& options);
 
 // True when `path` is a regular file (a model file, or something that claims
 // to be one and will fail clearly in open_model_file); false for directories.

@@ -70,12 +70,15 @@ WeightMatrix stored_matrix(const WeightSource& source, const TensorSpec& spec) {
                   " matrix, the config needs " + std::to_string(rows) + "x" + std::to_string(cols));
     return *ready;
   }
-  const TensorView& t = source.tensors().get(spec.name, spec.shape);
+  return stored_matrix_view(source.tensors().get(spec.name, spec.shape), spec);
+}
+
+WeightMatrix stored_matrix_view(const TensorView& t, const TensorSpec& spec) {
   WeightMatrix w;
   w.format = stored_format(t);
-  w.rows = rows;
-  w.cols = cols;
-  w.data = t.data;  // points into the mapping, which the Checkpoint keeps alive
+  w.rows = spec.rows();
+  w.cols = spec.cols();
+  w.data = t.data;  // a view: whoever holds `t` (a Checkpoint's mapping) keeps it alive
   return w;
 }
 

@@ -50,6 +50,10 @@ WeightMatrix stored_matrix(const WeightSource& source, const TensorSpec& spec);
 // and file for another dtype.
 WeightFormat stored_format(const TensorView& t);
 
+// A zero-copy [spec.rows(), spec.cols()] view of the stored F32/BF16/F16
+// tensor `t` (whose shape the caller has checked against spec.shape).
+WeightMatrix stored_matrix_view(const TensorView& t, const TensorSpec& spec);
+
 // As above, then converted to the format `options` asks for the spec.
 WeightMatrix load_matrix(const WeightSource& source, const TensorSpec& spec, const WeightOptions& options);
 
