@@ -2,7 +2,10 @@
 // through a fresh temporary file in the target directory and a rename, so a
 // planted symlink is never followed and a failed write leaves nothing behind;
 // a failed write to stdout is an error, a closed pipe a quiet SIGPIPE.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -190,6 +193,43 @@ TEST(OutputFiles, ExportOnnxIsAtomicAndNeverFollowsAPlantedLink) {
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("holds files that are not an ONNX export"), std::string::npos) << refused.err;
   EXPECT_EQ(slurp(dir + "/notes.txt"), "mine");
+}
+
+// Ctrl-C while export-onnx writes: the signal handler removes the temporary
+// directory (remove_pending_temporary_files) before the process dies, so the
+// parent holds nothing. The signal is sent as soon as the temporary directory
+// exists, i.e. while the export is under way; if the export still finished
+// first, only the complete export may be there.
+TEST(OutputFiles, ExportOnnxInterruptedByCtrlCLeavesNothingBehind) {
+  const std::string dir = fresh_dir("export_sigint");
+  const std::string out = dir + "/out";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execl(QWEN3VL_CLI_PATH, "qwen3vl", "export-onnx", "-q", "--layout", "transformers.js", "-m", kFixture.c_str(),
+            "-o", out.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  bool under_way = false;
+  for (int i = 0; i < 200000 && !under_way; ++i) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().filename().string().rfind(".out.", 0) == 0) under_way = true;
+    if (!under_way) ::usleep(50);
+  }
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(under_way) << "the export never created its temporary directory";
+  if (WIFSIGNALED(status)) {
+    EXPECT_EQ(WTERMSIG(status), SIGINT);
+    EXPECT_TRUE(names_in(dir).empty()) << names_in(dir).front();
+  } else {
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_EQ(names_in(dir), std::vector<std::string>{"out"});
+  }
 }
 
 TEST(StandardOutput, AFullDiskIsAnErrorNotASilentSuccess) {

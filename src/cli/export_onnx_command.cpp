@@ -16,9 +16,10 @@ int export_onnx_command(int argc, char** argv) {
             "Exports a Hugging Face Qwen3-VL checkpoint to ONNX for ONNX Runtime (onnxruntime-genai layout)\n"
             "or transformers.js. The vision graph takes any number of images of any sizes; DeepStack is kept\n"
             "in both layouts. Every file passes the ONNX checker and shape inference before this succeeds;\n"
-            "the directory is written under a temporary name and renamed at the end.");
+            "the export is built in a fresh directory beside -o and renamed into place at the end, so a\n"
+            "failure or Ctrl-C leaves nothing half-written.");
   args.value("-m,--model", "DIR", "Hugging Face checkpoint directory")
-      .value("-o,--output", "DIR", "export directory (replaced if it exists)")
+      .value("-o,--output", "DIR", "export directory (an existing one is replaced only if it holds an earlier export)")
       .value("--layout", "genai|transformers.js", "file layout (default genai)")
       .value("--precision", "fp32|fp16|int4",
              "fp32: standard ONNX ops; fp16: float16 weights; int4: MatMulNBits decoder (default fp32)")

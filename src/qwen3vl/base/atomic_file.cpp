@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -125,6 +127,25 @@ mode_t process_umask() {
   return mask;
 }
 
+// Holds SIGINT, SIGTERM and SIGHUP in the calling thread while a temporary
+// file or directory is created and registered: a Ctrl-C arriving between the
+// two would find nothing to remove. Pending signals are delivered when the
+// scope ends (a signal sent to another thread of a multi-threaded process can
+// still fall into that gap of a few instructions).
+class InterruptionsHeld {
+ public:
+  InterruptionsHeld() {
+    sigset_t held;
+    sigemptyset(&held);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&held, s);
+    pthread_sigmask(SIG_BLOCK, &held, &previous_);
+  }
+  ~InterruptionsHeld() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+
+ private:
+  sigset_t previous_;
+};
+
 std::string directory_of(const std::string& path) {
   const size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -144,6 +165,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     throw Error("cannot write " + path_ + ": it is a directory");
   std::string pattern = directory_of(path_) + "/." + name_of(path_) + ".XXXXXX";
+  const InterruptionsHeld held;
   fd_ = ::mkostemp(pattern.data(), O_CLOEXEC);
   if (fd_ < 0) throw Error("cannot create a file next to " + path_ + ": " + std::strerror(errno));
   temporary_path_ = pattern;
@@ -231,6 +253,7 @@ AtomicDirectory::AtomicDirectory(std::string path) : path_(std::move(path)) {
   if (path_.empty() || name_of(path_) == "." || name_of(path_) == "..")
     throw Error("output path '" + path_ + "' names no directory");
   std::string pattern = directory_of(path_) + "/." + name_of(path_) + ".XXXXXX";
+  const InterruptionsHeld held;
   if (!::mkdtemp(pattern.data()))
     throw Error("cannot create a directory next to " + path_ + ": " + std::strerror(errno));
   temporary_path_ = pattern;
